@@ -1,0 +1,57 @@
+//! What flows through a job: records of a data model's values, optionally keyed and timestamped.
+
+/// The value and key types a job carries, and the few operations the runtime needs on them.
+///
+/// The Python bridge implements this for Python objects (whose duplication and comparison need the
+/// interpreter); Rust tests implement it for plain values.
+pub trait DataModel: Sized + Send + Sync + 'static {
+    /// One element of a stream.
+    type Value: Send + Sync + 'static;
+    /// What a key selector extracts from a value.
+    type Key: Send + Sync + 'static;
+
+    /// Key equality, consistent with the hash the key selector computed.
+    fn key_eq(a: &Self::Key, b: &Self::Key) -> bool;
+    /// A second handle to the same value (fan-out, broadcast, rolling state that is also emitted).
+    fn duplicate(value: &Self::Value) -> Self::Value;
+    /// A second handle to the same key.
+    fn duplicate_key(key: &Self::Key) -> Self::Key;
+
+    /// Runs `f` in the context user functions need. The Python bridge attaches the thread to the
+    /// interpreter here, so a task takes the GIL once per batch, not once per record.
+    fn scoped<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+}
+
+/// A key with the hash that places it in a key group.
+pub struct Keyed<K> {
+    pub key: K,
+    pub hash: u64,
+}
+
+/// One stream element with its event timestamp (if any) and, after a key selector ran, its key.
+pub struct Record<D: DataModel> {
+    pub value: D::Value,
+    pub timestamp: Option<i64>,
+    pub key: Option<Keyed<D::Key>>,
+}
+
+impl<D: DataModel> Record<D> {
+    pub fn new(value: D::Value) -> Self {
+        Record { value, timestamp: None, key: None }
+    }
+
+    pub fn with_timestamp(value: D::Value, timestamp: Option<i64>) -> Self {
+        Record { value, timestamp, key: None }
+    }
+
+    /// A copy of this record (value and key duplicated as the data model does it).
+    pub fn duplicate(&self) -> Self {
+        Record {
+            value: D::duplicate(&self.value),
+            timestamp: self.timestamp,
+            key: self.key.as_ref().map(|k| Keyed { key: D::duplicate_key(&k.key), hash: k.hash }),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Built-in operators. Each wraps a user function and holds the engine-side logic around it.
+
+mod filter;
+mod flat_map;
+mod key_by;
+mod keyed_reduce;
+mod map;
+mod process;
+mod sink;
+
+pub use filter::FilterOperator;
+pub use flat_map::FlatMapOperator;
+pub use key_by::KeyByOperator;
+pub use keyed_reduce::KeyedReduceOperator;
+pub use map::MapOperator;
+pub use process::ProcessOperator;
+pub use sink::SinkOperator;

@@ -1,0 +1,46 @@
+use crate::data::{DataModel, Record};
+use crate::error::BoxError;
+use crate::function::{ProcessContext, ProcessFn};
+use crate::operator::{Operator, TaskInfo};
+
+/// Calls a process function per element with its context; outputs keep the input's timestamp.
+pub struct ProcessOperator<F> {
+    function: F,
+    current_watermark: i64,
+}
+
+impl<F> ProcessOperator<F> {
+    pub fn new(function: F) -> Self {
+        ProcessOperator { function, current_watermark: i64::MIN }
+    }
+}
+
+impl<D: DataModel, F: ProcessFn<D>> Operator<D> for ProcessOperator<F> {
+    fn open(&mut self, task: &TaskInfo) -> Result<(), BoxError> {
+        self.function.open(task)
+    }
+
+    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+        for record in records {
+            let timestamp = record.timestamp;
+            let ctx = ProcessContext {
+                timestamp,
+                current_watermark: self.current_watermark,
+                key: record.key.as_ref().map(|k| &k.key),
+            };
+            self.function.process_element(record.value, &ctx, &mut |value| {
+                out.push(Record::with_timestamp(value, timestamp))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn on_watermark(&mut self, watermark: i64, _: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+        self.current_watermark = watermark;
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), BoxError> {
+        self.function.close()
+    }
+}
