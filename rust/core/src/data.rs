@@ -10,6 +10,8 @@ pub trait DataModel: Sized + Send + Sync + 'static {
     /// What a key selector extracts from a value.
     type Key: Send + Sync + 'static;
 
+    // The runtime calls `key_eq`, `duplicate` and `duplicate_key` only inside `scoped`.
+
     /// Key equality, consistent with the hash the key selector computed.
     fn key_eq(a: &Self::Key, b: &Self::Key) -> bool;
     /// A second handle to the same value (fan-out, broadcast, rolling state that is also emitted).

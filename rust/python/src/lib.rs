@@ -1,1 +1,34 @@
+//! `oxflow._native`: the bridge between the Python API and the Rust runtime. It converts Python
+//! job descriptions into core job graphs and calls Python user functions; it holds no engine logic.
 
+mod data_model;
+mod errors;
+mod job;
+mod job_spec;
+mod type_check;
+mod udf;
+
+use pyo3::prelude::*;
+
+/// The first of `values` that does not match the type described by `check_spec`
+/// (`TypeInformation._check_spec()`), as `(index, reason)`, or None when all match.
+#[pyfunction]
+fn first_type_mismatch(check_spec: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>) -> PyResult<Option<(usize, String)>> {
+    let check = type_check::TypeCheck::compile(check_spec)?;
+    for (i, value) in values.try_iter()?.enumerate() {
+        if let Err(reason) = check.check(&value?) {
+            return Ok(Some((i, reason)));
+        }
+    }
+    Ok(None)
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(job::start_job, m)?)?;
+    m.add_function(wrap_pyfunction!(first_type_mismatch, m)?)?;
+    m.add_class::<job::NativeJob>()?;
+    m.add("JobExecutionError", m.py().get_type::<errors::JobExecutionError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,6 +1,6 @@
 use hashbrown::HashTable;
 
-use crate::data::{DataModel, Record};
+use crate::data::{DataModel, Keyed, Record};
 use crate::error::{message, BoxError};
 use crate::function::ReduceFn;
 use crate::operator::{Operator, TaskInfo};
@@ -8,9 +8,11 @@ use crate::operator::{Operator, TaskInfo};
 /// Flink's `KeyedStream.reduce`: a rolling reduce that emits the updated value for every input.
 ///
 /// State is one accumulated value per key, in a hash table probed with the key's precomputed hash.
+/// In batch execution only the final value of each key is emitted, at the end of the input.
 pub struct KeyedReduceOperator<D: DataModel, F> {
     function: F,
     state: HashTable<Entry<D>>,
+    final_only: bool,
 }
 
 struct Entry<D: DataModel> {
@@ -21,7 +23,13 @@ struct Entry<D: DataModel> {
 
 impl<D: DataModel, F> KeyedReduceOperator<D, F> {
     pub fn new(function: F) -> Self {
-        KeyedReduceOperator { function, state: HashTable::new() }
+        KeyedReduceOperator { function, state: HashTable::new(), final_only: false }
+    }
+
+    /// Emit each key's result once at the end of the input instead of on every update.
+    pub fn final_only(mut self, final_only: bool) -> Self {
+        self.final_only = final_only;
+        self
     }
 
     /// Number of keys with state.
@@ -43,20 +51,30 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
             };
             let hash = keyed.hash;
             let found = self.state.find_mut(hash, |e| e.hash == hash && D::key_eq(&e.key, &keyed.key));
-            let emitted = match found {
+            match found {
                 Some(entry) => {
-                    let reduced = self.function.reduce(&entry.value, record.value)?;
-                    entry.value = reduced;
-                    D::duplicate(&entry.value)
+                    entry.value = self.function.reduce(&entry.value, record.value)?;
+                    if !self.final_only {
+                        out.push(Record { value: D::duplicate(&entry.value), timestamp: record.timestamp, key: Some(keyed) });
+                    }
                 }
                 None => {
-                    let emitted = D::duplicate(&record.value);
-                    let key = D::duplicate_key(&keyed.key);
-                    self.state.insert_unique(hash, Entry { hash, key, value: record.value }, |e| e.hash);
-                    emitted
+                    if !self.final_only {
+                        let key = Some(Keyed { key: D::duplicate_key(&keyed.key), hash });
+                        out.push(Record { value: D::duplicate(&record.value), timestamp: record.timestamp, key });
+                    }
+                    self.state.insert_unique(hash, Entry { hash, key: keyed.key, value: record.value }, |e| e.hash);
                 }
-            };
-            out.push(Record { value: emitted, timestamp: record.timestamp, key: Some(keyed) });
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+        if self.final_only {
+            for entry in self.state.drain() {
+                out.push(Record { value: entry.value, timestamp: None, key: Some(Keyed { key: entry.key, hash: entry.hash }) });
+            }
         }
         Ok(())
     }

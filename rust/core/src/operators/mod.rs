@@ -1,6 +1,7 @@
 //! Built-in operators. Each wraps a user function and holds the engine-side logic around it.
 
 mod filter;
+mod forward;
 mod flat_map;
 mod key_by;
 mod keyed_reduce;
@@ -15,3 +16,4 @@ pub use keyed_reduce::KeyedReduceOperator;
 pub use map::MapOperator;
 pub use process::ProcessOperator;
 pub use sink::SinkOperator;
+pub use forward::ForwardOperator;

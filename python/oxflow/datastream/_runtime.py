@@ -1,0 +1,182 @@
+"""What the native runtime calls to set up a user function in one parallel instance.
+
+The job description carries a *function spec* per operator. When a task starts, the runtime calls
+:func:`prepare` with the spec and the task's info; it returns ``(call, close, extra)``: the callable
+invoked per element (or per batch, for sinks), what to call when the task ends, and an extra object
+(a process function's context, or a sink's end-of-input callable).
+"""
+
+from __future__ import annotations
+
+import copy
+import queue
+import threading
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from .functions import Function, ProcessFunction, RuntimeContext, TimerService
+
+Prepared = Tuple[Callable[..., Any], Optional[Callable[[], Any]], Any]
+
+
+def prepare(spec: "FunctionSpec", task_info: Dict[str, Any]) -> Prepared:
+    return spec.prepare(task_info)
+
+
+def _own_copy(function: Any) -> Any:
+    """Each parallel instance works on its own copy of a stateful function object, as if it had
+    been shipped to a worker. Objects that cannot be copied (holding locks, sockets...) are shared."""
+    try:
+        return copy.deepcopy(function)
+    except Exception:
+        return function
+
+
+class FunctionSpec:
+    """A user function: a plain callable, or a :class:`Function` and the method to call."""
+
+    def __init__(self, function: Any, method: Optional[str], job_parameters: Dict[str, str]):
+        self.function = function
+        self.method = method
+        self.job_parameters = job_parameters
+
+    def _open(self, task_info: Dict[str, Any]) -> Any:
+        instance = _own_copy(self.function)
+        instance.open(RuntimeContext(task_info, self.job_parameters))
+        return instance
+
+    def prepare(self, task_info: Dict[str, Any]) -> Prepared:
+        if self.method is None:
+            return self.function, None, None
+        instance = self._open(task_info)
+        return getattr(instance, self.method), instance.close, None
+
+
+class _NonKeyedTimerService(TimerService):
+    """Timers need a key; on a non-keyed stream registering one raises, as in Flink."""
+
+    def __init__(self, context: "_ProcessContext"):
+        self._context = context
+
+    def current_processing_time(self) -> int:
+        import time
+
+        return int(time.time() * 1000)
+
+    def current_watermark(self) -> int:
+        return self._context._watermark
+
+    def _no_timers(self, timestamp: int) -> None:
+        raise RuntimeError("Setting timers is only supported on a keyed streams.")
+
+    register_processing_time_timer = register_event_time_timer = _no_timers
+    delete_processing_time_timer = delete_event_time_timer = _no_timers
+
+
+class _ProcessContext(ProcessFunction.Context):
+    """The context object handed to ``process_element``; the runtime updates its fields."""
+
+    def __init__(self) -> None:
+        self._timestamp: Optional[int] = None
+        self._watermark: int = -(2**63)
+        self._key: Any = None
+        self._timers = _NonKeyedTimerService(self)
+
+    def timestamp(self) -> Optional[int]:
+        return self._timestamp
+
+    def timer_service(self) -> TimerService:
+        return self._timers
+
+
+class ProcessFunctionSpec(FunctionSpec):
+    def prepare(self, task_info: Dict[str, Any]) -> Prepared:
+        instance = self._open(task_info)
+        return instance.process_element, instance.close, _ProcessContext()
+
+
+class PrintSpec(FunctionSpec):
+    """Writes each value on its own line to a text stream (``sys.stdout`` when the job was built),
+    formatted as Flink prints it, behind a ``N> `` prefix when the sink runs in parallel."""
+
+    def __init__(self, stream: Any, formatter: Callable[[Any], str], identifier: Optional[str]):
+        super().__init__(None, None, {})
+        self.stream = stream
+        self.formatter = formatter
+        self.identifier = identifier
+
+    def prepare(self, task_info: Dict[str, Any]) -> Prepared:
+        if task_info["parallelism"] > 1:
+            prefix = "%s%d> " % (self.identifier + ":" if self.identifier else "", task_info["subtask_index"] + 1)
+        else:
+            prefix = self.identifier + "> " if self.identifier else ""
+        stream, fmt = self.stream, self.formatter
+
+        def write(values: List[Any]) -> None:
+            stream.write("".join([prefix + fmt(v) + "\n" for v in values]))
+            stream.flush()
+
+        return write, None, None
+
+
+class CollectSpec(FunctionSpec):
+    """Hands the sink's batches to a :class:`Collector` read by the caller."""
+
+    def __init__(self, collector: "Collector"):
+        super().__init__(None, None, {})
+        self.collector = collector
+
+    def prepare(self, task_info: Dict[str, Any]) -> Prepared:
+        return self.collector.put, None, self.collector.end
+
+
+class CollectorClosed(Exception):
+    """The reader of collected results went away; the job is being cancelled."""
+
+
+_END = object()
+
+
+class Collector:
+    """A bounded queue of result batches between sink instances and the reading thread."""
+
+    def __init__(self, writers: int, capacity: int = 64):
+        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=capacity)
+        self._writers = writers
+        self._closed = threading.Event()
+
+    def put(self, batch: List[Any]) -> None:
+        self._put(batch)
+
+    def end(self) -> None:
+        self._put(_END)
+
+    def _put(self, item: Any) -> None:
+        # Waiting in short slices lets a closed reader unblock the writer.
+        while True:
+            if self._closed.is_set():
+                raise CollectorClosed("the result iterator was closed")
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def batches(self, job: Any):
+        """Yields batches until every writer ended; raises the job's failure."""
+        ended = 0
+        while ended < self._writers:
+            try:
+                item = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                if job.wait(0):
+                    # The job ended (or raised just now); drain what is left.
+                    if self._queue.empty():
+                        return
+                continue
+            if item is _END:
+                ended += 1
+            else:
+                yield item

@@ -1,0 +1,173 @@
+"""User-defined function interfaces, as in ``pyflink.datastream.functions``.
+
+Every function may override ``open(runtime_context)`` and ``close()``. Each parallel instance of an
+operator works on its own copy of the function object.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Dict, Iterable, Optional
+
+__all__ = [
+    "Function",
+    "MapFunction",
+    "FlatMapFunction",
+    "FilterFunction",
+    "ReduceFunction",
+    "KeySelector",
+    "NullByteKeySelector",
+    "ProcessFunction",
+    "RuntimeContext",
+    "TimerService",
+]
+
+
+class RuntimeContext:
+    """Information about the parallel instance a function runs in."""
+
+    def __init__(self, task_info: Dict[str, Any], job_parameters: Optional[Dict[str, str]] = None):
+        self._info = task_info
+        self._job_parameters = dict(job_parameters or {})
+
+    def get_task_name(self) -> str:
+        """The name of the task (the chain of operators this function runs in)."""
+        return self._info["task_name"]
+
+    def get_number_of_parallel_subtasks(self) -> int:
+        return self._info["parallelism"]
+
+    def get_max_number_of_parallel_subtasks(self) -> int:
+        return self._info["max_parallelism"]
+
+    def get_index_of_this_subtask(self) -> int:
+        """This instance's index, from 0 to parallelism - 1."""
+        return self._info["subtask_index"]
+
+    def get_attempt_number(self) -> int:
+        return self._info["attempt_number"]
+
+    def get_task_name_with_subtasks(self) -> str:
+        """The task name with the subtask, as Flink writes it: ``name (2/4)#0``."""
+        return "%s (%d/%d)#%d" % (
+            self.get_task_name(),
+            self.get_index_of_this_subtask() + 1,
+            self.get_number_of_parallel_subtasks(),
+            self.get_attempt_number(),
+        )
+
+    def get_job_parameter(self, key: str, default_value: Optional[str] = None) -> Optional[str]:
+        """A global job parameter (``env.get_config().set_global_job_parameters``)."""
+        return self._job_parameters.get(key, default_value)
+
+    def _keyed_state_unavailable(self, *args, **kwargs):
+        raise NotImplementedError(
+            "keyed state (get_state, get_list_state, ...) is not available in this version of oxflow yet"
+        )
+
+    get_state = get_list_state = get_map_state = _keyed_state_unavailable
+    get_reducing_state = get_aggregating_state = _keyed_state_unavailable
+
+
+class Function(abc.ABC):
+    """Base of all user-defined functions."""
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        """Called once per parallel instance before the first element."""
+
+    def close(self) -> None:
+        """Called once per parallel instance after the last element."""
+
+
+class MapFunction(Function):
+    """One output value per input value."""
+
+    @abc.abstractmethod
+    def map(self, value: Any) -> Any:
+        pass
+
+
+class FlatMapFunction(Function):
+    """Any number of output values per input value: return an iterable or ``yield`` them."""
+
+    @abc.abstractmethod
+    def flat_map(self, value: Any) -> Optional[Iterable[Any]]:
+        pass
+
+
+class FilterFunction(Function):
+    """Keeps the values for which ``filter`` returns true."""
+
+    @abc.abstractmethod
+    def filter(self, value: Any) -> bool:
+        pass
+
+
+class ReduceFunction(Function):
+    """Combines two values of the same key into one."""
+
+    @abc.abstractmethod
+    def reduce(self, value1: Any, value2: Any) -> Any:
+        pass
+
+
+class KeySelector(Function):
+    """Extracts the key of a value for ``key_by``."""
+
+    @abc.abstractmethod
+    def get_key(self, value: Any) -> Any:
+        pass
+
+
+class NullByteKeySelector(KeySelector):
+    """Puts every value under the same key."""
+
+    def get_key(self, value: Any) -> int:
+        return 0
+
+
+class TimerService(abc.ABC):
+    """Time and timers of a process function."""
+
+    @abc.abstractmethod
+    def current_processing_time(self) -> int:
+        pass
+
+    @abc.abstractmethod
+    def current_watermark(self) -> int:
+        pass
+
+    @abc.abstractmethod
+    def register_processing_time_timer(self, timestamp: int) -> None:
+        pass
+
+    @abc.abstractmethod
+    def register_event_time_timer(self, timestamp: int) -> None:
+        pass
+
+    @abc.abstractmethod
+    def delete_processing_time_timer(self, timestamp: int) -> None:
+        pass
+
+    @abc.abstractmethod
+    def delete_event_time_timer(self, timestamp: int) -> None:
+        pass
+
+
+class ProcessFunction(Function):
+    """A low-level function seeing every element with its context; emits by ``yield``."""
+
+    class Context(abc.ABC):
+        """What ``process_element`` may know about the current element."""
+
+        @abc.abstractmethod
+        def timer_service(self) -> TimerService:
+            pass
+
+        @abc.abstractmethod
+        def timestamp(self) -> Optional[int]:
+            """The element's event timestamp in epoch milliseconds, or None."""
+
+    @abc.abstractmethod
+    def process_element(self, value: Any, ctx: "ProcessFunction.Context") -> Optional[Iterable[Any]]:
+        pass

@@ -1,0 +1,192 @@
+"""``StreamExecutionEnvironment``: where a DataStream job is defined and executed."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Dict, Iterable, List, Optional
+
+from .. import _native
+from ..common.configuration import Configuration
+from ..common.execution_config import ExecutionConfig
+from ..common.job_client import JobClient
+from ..common.job_execution_result import JobExecutionResult
+from ..common.job_id import JobID
+from ..common.typeinfo import TypeInformation, Types
+from ._graph import Transformation, execution_plan, reachable_from_sinks, to_job_nodes
+from ._runtime import PrintSpec
+from .data_stream import DataStream
+from .execution_mode import RuntimeExecutionMode
+
+__all__ = ["StreamExecutionEnvironment"]
+
+
+class StreamExecutionEnvironment:
+    """Defines a job's sources and transformations, then runs it in this process."""
+
+    def __init__(self, configuration: Optional[Configuration] = None):
+        self._configuration = Configuration(configuration) if configuration is not None else Configuration()
+        self._config = ExecutionConfig()
+        self._transformations: List[Transformation] = []
+        default = self._configuration.get_integer("parallelism.default", 0)
+        self._parallelism = default if default > 0 else (os.cpu_count() or 1)
+        self._max_parallelism: Optional[int] = None
+        self._runtime_mode = RuntimeExecutionMode.STREAMING
+        self._chaining = True
+        mode = self._configuration.get_string("execution.runtime-mode", "").upper()
+        if mode in RuntimeExecutionMode.__members__:
+            self._runtime_mode = RuntimeExecutionMode[mode]
+
+    @staticmethod
+    def get_execution_environment(configuration: Optional[Configuration] = None) -> "StreamExecutionEnvironment":
+        """A new environment; ``configuration`` takes Flink's keys (e.g. ``parallelism.default``)."""
+        return StreamExecutionEnvironment(configuration)
+
+    # ---- settings ------------------------------------------------------------------------
+    def get_config(self) -> ExecutionConfig:
+        return self._config
+
+    def configure(self, configuration: Configuration) -> None:
+        self._configuration.add_all(configuration)
+        default = configuration.get_integer("parallelism.default", 0)
+        if default > 0:
+            self._parallelism = default
+
+    def set_parallelism(self, parallelism: int) -> "StreamExecutionEnvironment":
+        """The default number of parallel instances of every operator."""
+        if not isinstance(parallelism, int) or parallelism < 1:
+            raise ValueError("parallelism must be a positive int, got %r" % (parallelism,))
+        self._parallelism = parallelism
+        return self
+
+    def get_parallelism(self) -> int:
+        return self._parallelism
+
+    def set_max_parallelism(self, max_parallelism: int) -> "StreamExecutionEnvironment":
+        """The number of key groups (the upper bound of any keyed operator's parallelism)."""
+        if not isinstance(max_parallelism, int) or not 0 < max_parallelism <= 32768:
+            raise ValueError("max parallelism must be in 1..32768, got %r" % (max_parallelism,))
+        self._max_parallelism = max_parallelism
+        return self
+
+    def get_max_parallelism(self) -> int:
+        return self._max_parallelism if self._max_parallelism is not None else -1
+
+    def set_default_local_parallelism(self, parallelism: int) -> "StreamExecutionEnvironment":
+        return self.set_parallelism(parallelism)
+
+    def set_runtime_mode(self, execution_mode: RuntimeExecutionMode) -> "StreamExecutionEnvironment":
+        """STREAMING (every update) or BATCH (final results of keyed aggregations only)."""
+        if not isinstance(execution_mode, RuntimeExecutionMode):
+            raise TypeError("expected a RuntimeExecutionMode, got %r" % (execution_mode,))
+        self._runtime_mode = execution_mode
+        return self
+
+    def disable_operator_chaining(self) -> "StreamExecutionEnvironment":
+        self._chaining = False
+        return self
+
+    def is_chaining_enabled(self) -> bool:
+        return self._chaining
+
+    def set_buffer_timeout(self, timeout_millis: int) -> "StreamExecutionEnvironment":
+        return self
+
+    # Python dependency management is a no-op: user code runs in this very interpreter.
+    def _accepted(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    add_python_file = add_python_archive = set_python_requirements = set_python_executable = _accepted
+    add_jars = add_classpaths = register_cached_file = _accepted
+
+    def _job_parameters(self) -> Dict[str, str]:
+        return self._config._global_job_parameters
+
+    def _keyed_emit_mode(self) -> str:
+        # AUTOMATIC means BATCH when all sources are bounded, and every source here is bounded.
+        return "every" if self._runtime_mode == RuntimeExecutionMode.STREAMING else "final"
+
+    # ---- sources -------------------------------------------------------------------------
+    def _add_transformation(self, t: Transformation) -> None:
+        self._transformations.append(t)
+
+    def _source(self, kind: str, name: str, params: dict, output_type: Any, parallelism: Optional[int] = None, non_parallel: bool = False) -> DataStream:
+        t = Transformation(kind, name, [], params, parallelism=parallelism, output_type=output_type, non_parallel=non_parallel)
+        self._add_transformation(t)
+        return DataStream(self, t)
+
+    def from_collection(self, collection: Iterable[Any], type_info: Optional[TypeInformation] = None) -> DataStream:
+        """A stream of the collection's elements, read by a single (non-parallel) source."""
+        values = list(collection)
+        if type_info is not None:
+            if not isinstance(type_info, TypeInformation):
+                raise TypeError("type_info must be a TypeInformation (e.g. Types.STRING()), got %r" % (type_info,))
+            mismatch = _native.first_type_mismatch(type_info._check_spec(), values)
+            if mismatch is not None:
+                index, problem = mismatch
+                raise TypeError(
+                    "from_collection: element %d (%r) does not match type_info %r: %s"
+                    % (index, values[index], type_info, problem)
+                )
+        return self._source("collection", "Collection Source", {"values": values}, type_info, parallelism=1, non_parallel=True)
+
+    def from_source(self, source: Any, watermark_strategy: Any = None, source_name: str = "Source", type_info: Optional[TypeInformation] = None) -> DataStream:
+        """A stream read from a ``NumberSequenceSource`` or ``FileSource``."""
+        from .connectors.file_system import FileSource
+        from .connectors.number_seq import NumberSequenceSource
+
+        if isinstance(source, NumberSequenceSource):
+            return self._source("number_sequence", source_name, source._job_params(), type_info or Types.LONG())
+        if isinstance(source, FileSource):
+            return self._source("text_file", source_name, source._job_params(), type_info or Types.STRING())
+        raise TypeError("from_source expects a NumberSequenceSource or FileSource, got %r" % (source,))
+
+    def from_sequence(self, start: int, end: int) -> DataStream:
+        """The numbers ``start..end`` (inclusive); a 1.x name kept for old programs."""
+        from .connectors.number_seq import NumberSequenceSource
+
+        return self.from_source(NumberSequenceSource(start, end), source_name="Sequence Source")
+
+    def read_text_file(self, file_path: str, charset_name: str = "UTF-8") -> DataStream:
+        """The lines of a text file (or of the files under a directory); a 1.x name."""
+        from ..datastream.connectors.file_system import FileSource, StreamFormat
+
+        source = FileSource.for_record_stream_format(StreamFormat.text_line_format(charset_name), file_path).build()
+        return self.from_source(source, source_name="Text File Source")
+
+    # ---- execution -----------------------------------------------------------------------
+    def _job_transformations(self) -> List[Transformation]:
+        transformations = reachable_from_sinks(self._transformations)
+        if not transformations:
+            raise RuntimeError("No operators defined in streaming topology. Cannot execute.")
+        return transformations
+
+    def get_execution_plan(self) -> str:
+        """The job as JSON, in the shape of Flink's execution plan."""
+        return execution_plan(self._job_transformations(), self._parallelism)
+
+    def _start(self, job_name: str) -> Any:
+        transformations = self._job_transformations()
+        for t in transformations:
+            spec = t.params.get("function")
+            if isinstance(spec, PrintSpec):
+                spec.stream = sys.stdout
+        nodes = to_job_nodes(transformations, self._parallelism)
+        config = {"max_parallelism": self._max_parallelism, "chaining": self._chaining}
+        # As in Flink, executing consumes the defined transformations.
+        self._transformations = []
+        return _native.start_job(job_name, nodes, config)
+
+    def execute(self, job_name: Optional[str] = None) -> JobExecutionResult:
+        """Runs the job to completion (Ctrl-C cancels it) and returns its result."""
+        job_id = JobID()
+        job = self._start(job_name or "Flink Streaming Job")
+        job.wait()
+        return JobExecutionResult(job_id, job.net_runtime_ms or 0, {})
+
+    def execute_async(self, job_name: Optional[str] = None) -> JobClient:
+        """Starts the job in the background and returns a client to watch or cancel it."""
+        return JobClient(self._start(job_name or "Flink Streaming Job"), JobID())
+
+    def close(self) -> None:
+        self._transformations = []

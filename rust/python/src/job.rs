@@ -1,0 +1,121 @@
+//! A running job as seen from Python: start it, wait for it (Ctrl-C cancels), cancel it.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use oxflow_core::executor::{start, RunningJob};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::errors::{to_py_err, JobExecutionError};
+use crate::job_spec::build_graph;
+
+/// How often a waiting caller looks for Ctrl-C.
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+enum State {
+    Running(RunningJob),
+    Finished { net_runtime_ms: u64 },
+    Failed(PyErr),
+}
+
+/// A job started by `start_job`.
+#[pyclass(module = "oxflow._native")]
+pub struct NativeJob {
+    name: String,
+    state: Mutex<State>,
+}
+
+impl NativeJob {
+    /// One bounded wait without the GIL; `true` once the job has ended.
+    fn wait_slice(&self, py: Python<'_>, slice: Duration) -> bool {
+        let ended = py.detach(|| {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            match &mut *state {
+                State::Running(job) => job.wait_timeout(slice),
+                _ => None,
+            }
+        });
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match ended {
+            Some(Ok(outcome)) => *state = State::Finished { net_runtime_ms: outcome.net_runtime.as_millis() as u64 },
+            Some(Err(e)) => *state = State::Failed(to_py_err(py, &self.name, e)),
+            None => {}
+        }
+        !matches!(&*state, State::Running(_))
+    }
+
+    fn outcome(&self, py: Python<'_>) -> PyResult<bool> {
+        match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
+            State::Running(_) => Ok(false),
+            State::Finished { .. } => Ok(true),
+            State::Failed(e) => Err(e.clone_ref(py)),
+        }
+    }
+}
+
+#[pymethods]
+impl NativeJob {
+    /// Waits until the job ends or `timeout` seconds pass (`None`: no limit). Returns whether it
+    /// ended; raises the job's failure. Ctrl-C cancels the job and raises KeyboardInterrupt.
+    #[pyo3(signature = (timeout=None))]
+    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
+        let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+        loop {
+            let slice = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(SIGNAL_CHECK),
+                None => SIGNAL_CHECK,
+            };
+            if self.wait_slice(py, slice) {
+                return self.outcome(py);
+            }
+            if let Err(interrupt) = py.check_signals() {
+                self.cancel();
+                while !self.wait_slice(py, SIGNAL_CHECK) {}
+                return Err(interrupt);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Asks every task to stop; a following `wait` raises.
+    fn cancel(&self) {
+        if let State::Running(job) = &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
+            job.cancel();
+        }
+    }
+
+    /// Whether the job has ended (successfully or not).
+    fn is_finished(&self, py: Python<'_>) -> bool {
+        self.wait_slice(py, Duration::ZERO)
+    }
+
+    /// Milliseconds the job ran, once it finished successfully.
+    #[getter]
+    fn net_runtime_ms(&self) -> Option<u64> {
+        match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
+            State::Finished { net_runtime_ms } => Some(*net_runtime_ms),
+            _ => None,
+        }
+    }
+
+    /// The tasks the job runs as: `(chain name, parallelism, [node indices])`.
+    fn tasks(&self) -> Vec<(String, usize, Vec<usize>)> {
+        match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
+            State::Running(job) => job.plan().chains.iter().map(|c| (c.name.clone(), c.parallelism, c.nodes.clone())).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Builds the job described by `nodes` and starts it. User functions are opened on the task
+/// threads; errors in the description itself raise here, before anything runs.
+#[pyfunction]
+#[pyo3(signature = (name, nodes, config))]
+pub fn start_job(name: String, nodes: &Bound<'_, PyAny>, config: &Bound<'_, PyDict>) -> PyResult<NativeJob> {
+    let graph = build_graph(&name, nodes, config)?;
+    let job = start(graph).map_err(|e| JobExecutionError::new_err(e.to_string()))?;
+    Ok(NativeJob { name, state: Mutex::new(State::Running(job)) })
+}

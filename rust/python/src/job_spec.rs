@@ -1,0 +1,172 @@
+//! Turns the job description the Python API builds (a list of node dicts) into a core job graph.
+//!
+//! Node dict keys: `name`, `parallelism`, `kind`, `inputs` (list of `(node_index, partitioning,
+//! port)`), plus per kind: `values` (collection), `start`/`end` (number_sequence), `paths`
+//! (text_file), `function` and optional `output_check`/`output_type_name` (map, flat_map, filter,
+//! key_by, reduce, process, python_sink), `path`/`part_prefix`/`part_suffix`/`bucket`/`encoder`
+//! (file_sink).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use oxflow_connectors::{collection, file_sink, number_sequence, text_file};
+use oxflow_core::error::BoxError;
+use oxflow_core::graph::{Edge, JobGraph, Partitioning};
+use oxflow_core::operator::{Operator, OperatorFactory};
+use oxflow_core::operators::{
+    FilterOperator, FlatMapOperator, ForwardOperator, KeyByOperator, KeyedReduceOperator, MapOperator,
+    ProcessOperator, SinkOperator,
+};
+use pyo3::exceptions::{PyFileNotFoundError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use crate::data_model::PyData;
+use crate::type_check::TypeCheck;
+use crate::udf::{OutputType, PyFilter, PyFlatMap, PyKeySelector, PyMap, PyProcess, PyReduce, PySink, Udf};
+
+fn item<'py>(node: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    node.get_item(key)?.ok_or_else(|| PyValueError::new_err(format!("job node is missing '{key}'")))
+}
+
+fn partitioning(name: &str) -> PyResult<Partitioning> {
+    Ok(match name {
+        "forward" => Partitioning::Forward,
+        "rebalance" => Partitioning::Rebalance,
+        "rescale" => Partitioning::Rescale,
+        "shuffle" => Partitioning::Shuffle,
+        "hash" => Partitioning::Hash,
+        "broadcast" => Partitioning::Broadcast,
+        "global" => Partitioning::Global,
+        other => return Err(PyValueError::new_err(format!("unknown partitioning '{other}'"))),
+    })
+}
+
+/// Builds the operator factory of a node whose operator wraps one Python function.
+fn udf_factory<F>(node: &Bound<'_, PyDict>, name: &str, build: F) -> PyResult<OperatorFactory<PyData>>
+where
+    F: Fn(Udf) -> Box<dyn Operator<PyData>> + Send + Sync + 'static,
+{
+    let spec = item(node, "function")?.unbind();
+    let output = match node.get_item("output_check")? {
+        Some(check) if !check.is_none() => Some((
+            TypeCheck::compile(&check)?,
+            node.get_item("output_type_name")?.map(|n| n.to_string()).unwrap_or_default(),
+        )),
+        _ => None,
+    };
+    let name = name.to_string();
+    Ok(Box::new(move |_| {
+        let spec = Python::attach(|py| spec.clone_ref(py));
+        let output = output.as_ref().map(|(check, type_name)| OutputType { check: check.clone(), name: type_name.clone() });
+        Ok(build(Udf::new(spec, name.clone(), output)))
+    }))
+}
+
+fn to_py(e: BoxError) -> PyErr {
+    match e.downcast::<PyErr>() {
+        Ok(err) => *err,
+        Err(other) => PyValueError::new_err(other.to_string()),
+    }
+}
+
+/// Reads the whole job description.
+pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, PyDict>) -> PyResult<JobGraph<PyData>> {
+    let mut graph = JobGraph::new(job_name);
+    if let Some(v) = config.get_item("max_parallelism")? {
+        if !v.is_none() {
+            graph.config.max_parallelism = Some(v.extract()?);
+        }
+    }
+    if let Some(v) = config.get_item("chaining")? {
+        graph.config.chaining = v.extract()?;
+    }
+    if let Some(v) = config.get_item("batch_size")? {
+        graph.config.batch_size = v.extract()?;
+    }
+    for node in nodes.try_iter()? {
+        let node = node?;
+        let node = node.cast::<PyDict>()?;
+        let name: String = item(node, "name")?.extract()?;
+        let parallelism: usize = item(node, "parallelism")?.extract()?;
+        let kind: String = item(node, "kind")?.extract()?;
+        let mut inputs = Vec::new();
+        for input in item(node, "inputs")?.try_iter()? {
+            let (from, part, port): (usize, String, usize) = input?.extract()?;
+            inputs.push(Edge { from, partitioning: partitioning(&part)?, port });
+        }
+        let make_int: Arc<dyn Fn(i64) -> Py<PyAny> + Send + Sync> =
+            Arc::new(|n| Python::attach(|py| n.into_pyobject(py).expect("ints convert").into_any().unbind()));
+        let make_str: Arc<dyn Fn(String) -> Py<PyAny> + Send + Sync> =
+            Arc::new(|s| Python::attach(|py| PyString::new(py, &s).into_any().unbind()));
+        match kind.as_str() {
+            "collection" => {
+                let values: Vec<Py<PyAny>> = item(node, "values")?.extract()?;
+                graph.add_source(name, parallelism, collection::CollectionSource::factory(Arc::new(values)));
+            }
+            "number_sequence" => {
+                let (start, end): (i64, i64) = (item(node, "start")?.extract()?, item(node, "end")?.extract()?);
+                number_sequence::validate(start, end).map_err(to_py)?;
+                graph.add_source(name, parallelism, number_sequence::factory(start, end, make_int));
+            }
+            "text_file" => {
+                let paths: Vec<PathBuf> = item(node, "paths")?.extract()?;
+                let files = text_file::list_files(&paths).map_err(|e| PyFileNotFoundError::new_err(e.to_string()))?;
+                graph.add_source(name, parallelism, text_file::factory(files, make_str));
+            }
+            _ => {
+                let factory = operator_factory(node, &name, &kind)?;
+                graph.add_operator(name, parallelism, factory, inputs).map_err(|e| PyValueError::new_err(e.to_string()))?;
+            }
+        }
+    }
+    Ok(graph)
+}
+
+fn operator_factory(node: &Bound<'_, PyDict>, name: &str, kind: &str) -> PyResult<OperatorFactory<PyData>> {
+    fn boxed(op: impl Operator<PyData> + 'static) -> Box<dyn Operator<PyData>> {
+        Box::new(op)
+    }
+    Ok(match kind {
+        "map" => udf_factory(node, name, |f| boxed(MapOperator::new(PyMap(f))))?,
+        "flat_map" => udf_factory(node, name, |f| boxed(FlatMapOperator::new(PyFlatMap(f))))?,
+        "filter" => udf_factory(node, name, |f| boxed(FilterOperator::new(PyFilter(f))))?,
+        "key_by" => udf_factory(node, name, |f| boxed(KeyByOperator::new(PyKeySelector(f))))?,
+        "reduce" => {
+            let final_only = matches!(node.get_item("emit")?, Some(e) if e.extract::<String>()? == "final");
+            udf_factory(node, name, move |f| boxed(KeyedReduceOperator::<PyData, _>::new(PyReduce(f)).final_only(final_only)))?
+        }
+        "process" => udf_factory(node, name, |f| boxed(ProcessOperator::new(PyProcess(f))))?,
+        "python_sink" => udf_factory(node, name, |f| boxed(SinkOperator::new(PySink(f))))?,
+        "union" => Box::new(|_| Ok(boxed(ForwardOperator))),
+        "file_sink" => {
+            let mut config = file_sink::FileSinkConfig::new(item(node, "path")?.extract::<PathBuf>()?);
+            config.part_prefix = item(node, "part_prefix")?.extract()?;
+            config.part_suffix = item(node, "part_suffix")?.extract()?;
+            if let Some(size) = node.get_item("max_part_size")? {
+                if !size.is_none() {
+                    config.max_part_size = size.extract()?;
+                }
+            }
+            if item(node, "bucket")?.extract::<String>()? == "base_path" {
+                config.bucket_format = file_sink::BucketFormat::BasePath;
+            }
+            config.validate().map_err(to_py)?;
+            let encoder = Arc::new(item(node, "encoder")?.unbind());
+            file_sink::factory(
+                config,
+                Arc::new(move || {
+                    let encoder = encoder.clone();
+                    Box::new(move |value: &Py<PyAny>, out: &mut Vec<u8>| -> Result<(), BoxError> {
+                        let py = unsafe { Python::assume_attached() };
+                        let text = encoder.bind(py).call1((value.bind(py),)).map_err(|e| Box::new(e) as BoxError)?;
+                        let text = text.cast::<PyString>().map_err(|e| Box::new(PyErr::from(e)) as BoxError)?;
+                        out.extend_from_slice(text.to_cow().map_err(|e| Box::new(e) as BoxError)?.as_bytes());
+                        Ok(())
+                    })
+                }),
+            )
+        }
+        other => return Err(PyValueError::new_err(format!("unknown node kind '{other}'"))),
+    })
+}

@@ -1,0 +1,171 @@
+//! Checks that values a user function produced match the output type it declared.
+//!
+//! The Python `TypeInformation._check_spec()` describes the type as nested tuples; it is compiled
+//! once per operator into a [`TypeCheck`] and applied to every output value.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PySequence, PyString, PyTuple};
+
+#[derive(Debug, Clone)]
+pub enum TypeCheck {
+    Any,
+    Str,
+    Char,
+    Bool,
+    /// An int within `min..=max` (`None`: unbounded).
+    Int { name: &'static str, range: Option<(i64, i64)> },
+    Float,
+    Decimal,
+    Tuple(Vec<TypeCheck>),
+    Row(Vec<TypeCheck>),
+    List(Box<TypeCheck>),
+    Map(Box<TypeCheck>, Box<TypeCheck>),
+}
+
+impl TypeCheck {
+    /// Compiles a `_check_spec()` tuple.
+    pub fn compile(spec: &Bound<'_, PyAny>) -> PyResult<TypeCheck> {
+        let spec = spec.cast::<PyTuple>()?;
+        let tag: String = spec.get_item(0)?.extract()?;
+        let fields = |i: usize| -> PyResult<Vec<TypeCheck>> {
+            spec.get_item(i)?.try_iter()?.map(|f| TypeCheck::compile(&f?)).collect()
+        };
+        let int = |name, min, max| TypeCheck::Int { name, range: Some((min, max)) };
+        Ok(match tag.as_str() {
+            "any" => TypeCheck::Any,
+            "string" => TypeCheck::Str,
+            "char" => TypeCheck::Char,
+            "boolean" => TypeCheck::Bool,
+            "byte" => int("BYTE", i8::MIN as i64, i8::MAX as i64),
+            "short" => int("SHORT", i16::MIN as i64, i16::MAX as i64),
+            "int" => int("INT", i32::MIN as i64, i32::MAX as i64),
+            "long" => int("LONG", i64::MIN, i64::MAX),
+            "big_int" => TypeCheck::Int { name: "BIG_INT", range: None },
+            "float" | "double" => TypeCheck::Float,
+            "big_dec" => TypeCheck::Decimal,
+            "tuple" => TypeCheck::Tuple(fields(1)?),
+            "row" => TypeCheck::Row(fields(1)?),
+            "list" => TypeCheck::List(Box::new(TypeCheck::compile(&spec.get_item(1)?)?)),
+            "map" => TypeCheck::Map(
+                Box::new(TypeCheck::compile(&spec.get_item(1)?)?),
+                Box::new(TypeCheck::compile(&spec.get_item(2)?)?),
+            ),
+            other => return Err(PyTypeError::new_err(format!("unknown type check '{other}'"))),
+        })
+    }
+
+    /// `Ok(())` or a description of the first mismatch.
+    pub fn check(&self, value: &Bound<'_, PyAny>) -> Result<(), String> {
+        if value.is_none() {
+            return Ok(());
+        }
+        let mismatch = |expected: &str| Err(format!("expected {expected}, got {}", describe(value)));
+        match self {
+            TypeCheck::Any => Ok(()),
+            TypeCheck::Str => {
+                if value.is_instance_of::<PyString>() {
+                    Ok(())
+                } else {
+                    mismatch("STRING (a str)")
+                }
+            }
+            TypeCheck::Char => match value.cast::<PyString>() {
+                Ok(s) if s.to_cow().map(|c| c.chars().count() == 1).unwrap_or(false) => Ok(()),
+                _ => mismatch("CHAR (a str of length 1)"),
+            },
+            TypeCheck::Bool => {
+                if value.is_instance_of::<PyBool>() {
+                    Ok(())
+                } else {
+                    mismatch("BOOLEAN (a bool)")
+                }
+            }
+            TypeCheck::Int { name, range } => {
+                let exact_int = value.is_exact_instance_of::<PyInt>();
+                if !exact_int && (!value.is_instance_of::<PyInt>() || value.is_instance_of::<PyBool>()) {
+                    return mismatch(&format!("{name} (an int)"));
+                }
+                let Some((min, max)) = range else { return Ok(()) };
+                match value.extract::<i64>() {
+                    Ok(v) if v >= *min && v <= *max => Ok(()),
+                    _ => mismatch(&format!("{name} (an int in [{min}, {max}])")),
+                }
+            }
+            TypeCheck::Float => {
+                if (value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyInt>()) && !value.is_instance_of::<PyBool>() {
+                    Ok(())
+                } else {
+                    mismatch("FLOAT/DOUBLE (a float)")
+                }
+            }
+            TypeCheck::Decimal => {
+                let is_decimal = value.get_type().name().map(|n| n.to_cow().map(|c| c == "Decimal").unwrap_or(false)).unwrap_or(false);
+                if is_decimal || value.is_instance_of::<PyInt>() {
+                    Ok(())
+                } else {
+                    mismatch("BIG_DEC (a decimal.Decimal)")
+                }
+            }
+            TypeCheck::Tuple(fields) => check_fields(value, fields, "TUPLE", false),
+            TypeCheck::Row(fields) => check_fields(value, fields, "ROW", true),
+            TypeCheck::List(element) => {
+                if !(value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>()) {
+                    return mismatch("LIST (a list)");
+                }
+                for (i, item) in value.try_iter().map_err(|e| e.to_string())?.enumerate() {
+                    let item = item.map_err(|e| e.to_string())?;
+                    element.check(&item).map_err(|m| format!("element {i}: {m}"))?;
+                }
+                Ok(())
+            }
+            TypeCheck::Map(k, v) => {
+                let Ok(dict) = value.cast::<PyDict>() else { return mismatch("MAP (a dict)") };
+                for (key, val) in dict.iter() {
+                    k.check(&key).map_err(|m| format!("key {}: {m}", describe(&key)))?;
+                    v.check(&val).map_err(|m| format!("value of key {}: {m}", describe(&key)))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn check_fields(value: &Bound<'_, PyAny>, fields: &[TypeCheck], name: &str, row: bool) -> Result<(), String> {
+    // Fast path for the common case, a tuple of the right arity.
+    if let Ok(tuple) = value.cast_exact::<PyTuple>() {
+        if tuple.len() == fields.len() {
+            for (i, check) in fields.iter().enumerate() {
+                let item = tuple.get_borrowed_item(i).map_err(|e| e.to_string())?;
+                check.check(&item).map_err(|m| format!("field {i}: {m}"))?;
+            }
+            return Ok(());
+        }
+    }
+    // Rows are oxflow `Row`s (sequences); tuples and lists are accepted for both.
+    let is_seq = value.is_instance_of::<PyTuple>()
+        || value.is_instance_of::<PyList>()
+        || (row && value.cast::<PySequence>().is_ok() && !value.is_instance_of::<PyString>());
+    if !is_seq {
+        return Err(format!("expected {name} of {} fields, got {}", fields.len(), describe(value)));
+    }
+    let len = value.len().map_err(|e| e.to_string())?;
+    if len != fields.len() {
+        return Err(format!("expected {name} of {} fields, got {len} fields: {}", fields.len(), describe(value)));
+    }
+    for (i, check) in fields.iter().enumerate() {
+        let item = value.get_item(i).map_err(|e| e.to_string())?;
+        check.check(&item).map_err(|m| format!("field {i}: {m}"))?;
+    }
+    Ok(())
+}
+
+/// `type repr` of a value, shortened for error messages.
+pub fn describe(value: &Bound<'_, PyAny>) -> String {
+    let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+    let mut repr = value.repr().map(|r| r.to_string()).unwrap_or_else(|_| "<unprintable>".into());
+    if repr.chars().count() > 200 {
+        repr = repr.chars().take(200).collect::<String>() + "...";
+    }
+    format!("{type_name} {repr}")
+}

@@ -1,0 +1,251 @@
+//! Python user functions behind the core function interfaces. Every call happens inside the
+//! task's batch scope, so the GIL is already held; these types only convert and call.
+
+use oxflow_core::data::Record;
+use oxflow_core::error::BoxError;
+use oxflow_core::function::{
+    FilterFn, FlatMapFn, KeySelectorFn, Lifecycle, MapFn, ProcessContext, ProcessFn, ReduceFn, SinkFn,
+};
+use oxflow_core::operator::TaskInfo;
+use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::data_model::PyData;
+use crate::errors::add_note;
+use crate::type_check::{describe, TypeCheck};
+
+/// The Python module that turns a function spec into a per-subtask callable.
+const RUNTIME_MODULE: &str = "oxflow.datastream._runtime";
+
+/// A declared output type: the compiled check and the type's name for messages.
+pub struct OutputType {
+    pub check: TypeCheck,
+    pub name: String,
+}
+
+/// A user function as the Python layer described it, resolved per subtask when opened.
+pub struct Udf {
+    spec: Py<PyAny>,
+    operator: String,
+    call: Option<Py<PyAny>>,
+    close: Option<Py<PyAny>>,
+    /// What else `prepare` handed back: a process function's context object, or a sink's
+    /// end-of-input callable.
+    extra: Option<Py<PyAny>>,
+    output: Option<OutputType>,
+}
+
+impl Udf {
+    pub fn new(spec: Py<PyAny>, operator: String, output: Option<OutputType>) -> Self {
+        Udf { spec, operator, call: None, close: None, extra: None, output }
+    }
+
+    fn call<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+        self.call.as_ref().expect("function opened before use").bind(py)
+    }
+
+    /// Adds which element was being processed to an error the user function raised.
+    fn failed(&self, py: Python<'_>, err: PyErr, element: &Bound<'_, PyAny>) -> BoxError {
+        add_note(py, &err, &format!("while processing element: {}", describe(element)));
+        Box::new(err)
+    }
+
+    /// Checks a produced value against the declared output type.
+    fn check_output(&self, value: &Bound<'_, PyAny>) -> Result<(), BoxError> {
+        let Some(output) = &self.output else { return Ok(()) };
+        output.check.check(value).map_err(|why| -> BoxError {
+            Box::new(PyTypeError::new_err(format!(
+                "operator '{}' produced {} which does not match its declared output type {}: {why}",
+                self.operator,
+                describe(value),
+                output.name
+            )))
+        })
+    }
+}
+
+impl Lifecycle for Udf {
+    fn open(&mut self, task: &TaskInfo) -> Result<(), BoxError> {
+        Python::attach(|py| -> PyResult<()> {
+            let info = PyDict::new(py);
+            info.set_item("task_name", &task.task_name)?;
+            info.set_item("operator_name", &task.operator_name)?;
+            info.set_item("subtask_index", task.subtask_index)?;
+            info.set_item("parallelism", task.parallelism)?;
+            info.set_item("max_parallelism", task.max_parallelism)?;
+            info.set_item("attempt_number", task.attempt_number)?;
+            let prepared = py.import(RUNTIME_MODULE)?.call_method1("prepare", (self.spec.bind(py), info))?;
+            let (call, close, extra): (Py<PyAny>, Py<PyAny>, Py<PyAny>) = prepared.extract()?;
+            self.call = Some(call);
+            self.close = (!close.is_none(py)).then_some(close);
+            self.extra = (!extra.is_none(py)).then_some(extra);
+            Ok(())
+        })
+        .map_err(|e| Box::new(e) as BoxError)
+    }
+
+    fn close(&mut self) -> Result<(), BoxError> {
+        match self.close.take() {
+            Some(close) => Python::attach(|py| close.call0(py).map(drop)).map_err(|e| Box::new(e) as BoxError),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Emits every item of what a flat_map or process function returned (a list, any iterable or a
+/// generator; `None` emits nothing).
+fn emit_all(udf: &Udf, py: Python<'_>, element: &Bound<'_, PyAny>, result: Bound<'_, PyAny>, emit: &mut dyn FnMut(Py<PyAny>)) -> Result<(), BoxError> {
+    if result.is_none() {
+        return Ok(());
+    }
+    if let Ok(list) = result.cast::<PyList>() {
+        for item in list.iter() {
+            udf.check_output(&item)?;
+            emit(item.unbind());
+        }
+        return Ok(());
+    }
+    let items = result.try_iter().map_err(|_| -> BoxError {
+        Box::new(PyTypeError::new_err(format!(
+            "operator '{}' must return an iterable (or be a generator), got {} for element {}",
+            udf.operator,
+            describe(&result),
+            describe(element)
+        )))
+    })?;
+    for item in items {
+        let item = item.map_err(|e| udf.failed(py, e, element))?;
+        udf.check_output(&item)?;
+        emit(item.unbind());
+    }
+    Ok(())
+}
+
+macro_rules! lifecycle_via_udf {
+    ($t:ty) => {
+        impl Lifecycle for $t {
+            fn open(&mut self, task: &TaskInfo) -> Result<(), BoxError> {
+                self.0.open(task)
+            }
+            fn close(&mut self) -> Result<(), BoxError> {
+                self.0.close()
+            }
+        }
+    };
+}
+
+pub struct PyMap(pub Udf);
+pub struct PyFlatMap(pub Udf);
+pub struct PyFilter(pub Udf);
+pub struct PyKeySelector(pub Udf);
+pub struct PyReduce(pub Udf);
+pub struct PyProcess(pub Udf);
+lifecycle_via_udf!(PyMap);
+lifecycle_via_udf!(PyFlatMap);
+lifecycle_via_udf!(PyFilter);
+lifecycle_via_udf!(PyKeySelector);
+lifecycle_via_udf!(PyReduce);
+lifecycle_via_udf!(PyProcess);
+
+impl MapFn<PyData> for PyMap {
+    fn map(&mut self, value: Py<PyAny>) -> Result<Py<PyAny>, BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        let v = value.bind(py);
+        let out = self.0.call(py).call1((v,)).map_err(|e| self.0.failed(py, e, v))?;
+        self.0.check_output(&out)?;
+        Ok(out.unbind())
+    }
+}
+
+impl FlatMapFn<PyData> for PyFlatMap {
+    fn flat_map(&mut self, value: Py<PyAny>, emit: &mut dyn FnMut(Py<PyAny>)) -> Result<(), BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        let v = value.bind(py);
+        let result = self.0.call(py).call1((v,)).map_err(|e| self.0.failed(py, e, v))?;
+        emit_all(&self.0, py, v, result, emit)
+    }
+}
+
+impl FilterFn<PyData> for PyFilter {
+    fn filter(&mut self, value: &Py<PyAny>) -> Result<bool, BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        let v = value.bind(py);
+        let keep = self.0.call(py).call1((v,)).map_err(|e| self.0.failed(py, e, v))?;
+        keep.is_truthy().map_err(|e| self.0.failed(py, e, v))
+    }
+}
+
+impl KeySelectorFn<PyData> for PyKeySelector {
+    fn key(&mut self, value: &Py<PyAny>) -> Result<(Py<PyAny>, u64), BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        let v = value.bind(py);
+        let key = self.0.call(py).call1((v,)).map_err(|e| self.0.failed(py, e, v))?;
+        let hash = key.hash().map_err(|_| -> BoxError {
+            Box::new(PyTypeError::new_err(format!(
+                "the key selector of operator '{}' returned an unhashable key {} for element {}; keys must be hashable (use a tuple instead of a list)",
+                self.0.operator,
+                describe(&key),
+                describe(v)
+            )))
+        })?;
+        Ok((key.unbind(), hash as u64))
+    }
+}
+
+impl ReduceFn<PyData> for PyReduce {
+    fn reduce(&mut self, accumulated: &Py<PyAny>, value: Py<PyAny>) -> Result<Py<PyAny>, BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        let v = value.bind(py);
+        let out = self.0.call(py).call1((accumulated.bind(py), v)).map_err(|e| self.0.failed(py, e, v))?;
+        self.0.check_output(&out)?;
+        Ok(out.unbind())
+    }
+}
+
+impl ProcessFn<PyData> for PyProcess {
+    fn process_element(
+        &mut self,
+        value: Py<PyAny>,
+        ctx: &ProcessContext<'_, PyData>,
+        emit: &mut dyn FnMut(Py<PyAny>),
+    ) -> Result<(), BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        let v = value.bind(py);
+        let context = self.0.extra.as_ref().expect("process functions get a context").bind(py);
+        let set = |name, val: Bound<'_, PyAny>| context.setattr(name, val).map_err(|e| Box::new(e) as BoxError);
+        set(intern!(py, "_timestamp"), ctx.timestamp.into_pyobject(py).map_err(|e| Box::new(e) as BoxError)?)?;
+        set(intern!(py, "_watermark"), ctx.current_watermark.into_pyobject(py).map_err(|e| Box::new(e) as BoxError)?.into_any())?;
+        let key = match ctx.key {
+            Some(k) => k.bind(py).clone(),
+            None => py.None().into_bound(py),
+        };
+        set(intern!(py, "_key"), key)?;
+        let result = self.0.call(py).call1((v, context)).map_err(|e| self.0.failed(py, e, v))?;
+        emit_all(&self.0, py, v, result, emit)
+    }
+}
+
+/// A sink whose writing is a Python callable taking the batch's values as a list
+/// (print to `sys.stdout`, collect to the caller).
+pub struct PySink(pub Udf);
+lifecycle_via_udf!(PySink);
+
+impl SinkFn<PyData> for PySink {
+    fn write(&mut self, records: Vec<Record<PyData>>) -> Result<(), BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        let values = PyList::new(py, records.into_iter().map(|r| r.value)).map_err(|e| Box::new(e) as BoxError)?;
+        self.0.call(py).call1((values,)).map_err(|e| Box::new(e) as BoxError)?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        let end = self.0.extra.as_ref().map(|c| c.clone_ref(py));
+        if let Some(end) = end {
+            end.call0(py).map_err(|e| Box::new(e) as BoxError)?;
+        }
+        Ok(())
+    }
+}
