@@ -1,0 +1,311 @@
+"""The DataStream API through its public methods, each pipeline at parallelism 1 and 4."""
+
+import json
+
+import pytest
+
+from conftest import collect, env_with, multiset
+from oxflow.common import Row, Types
+from oxflow.datastream import (
+    FilterFunction,
+    FlatMapFunction,
+    KeySelector,
+    MapFunction,
+    ProcessFunction,
+    RuntimeContext,
+    RuntimeExecutionMode,
+    StreamExecutionEnvironment,
+)
+from oxflow.datastream.connectors.number_seq import NumberSequenceSource
+
+
+def test_map_filter_flat_map_lambdas(parallelism):
+    out = collect(
+        lambda env: env.from_collection(list(range(100)))
+        .map(lambda x: x * 3)
+        .filter(lambda x: x % 2 == 0)
+        .flat_map(lambda x: [x, -x]),
+        parallelism,
+    )
+    expected = [y for x in range(100) if (x * 3) % 2 == 0 for y in (x * 3, -(x * 3))]
+    assert multiset(out) == multiset(expected)
+
+
+class Doubler(MapFunction):
+    def open(self, runtime_context: RuntimeContext):
+        self.factor = 2
+
+    def map(self, value):
+        return value * self.factor
+
+
+class Evens(FilterFunction):
+    def filter(self, value):
+        return value % 4 == 0
+
+
+class Repeat(FlatMapFunction):
+    def flat_map(self, value):
+        for _ in range(2):
+            yield value
+
+
+def test_function_classes_with_open(parallelism):
+    out = collect(lambda env: env.from_collection(list(range(50))).map(Doubler()).filter(Evens()).flat_map(Repeat()), parallelism)
+    assert multiset(out) == multiset([x * 2 for x in range(50) if (x * 2) % 4 == 0 for _ in range(2)])
+
+
+def test_flat_map_may_return_none_or_any_iterable(parallelism):
+    out = collect(lambda env: env.from_collection([0, 1, 2, 3]).flat_map(lambda x: None if x == 0 else range(x)), parallelism)
+    assert sorted(out) == [0, 0, 0, 1, 1, 2]
+
+
+def test_keyed_reduce_is_rolling_and_parallelism_independent(parallelism):
+    data = [("k%d" % (i % 7), i) for i in range(1000)]
+    out = collect(lambda env: env.from_collection(data).key_by(lambda t: t[0]).reduce(lambda a, b: (a[0], a[1] + b[1])), parallelism)
+    assert len(out) == 1000
+    finals = {}
+    for k, v in out:
+        finals[k] = max(finals.get(k, v), v)
+    assert finals == {"k%d" % k: sum(i for i in range(1000) if i % 7 == k) for k in range(7)}
+    assert multiset(out) == multiset(collect(lambda env: env.from_collection(data).key_by(lambda t: t[0]).reduce(lambda a, b: (a[0], a[1] + b[1])), 1))
+
+
+class FirstField(KeySelector):
+    def get_key(self, value):
+        return value[0]
+
+
+def test_key_selector_class_and_keyed_map_filter_flat_map(parallelism):
+    data = [(i % 3, i) for i in range(30)]
+    out = collect(
+        lambda env: env.from_collection(data).key_by(FirstField()).map(lambda t: (t[0], t[1] * 10)).key_by(lambda t: t[0]).filter(lambda t: t[1] > 100),
+        parallelism,
+    )
+    assert multiset(out) == multiset([(k, v * 10) for k, v in data if v * 10 > 100])
+    out = collect(lambda env: env.from_collection(data).key_by(lambda t: t[0]).flat_map(lambda t: [t, t]), parallelism)
+    assert multiset(out) == multiset(data + data)
+
+
+DATA = [("a", 3, 1), ("b", 1, 2), ("a", 1, 3), ("a", 5, 4), ("b", 7, 5), ("b", 1, 6)]
+T3 = Types.TUPLE([Types.STRING(), Types.INT(), Types.INT()])
+
+
+def rolling(parallelism, aggregate):
+    return collect(lambda env: aggregate(env.from_collection(DATA, type_info=T3).key_by(lambda t: t[0])), parallelism)
+
+
+def test_rolling_sum_min_max_keep_first_elements_other_fields(parallelism):
+    assert multiset(rolling(parallelism, lambda ks: ks.sum(1))) == multiset(
+        [("a", 3, 1), ("b", 1, 2), ("a", 4, 1), ("a", 9, 1), ("b", 8, 2), ("b", 9, 2)]
+    )
+    assert multiset(rolling(parallelism, lambda ks: ks.min(1))) == multiset(
+        [("a", 3, 1), ("b", 1, 2), ("a", 1, 1), ("a", 1, 1), ("b", 1, 2), ("b", 1, 2)]
+    )
+    assert multiset(rolling(parallelism, lambda ks: ks.max(1))) == multiset(
+        [("a", 3, 1), ("b", 1, 2), ("a", 3, 1), ("a", 5, 1), ("b", 7, 2), ("b", 7, 2)]
+    )
+
+
+def test_rolling_min_by_max_by_keep_whole_elements(parallelism):
+    assert multiset(rolling(parallelism, lambda ks: ks.min_by(1))) == multiset(
+        [("a", 3, 1), ("b", 1, 2), ("a", 1, 3), ("a", 1, 3), ("b", 1, 2), ("b", 1, 2)]
+    )
+    assert multiset(rolling(parallelism, lambda ks: ks.max_by(1))) == multiset(
+        [("a", 3, 1), ("b", 1, 2), ("a", 3, 1), ("a", 5, 4), ("b", 7, 5), ("b", 7, 5)]
+    )
+
+
+def test_sum_of_plain_numbers_and_named_row_fields(parallelism):
+    out = collect(lambda env: env.from_collection([1, 2, 3, 4]).key_by(lambda x: x % 2).sum(), parallelism)
+    assert multiset(out) == multiset([1, 2, 4, 6])
+    rows = [Row(name="x", v=1), Row(name="x", v=2)]
+    out = collect(lambda env: env.from_collection(rows).key_by(lambda r: r.name).sum("v"), parallelism)
+    assert sorted(r.v for r in out) == [1, 3]
+
+
+def test_union_of_streams(parallelism):
+    def build(env):
+        a = env.from_collection([1, 2, 3])
+        b = env.from_collection([10, 20])
+        c = env.from_source(NumberSequenceSource(100, 104), None, "seq")
+        return a.union(b, c).map(lambda x: x + 1)
+
+    assert sorted(collect(build, parallelism)) == [2, 3, 4, 11, 21, 101, 102, 103, 104, 105]
+
+
+class Tagger(ProcessFunction):
+    def open(self, runtime_context):
+        self.subtask = runtime_context.get_index_of_this_subtask()
+
+    def process_element(self, value, ctx):
+        assert ctx.timestamp() is None  # no timestamps assigned
+        yield value, "seen"
+
+
+def test_process_function_yields_outputs(parallelism):
+    out = collect(lambda env: env.from_collection(list(range(20))).process(Tagger()), parallelism)
+    assert multiset(out) == multiset([(i, "seen") for i in range(20)])
+
+
+class TimerOnNonKeyed(ProcessFunction):
+    def process_element(self, value, ctx):
+        ctx.timer_service().register_event_time_timer(10)
+        yield value
+
+
+def test_timers_on_a_non_keyed_stream_raise_as_in_flink():
+    env = env_with(1)
+    env.from_collection([1]).process(TimerOnNonKeyed()).print()
+    with pytest.raises(RuntimeError, match="Setting timers is only supported on a keyed streams"):
+        env.execute()
+
+
+class WhereAmI(MapFunction):
+    def open(self, runtime_context):
+        self.info = (
+            runtime_context.get_index_of_this_subtask(),
+            runtime_context.get_number_of_parallel_subtasks(),
+            runtime_context.get_job_parameter("greeting", "none"),
+        )
+
+    def map(self, value):
+        return self.info
+
+
+def test_runtime_context_and_job_parameters():
+    env = env_with(3)
+    env.get_config().set_global_job_parameters({"greeting": "hi"})
+    out = set(env.from_source(NumberSequenceSource(1, 300), None, "seq").map(WhereAmI()).execute_and_collect())
+    assert out == {(0, 3, "hi"), (1, 3, "hi"), (2, 3, "hi")}
+
+
+@pytest.mark.parametrize("partition", ["shuffle", "rebalance", "rescale"])
+def test_redistributing_partitionings_keep_every_element(partition):
+    def build(env):
+        ds = env.from_source(NumberSequenceSource(1, 1000), None, "seq").set_parallelism(2)
+        return getattr(ds, partition)().map(WhereAmI()).set_parallelism(4).map(lambda info: info[0])
+
+    subtasks = collect(build, 4)
+    assert len(subtasks) == 1000
+    assert set(subtasks) == {0, 1, 2, 3}, "every downstream instance gets elements"
+
+
+def test_forward_and_broadcast():
+    out = collect(lambda env: env.from_source(NumberSequenceSource(1, 100), None, "seq").forward().map(lambda x: x), 4)
+    assert sorted(out) == list(range(1, 101))
+    out = collect(lambda env: env.from_collection([1, 2, 3]).broadcast().map(lambda x: x).set_parallelism(3), 3)
+    assert sorted(out) == [1, 1, 1, 2, 2, 2, 3, 3, 3]
+
+
+def test_forward_with_a_parallelism_change_is_rejected():
+    env = env_with(2)
+    env.from_collection([1, 2]).forward().map(lambda x: x).print()
+    with pytest.raises(Exception, match="(?i)forward partitioning"):
+        env.execute()
+
+
+def test_keyed_stream_rejects_partitioning_and_names():
+    env = env_with(1)
+    ks = env.from_collection([1]).key_by(lambda x: x)
+    for method in ("shuffle", "rebalance", "forward", "broadcast", "rescale"):
+        with pytest.raises(Exception, match="Cannot override partitioning for KeyedStream"):
+            getattr(ks, method)()
+    with pytest.raises(Exception, match="not supported for KeyedStream"):
+        ks.name("x")
+
+
+def test_non_parallel_collection_source():
+    env = env_with(2)
+    with pytest.raises(ValueError, match="non parallel operator must be 1"):
+        env.from_collection([1]).set_parallelism(2)
+
+
+def test_names_uids_and_execution_plan():
+    env = env_with(2)
+    ds = env.from_collection([1, 2]).map(lambda x: x).name("double").uid("double-uid").set_parallelism(3)
+    assert ds.get_name() == "double"
+    ds.key_by(lambda x: x).reduce(lambda a, b: a + b).print()
+    plan = json.loads(env.get_execution_plan())
+    nodes = plan["nodes"]
+    assert [n["contents"] for n in nodes] == ["Collection Source", "double", "Key By", "Keyed Reduce", "Print to Std. Out"]
+    assert [n["parallelism"] for n in nodes] == [1, 3, 3, 2, 2]
+    assert nodes[1]["predecessors"][0]["ship_strategy"] == "REBALANCE"
+    assert nodes[3]["predecessors"][0]["ship_strategy"] == "HASH"
+    assert nodes[4]["predecessors"][0]["ship_strategy"] == "FORWARD"
+    assert nodes[0]["pact"] == "Data Source" and nodes[4]["pact"] == "Data Sink"
+
+
+def test_execute_without_sinks_raises_and_execute_consumes_the_graph(capsys):
+    env = env_with(1)
+    env.from_collection([1]).map(lambda x: x)
+    with pytest.raises(RuntimeError, match="No operators defined"):
+        env.execute()
+    env.from_collection([7]).print()
+    env.execute()
+    with pytest.raises(RuntimeError, match="No operators defined"):
+        env.execute()
+    assert capsys.readouterr().out == "7\n"
+
+
+def test_execute_and_collect_with_limit_stops_early():
+    env = env_with(2)
+    out = env.from_source(NumberSequenceSource(1, 10_000_000), None, "big").map(lambda x: x).execute_and_collect(limit=5)
+    assert len(out) == 5
+
+
+def test_closing_the_result_iterator_cancels_the_job():
+    env = env_with(1)
+    with env.from_source(NumberSequenceSource(1, 10_000_000), None, "big").execute_and_collect() as results:
+        first = [next(results) for _ in range(3)]
+    assert first == [1, 2, 3]
+
+
+def test_execute_async_returns_a_job_client():
+    env = env_with(2)
+    env.from_collection(list(range(10))).map(lambda x: x).print()
+    client = env.execute_async("async job")
+    result = client.get_job_execution_result().result(timeout=30)
+    assert result.get_job_id() == client.get_job_id()
+    assert client.get_job_status().result(timeout=5).name == "FINISHED"
+
+
+def test_execute_async_cancel():
+    env = env_with(1)
+    env.from_source(NumberSequenceSource(1, 10**12), None, "endless").filter(lambda x: False).print()
+    client = env.execute_async("endless")
+    client.cancel().result(timeout=30)
+    assert client.get_job_status().result(timeout=5).name == "CANCELED"
+
+
+def test_batch_mode_emits_final_results_only(parallelism):
+    env = env_with(parallelism)
+    env.set_runtime_mode(RuntimeExecutionMode.BATCH)
+    data = [("a", 1), ("b", 2), ("a", 3)]
+    out = list(env.from_collection(data).key_by(lambda t: t[0]).reduce(lambda a, b: (a[0], a[1] + b[1])).execute_and_collect())
+    assert sorted(out) == [("a", 4), ("b", 2)]
+
+
+def test_execute_returns_a_job_execution_result():
+    env = env_with(1)
+    env.from_collection([1]).print()
+    result = env.execute("named")
+    assert result.get_net_runtime() >= 0
+    assert len(result.get_job_id().to_hex_string()) == 32
+
+
+def test_print_identifier_and_typed_formats(capsys):
+    env = env_with(1)
+    env.from_collection([(1, "a")], type_info=Types.ROW([Types.INT(), Types.STRING()])).print("rows")
+    env.from_collection([1.5], type_info=Types.FLOAT()).print()
+    env.from_collection([True], type_info=Types.BOOLEAN()).print()
+    env.execute()
+    assert sorted(capsys.readouterr().out.splitlines()) == sorted(["rows> +I[1, a]", "1.5", "true"])
+
+
+def test_disable_chaining_gives_the_same_results(parallelism):
+    env = env_with(parallelism)
+    env.disable_operator_chaining()
+    out = list(env.from_collection(list(range(100))).map(lambda x: x + 1).key_by(lambda x: x % 3).sum().execute_and_collect())
+    assert len(out) == 100
+    assert StreamExecutionEnvironment.get_execution_environment().is_chaining_enabled()
