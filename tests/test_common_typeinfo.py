@@ -78,8 +78,8 @@ def test_composite_check_specs():
     assert Types.TUPLE([Types.STRING(), Types.INT()])._check_spec() == \
         ("tuple", [("string",), ("int",)])
     assert Types.ROW([Types.LONG(), Types.TUPLE([Types.BOOLEAN()])])._check_spec() == \
-        ("row", [("long",), ("tuple", [("boolean",)])])
-    assert Types.ROW_NAMED(["a"], [Types.DOUBLE()])._check_spec() == ("row", [("double",)])
+        ("row", [("long",), ("tuple", [("boolean",)])], ["f0", "f1"])
+    assert Types.ROW_NAMED(["a"], [Types.DOUBLE()])._check_spec() == ("row", [("double",)], ["a"])
     assert Types.LIST(Types.STRING())._check_spec() == ("list", ("string",))
     assert Types.MAP(Types.STRING(), Types.LIST(Types.INT()))._check_spec() == \
         ("map", ("string",), ("list", ("int",)))
@@ -87,7 +87,7 @@ def test_composite_check_specs():
     assert Types.PRIMITIVE_ARRAY(Types.BYTE())._check_spec() == ("any",)  # Python bytes
     assert Types.BASIC_ARRAY(Types.STRING())._check_spec() == ("list", ("string",))
     assert Types.OBJECT_ARRAY(Types.ROW([Types.INT()]))._check_spec() == \
-        ("list", ("row", [("int",)]))
+        ("list", ("row", [("int",)], ["f0"]))
 
 
 def test_check_specs_are_plain_data():

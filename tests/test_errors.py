@@ -149,3 +149,16 @@ def test_ctrl_c_cancels_a_running_job_cleanly():
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 3, err
     assert out.strip() == "interrupted"
+
+
+def test_keyword_rows_match_named_row_types_by_name(capsys):
+    from oxflow.common import Row
+
+    env = env_with(1)
+    row_type = Types.ROW_NAMED(["name", "age"], [Types.STRING(), Types.INT()])
+    env.from_collection([1]).map(lambda _: Row(name="x", age=3), output_type=row_type).print()
+    env.execute()
+    assert capsys.readouterr().out == "+I[x, 3]\n"
+    env.from_collection([1]).map(lambda _: Row(name="x", age="old"), output_type=row_type).print()
+    with pytest.raises(TypeError, match="field 'age': expected INT"):
+        env.execute()

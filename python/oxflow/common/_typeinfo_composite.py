@@ -221,7 +221,8 @@ class RowTypeInfo(TypeInformation):
         return (tuple(self._field_types), tuple(self._field_names))
 
     def _check_spec(self) -> tuple:
-        return ("row", [t._check_spec() for t in self._field_types])
+        # Names let the runtime match a keyword Row (fields sorted by name) by name.
+        return ("row", [t._check_spec() for t in self._field_types], list(self.get_field_names()))
 
     def _aligned_values(self, row: Row) -> List[Any]:
         """Field values in declared order.

@@ -18,7 +18,8 @@ pub enum TypeCheck {
     Float,
     Decimal,
     Tuple(Vec<TypeCheck>),
-    Row(Vec<TypeCheck>),
+    /// Row fields, with the declared names that keyword rows are matched by.
+    Row(Vec<TypeCheck>, Vec<String>),
     List(Box<TypeCheck>),
     Map(Box<TypeCheck>, Box<TypeCheck>),
 }
@@ -45,7 +46,13 @@ impl TypeCheck {
             "float" | "double" => TypeCheck::Float,
             "big_dec" => TypeCheck::Decimal,
             "tuple" => TypeCheck::Tuple(fields(1)?),
-            "row" => TypeCheck::Row(fields(1)?),
+            "row" => {
+                let names = match spec.get_item(2) {
+                    Ok(names) => names.extract()?,
+                    Err(_) => Vec::new(),
+                };
+                TypeCheck::Row(fields(1)?, names)
+            }
             "list" => TypeCheck::List(Box::new(TypeCheck::compile(&spec.get_item(1)?)?)),
             "map" => TypeCheck::Map(
                 Box::new(TypeCheck::compile(&spec.get_item(1)?)?),
@@ -108,7 +115,15 @@ impl TypeCheck {
                 }
             }
             TypeCheck::Tuple(fields) => check_fields(value, fields, "TUPLE", false),
-            TypeCheck::Row(fields) => check_fields(value, fields, "ROW", true),
+            TypeCheck::Row(fields, names) => match named_fields(value, names) {
+                Some(values) => {
+                    for ((name, check), item) in names.iter().zip(fields).zip(values) {
+                        check.check(&item).map_err(|m| format!("field '{name}': {m}"))?;
+                    }
+                    Ok(())
+                }
+                None => check_fields(value, fields, "ROW", true),
+            },
             TypeCheck::List(element) => {
                 if !(value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>()) {
                     return mismatch("LIST (a list)");
@@ -158,6 +173,18 @@ fn check_fields(value: &Bound<'_, PyAny>, fields: &[TypeCheck], name: &str, row:
         check.check(&item).map_err(|m| format!("field {i}: {m}"))?;
     }
     Ok(())
+}
+
+/// The values of a Row built with field names that cover all declared `names`, in declared order.
+fn named_fields<'py>(value: &Bound<'py, PyAny>, names: &[String]) -> Option<Vec<Bound<'py, PyAny>>> {
+    if names.is_empty() || value.is_instance_of::<PyTuple>() || value.is_instance_of::<PyList>() {
+        return None;
+    }
+    let fields: Vec<String> = value.getattr("_fields").ok()?.extract().ok()?;
+    if fields.len() != names.len() || !names.iter().all(|n| fields.contains(n)) {
+        return None;
+    }
+    names.iter().map(|n| value.getattr(n.as_str()).ok()).collect()
 }
 
 /// `type repr` of a value, shortened for error messages.
