@@ -17,7 +17,14 @@ impl DataModel for PyData {
         }
         // SAFETY: the runtime compares keys only inside `scoped`, i.e. while this thread is
         // attached to the interpreter. `PyObject_RichCompareBool` needs no result object.
-        let equal = unsafe { ffi::PyObject_RichCompareBool(a.as_ptr(), b.as_ptr(), ffi::Py_EQ) };
+        let (a, b) = (a.as_ptr(), b.as_ptr());
+        unsafe {
+            // Most keys are strings: compare them without the rich-comparison machinery.
+            if ffi::PyUnicode_CheckExact(a) != 0 && ffi::PyUnicode_CheckExact(b) != 0 {
+                return ffi::PyUnicode_Compare(a, b) == 0;
+            }
+        }
+        let equal = unsafe { ffi::PyObject_RichCompareBool(a, b, ffi::Py_EQ) };
         if equal < 0 {
             // An `__eq__` that raises counts as "not equal": the key gets its own state entry.
             let py = unsafe { Python::assume_attached() };
