@@ -507,7 +507,7 @@ mod tests {
         let make: MakeEncoder<Strings> = Arc::new(string_encoder);
         let f = factory::<Strings>(base_path_config(dir.path()), make);
         let mut ops: Vec<_> = (0..2).map(|i| f(&task(i, 2)).unwrap()).collect();
-        let mut out = Vec::new();
+        let mut out = oxflow_core::operator::Output::default();
         for (i, op) in ops.iter_mut().enumerate() {
             op.open(&task(i, 2)).unwrap();
             op.process(0, records(&[&format!("from {i}")]), &mut out).unwrap();

@@ -58,6 +58,8 @@ pub struct OutputRoute<D: DataModel> {
     /// Round-robin position (rebalance) or random state (shuffle).
     cursor: u64,
     buffers: Vec<Vec<Record<D>>>,
+    /// Events to send before the buffers, in order: records cut off by a control event, then it.
+    pending: Vec<(usize, Event<D>)>,
 }
 
 impl<D: DataModel> OutputRoute<D> {
@@ -72,7 +74,7 @@ impl<D: DataModel> OutputRoute<D> {
         let buffers = targets.iter().map(|_| Vec::new()).collect();
         // Start round robin at different places so parallel producers do not all hit target 0 first.
         let cursor = (subtask_index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        OutputRoute { partitioning, targets, port, channel, max_parallelism, cursor, buffers }
+        OutputRoute { partitioning, targets, port, channel, max_parallelism, cursor, buffers, pending: Vec::new() }
     }
 
     /// Distributes records over the per-target buffers (call inside the data model's scope).
@@ -117,22 +119,26 @@ impl<D: DataModel> OutputRoute<D> {
         Ok(())
     }
 
-    /// Sends every non-empty buffer (call outside the scope: sending may block).
+    /// Queues a control event for every target after the records partitioned so far.
+    pub fn control(&mut self, event: impl Fn() -> Event<D>) {
+        for (target, buffer) in self.buffers.iter_mut().enumerate() {
+            if !buffer.is_empty() {
+                self.pending.push((target, Event::Records(std::mem::take(buffer))));
+            }
+            self.pending.push((target, event()));
+        }
+    }
+
+    /// Sends what is queued, then every non-empty buffer (outside the scope: sending may block).
     pub fn flush(&mut self, cancelled: &AtomicBool) -> Result<(), JobError> {
+        for (target, event) in self.pending.drain(..) {
+            send(&self.targets[target], Envelope { port: self.port, channel: self.channel, event }, cancelled)?;
+        }
         for (target, buffer) in self.targets.iter().zip(self.buffers.iter_mut()) {
             if !buffer.is_empty() {
                 let records = std::mem::take(buffer);
                 send(target, Envelope { port: self.port, channel: self.channel, event: Event::Records(records) }, cancelled)?;
             }
-        }
-        Ok(())
-    }
-
-    /// Sends a control event to every target (after flushing records, to keep their order).
-    pub fn broadcast_event(&mut self, event: impl Fn() -> Event<D>, cancelled: &AtomicBool) -> Result<(), JobError> {
-        self.flush(cancelled)?;
-        for target in &self.targets {
-            send(target, Envelope { port: self.port, channel: self.channel, event: event() }, cancelled)?;
         }
         Ok(())
     }

@@ -124,6 +124,7 @@ pub fn start<D: DataModel>(graph: JobGraph<D>) -> Result<RunningJob, JobError> {
                     parallelism: chain.parallelism,
                     max_parallelism: plan.max_parallelism,
                     attempt_number: 0,
+                    clock: config.clock.clone(),
                 };
                 let creation_error = |node: usize, source| JobError::Operator {
                     operator: graph.nodes[node].name.clone(),
@@ -173,6 +174,7 @@ pub fn start<D: DataModel>(graph: JobGraph<D>) -> Result<RunningJob, JobError> {
                     outputs,
                     batch_size: config.batch_size,
                     shared: shared.clone(),
+                    clock: config.clock.clone(),
                 });
             }
         }

@@ -62,7 +62,7 @@ pub struct Node<D> {
 }
 
 /// Runtime settings of a job.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct JobConfig {
     /// Key groups of the job; `None` derives Flink's default from the largest parallelism.
     pub max_parallelism: Option<usize>,
@@ -72,11 +72,19 @@ pub struct JobConfig {
     pub batch_size: usize,
     /// Batches a channel buffers before its producer blocks (backpressure).
     pub channel_capacity: usize,
+    /// Processing time for every task (replaceable in tests).
+    pub clock: std::sync::Arc<dyn crate::time::Clock>,
 }
 
 impl Default for JobConfig {
     fn default() -> Self {
-        JobConfig { max_parallelism: None, chaining: true, batch_size: 1024, channel_capacity: 8 }
+        JobConfig {
+            max_parallelism: None,
+            chaining: true,
+            batch_size: 1024,
+            channel_capacity: 8,
+            clock: std::sync::Arc::new(crate::time::SystemClock),
+        }
     }
 }
 

@@ -20,5 +20,10 @@ pub mod operator;
 pub mod operators;
 pub mod plan;
 pub mod source;
+pub mod state;
+pub mod time;
 mod task;
 
+
+#[cfg(test)]
+mod test_support;

@@ -10,8 +10,9 @@ use crate::data::{DataModel, Record};
 use crate::error::{BoxError, JobError};
 use crate::exchange::{Envelope, Event, OutputRoute, POLL_INTERVAL};
 use crate::executor::JobShared;
-use crate::operator::{Operator, TaskInfo};
+use crate::operator::{Operator, Output, TaskInfo};
 use crate::source::{Source, SourcePoll};
+use crate::time::{Clock, MAX_WATERMARK, MIN_WATERMARK};
 
 pub(crate) enum Head<D: DataModel> {
     Source { source: Box<dyn Source<D>>, info: TaskInfo },
@@ -28,6 +29,7 @@ pub(crate) struct Task<D: DataModel> {
     pub outputs: Vec<OutputRoute<D>>,
     pub batch_size: usize,
     pub shared: Arc<JobShared>,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Which stage failed, so the error names the operator.
@@ -101,23 +103,29 @@ impl<D: DataModel> Task<D> {
         }
     }
 
+    /// Runs `step` inside the data model's scope, then sends what it routed.
+    fn step(&mut self, step: impl FnOnce(&mut Self) -> StageResult<()>) -> Result<(), JobError> {
+        D::scoped(|| step(self)).map_err(|e| self.job_error(e))?;
+        self.flush()
+    }
+
     fn run_source(&mut self) -> Result<(), JobError> {
         loop {
             self.cancelled()?;
             let batch_size = self.batch_size;
-            let polled = D::scoped(|| -> StageResult<bool> {
-                let poll = match &mut self.head {
+            let mut more = true;
+            self.step(|task| {
+                let poll = match &mut task.head {
                     Head::Source { source, .. } => source.poll(batch_size).map_err(at(Stage::Source))?,
                     Head::Input { .. } => unreachable!(),
                 };
                 match poll {
-                    SourcePoll::Records(records) => self.process_and_route(0, records).map(|()| true),
-                    SourcePoll::Pending => Ok(true),
-                    SourcePoll::Finished => Ok(false),
+                    SourcePoll::Records(records) => task.push(0, 0, records)?,
+                    SourcePoll::Pending => std::thread::sleep(std::time::Duration::from_millis(1)),
+                    SourcePoll::Finished => more = false,
                 }
-            });
-            let more = polled.map_err(|e| self.job_error(e))?;
-            self.flush()?;
+                task.tick()
+            })?;
             if !more {
                 break;
             }
@@ -130,30 +138,34 @@ impl<D: DataModel> Task<D> {
             Head::Input { receiver, channels } => (receiver.clone(), *channels),
             Head::Source { .. } => unreachable!(),
         };
-        let mut watermarks = vec![i64::MIN; channels];
+        let mut watermarks = vec![MIN_WATERMARK; channels];
         let mut ended = vec![false; channels];
         let mut open_channels = channels;
-        let mut current_watermark = i64::MIN;
+        let mut current_watermark = MIN_WATERMARK;
         while open_channels > 0 {
             let envelope = match receiver.recv_timeout(POLL_INTERVAL) {
                 Ok(envelope) => envelope,
                 Err(RecvTimeoutError::Timeout) => {
                     self.cancelled()?;
+                    self.step(|task| task.tick())?;
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => return Err(JobError::Cancelled),
             };
             match envelope.event {
                 Event::Records(records) => {
-                    D::scoped(|| self.process_and_route(envelope.port, records)).map_err(|e| self.job_error(e))?;
-                    self.flush()?;
+                    self.step(|task| {
+                        task.push(0, envelope.port, records)?;
+                        task.tick()
+                    })?;
                 }
                 Event::Watermark(w) => {
+                    // An operator's event time is the minimum over its input channels.
                     watermarks[envelope.channel] = watermarks[envelope.channel].max(w);
-                    let combined = (0..channels).filter(|&c| !ended[c]).map(|c| watermarks[c]).min().unwrap_or(i64::MAX);
+                    let combined = (0..channels).filter(|&c| !ended[c]).map(|c| watermarks[c]).min().unwrap_or(MAX_WATERMARK);
                     if combined > current_watermark {
                         current_watermark = combined;
-                        self.advance_watermark(combined)?;
+                        self.step(|task| task.push_watermark(0, combined))?;
                     }
                 }
                 Event::EndOfInput => {
@@ -169,57 +181,71 @@ impl<D: DataModel> Task<D> {
 
     /// The input is exhausted: event time jumps to the end, operators flush, downstream is told.
     fn end_of_input(&mut self) -> Result<(), JobError> {
-        self.advance_watermark(i64::MAX)?;
-        D::scoped(|| self.drain_chain(|op, out| op.finish(out))).map_err(|e| self.job_error(e))?;
-        let cancelled = &self.shared.cancelled;
-        for route in &mut self.outputs {
-            route.broadcast_event(|| Event::EndOfInput, cancelled)?;
-        }
-        Ok(())
+        self.step(|task| {
+            task.push_watermark(0, MAX_WATERMARK)?;
+            for i in 0..task.operators.len() {
+                let mut out = Output::default();
+                task.operators[i].1.finish(&mut out).map_err(at(Stage::Operator(i)))?;
+                task.push_output(i + 1, out)?;
+            }
+            for route in &mut task.outputs {
+                route.control(|| Event::EndOfInput);
+            }
+            Ok(())
+        })
     }
 
-    fn advance_watermark(&mut self, watermark: i64) -> Result<(), JobError> {
-        D::scoped(|| self.drain_chain(|op, out| op.on_watermark(watermark, out))).map_err(|e| self.job_error(e))?;
-        let cancelled = &self.shared.cancelled;
-        for route in &mut self.outputs {
-            route.broadcast_event(|| Event::Watermark(watermark), cancelled)?;
-        }
-        Ok(())
-    }
-
-    /// Runs `step` on every operator in chain order; what an operator emits is processed by the
-    /// rest of the chain before the next operator takes its step.
-    fn drain_chain(
-        &mut self,
-        step: impl Fn(&mut dyn Operator<D>, &mut Vec<Record<D>>) -> Result<(), BoxError>,
-    ) -> StageResult<()> {
-        let mut pending: Vec<Record<D>> = Vec::new();
+    /// Lets every operator fire what is due in processing time.
+    fn tick(&mut self) -> StageResult<()> {
+        let now = self.clock.now();
         for i in 0..self.operators.len() {
-            let mut out = Vec::new();
-            let op = &mut self.operators[i].1;
-            if !pending.is_empty() {
-                op.process(0, std::mem::take(&mut pending), &mut out).map_err(at(Stage::Operator(i)))?;
-            }
-            step(op.as_mut(), &mut out).map_err(at(Stage::Operator(i)))?;
-            pending = out;
+            let mut out = Output::default();
+            self.operators[i].1.on_processing_time(now, &mut out).map_err(at(Stage::Operator(i)))?;
+            self.push_output(i + 1, out)?;
         }
-        self.route(pending)
+        Ok(())
     }
 
-    /// Pushes a batch through the chain and partitions what comes out.
-    fn process_and_route(&mut self, port: usize, records: Vec<Record<D>>) -> StageResult<()> {
-        let mut batch = records;
-        let mut port = port;
-        for (i, (_, op)) in self.operators.iter_mut().enumerate() {
-            if batch.is_empty() {
-                return Ok(());
-            }
-            let mut out = Vec::with_capacity(batch.len());
-            op.process(port, batch, &mut out).map_err(at(Stage::Operator(i)))?;
-            batch = out;
-            port = 0;
+    /// Pushes records through the operators from index `from` on, then routes what comes out.
+    fn push(&mut self, from: usize, port: usize, records: Vec<Record<D>>) -> StageResult<()> {
+        if records.is_empty() {
+            return Ok(());
         }
-        self.route(batch)
+        if from == self.operators.len() {
+            return self.route(records);
+        }
+        let mut out = Output::with_capacity(records.len());
+        self.operators[from].1.process(port, records, &mut out).map_err(at(Stage::Operator(from)))?;
+        self.push_output(from + 1, out)
+    }
+
+    /// Hands an operator's output (records with watermarks between them) to the next operator.
+    fn push_output(&mut self, next: usize, out: Output<D>) -> StageResult<()> {
+        let (records, watermarks) = out.into_segments();
+        if watermarks.is_empty() {
+            return self.push(next, 0, records);
+        }
+        let mut records = records.into_iter();
+        let mut taken = 0;
+        for (position, watermark) in watermarks {
+            let segment: Vec<Record<D>> = records.by_ref().take(position - taken).collect();
+            taken = position;
+            self.push(next, 0, segment)?;
+            self.push_watermark(next, watermark)?;
+        }
+        self.push(next, 0, records.collect())
+    }
+
+    fn push_watermark(&mut self, from: usize, watermark: i64) -> StageResult<()> {
+        if from == self.operators.len() {
+            for route in &mut self.outputs {
+                route.control(|| Event::Watermark(watermark));
+            }
+            return Ok(());
+        }
+        let mut out = Output::default();
+        self.operators[from].1.on_watermark(watermark, &mut out).map_err(at(Stage::Operator(from)))?;
+        self.push_output(from + 1, out)
     }
 
     fn route(&mut self, records: Vec<Record<D>>) -> StageResult<()> {

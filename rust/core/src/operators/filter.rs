@@ -1,7 +1,7 @@
 use crate::data::{DataModel, Record};
 use crate::error::BoxError;
 use crate::function::FilterFn;
-use crate::operator::{Operator, TaskInfo};
+use crate::operator::{Operator, Output, TaskInfo};
 
 /// Keeps the records for which the predicate holds.
 pub struct FilterOperator<F> {
@@ -19,7 +19,7 @@ impl<D: DataModel, F: FilterFn<D>> Operator<D> for FilterOperator<F> {
         self.function.open(task)
     }
 
-    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         for record in records {
             if self.function.filter(&record.value)? {
                 out.push(record);

@@ -1,7 +1,7 @@
 use crate::data::{DataModel, Record};
 use crate::error::BoxError;
 use crate::function::FlatMapFn;
-use crate::operator::{Operator, TaskInfo};
+use crate::operator::{Operator, Output, TaskInfo};
 
 /// Any number of outputs per input, each carrying the input's timestamp.
 pub struct FlatMapOperator<F> {
@@ -19,7 +19,7 @@ impl<D: DataModel, F: FlatMapFn<D>> Operator<D> for FlatMapOperator<F> {
         self.function.open(task)
     }
 
-    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         for record in records {
             let timestamp = record.timestamp;
             self.function

@@ -1,7 +1,7 @@
 use crate::data::{DataModel, Keyed, Record};
 use crate::error::BoxError;
 use crate::function::KeySelectorFn;
-use crate::operator::{Operator, TaskInfo};
+use crate::operator::{Operator, Output, TaskInfo};
 
 /// Runs the key selector once per record, upstream of the keyed exchange; the key travels with the
 /// record so the keyed operator downstream does not call the selector again.
@@ -20,7 +20,7 @@ impl<D: DataModel, F: KeySelectorFn<D>> Operator<D> for KeyByOperator<F> {
         self.selector.open(task)
     }
 
-    fn process(&mut self, _: usize, mut records: Vec<Record<D>>, out: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+    fn process(&mut self, _: usize, mut records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         for record in records.iter_mut() {
             let (key, hash) = self.selector.key(&record.value)?;
             record.key = Some(Keyed { key, hash });

@@ -3,7 +3,7 @@ use hashbrown::HashTable;
 use crate::data::{DataModel, Keyed, Record};
 use crate::error::{message, BoxError};
 use crate::function::ReduceFn;
-use crate::operator::{Operator, TaskInfo};
+use crate::operator::{Operator, Output, TaskInfo};
 
 /// Flink's `KeyedStream.reduce`: a rolling reduce that emits the updated value for every input.
 ///
@@ -43,7 +43,7 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
         self.function.open(task)
     }
 
-    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         out.reserve(records.len());
         for record in records {
             let Some(keyed) = record.key else {
@@ -70,7 +70,7 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+    fn finish(&mut self, out: &mut Output<D>) -> Result<(), BoxError> {
         if self.final_only {
             for entry in self.state.drain() {
                 out.push(Record { value: entry.value, timestamp: None, key: Some(Keyed { key: entry.key, hash: entry.hash }) });

@@ -1,7 +1,7 @@
 use crate::data::{DataModel, Record};
 use crate::error::BoxError;
 use crate::function::MapFn;
-use crate::operator::{Operator, TaskInfo};
+use crate::operator::{Operator, Output, TaskInfo};
 
 /// One output per input; the record keeps its timestamp.
 pub struct MapOperator<F> {
@@ -19,7 +19,7 @@ impl<D: DataModel, F: MapFn<D>> Operator<D> for MapOperator<F> {
         self.function.open(task)
     }
 
-    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         out.reserve(records.len());
         for record in records {
             let value = self.function.map(record.value)?;

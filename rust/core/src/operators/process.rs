@@ -1,7 +1,7 @@
 use crate::data::{DataModel, Record};
 use crate::error::BoxError;
 use crate::function::{ProcessContext, ProcessFn};
-use crate::operator::{Operator, TaskInfo};
+use crate::operator::{Operator, Output, TaskInfo};
 
 /// Calls a process function per element with its context; outputs keep the input's timestamp.
 pub struct ProcessOperator<F> {
@@ -20,7 +20,7 @@ impl<D: DataModel, F: ProcessFn<D>> Operator<D> for ProcessOperator<F> {
         self.function.open(task)
     }
 
-    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         for record in records {
             let timestamp = record.timestamp;
             let ctx = ProcessContext {
@@ -35,8 +35,9 @@ impl<D: DataModel, F: ProcessFn<D>> Operator<D> for ProcessOperator<F> {
         Ok(())
     }
 
-    fn on_watermark(&mut self, watermark: i64, _: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+    fn on_watermark(&mut self, watermark: i64, out: &mut Output<D>) -> Result<(), BoxError> {
         self.current_watermark = watermark;
+        out.emit_watermark(watermark);
         Ok(())
     }
 

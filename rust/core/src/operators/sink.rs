@@ -1,7 +1,7 @@
 use crate::data::{DataModel, Record};
 use crate::error::BoxError;
 use crate::function::SinkFn;
-use crate::operator::{Operator, TaskInfo};
+use crate::operator::{Operator, Output, TaskInfo};
 
 /// The end of a pipeline: hands each batch to a sink function and emits nothing.
 pub struct SinkOperator<F> {
@@ -19,14 +19,14 @@ impl<D: DataModel, F: SinkFn<D>> Operator<D> for SinkOperator<F> {
         self.sink.open(task)
     }
 
-    fn process(&mut self, _: usize, records: Vec<Record<D>>, _: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+    fn process(&mut self, _: usize, records: Vec<Record<D>>, _: &mut Output<D>) -> Result<(), BoxError> {
         if records.is_empty() {
             return Ok(());
         }
         self.sink.write(records)
     }
 
-    fn finish(&mut self, _: &mut Vec<Record<D>>) -> Result<(), BoxError> {
+    fn finish(&mut self, _: &mut Output<D>) -> Result<(), BoxError> {
         self.sink.finish()
     }
 
