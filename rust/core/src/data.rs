@@ -32,20 +32,25 @@ pub struct Keyed<K> {
     pub hash: u64,
 }
 
+/// The main output of an operator; side outputs have other tags.
+pub const MAIN_OUTPUT: u32 = 0;
+
 /// One stream element with its event timestamp (if any) and, after a key selector ran, its key.
 pub struct Record<D: DataModel> {
     pub value: D::Value,
     pub timestamp: Option<i64>,
     pub key: Option<Keyed<D::Key>>,
+    /// Which output of the operator that emitted it ([`MAIN_OUTPUT`] or a side output's tag).
+    pub output: u32,
 }
 
 impl<D: DataModel> Record<D> {
     pub fn new(value: D::Value) -> Self {
-        Record { value, timestamp: None, key: None }
+        Record { value, timestamp: None, key: None, output: MAIN_OUTPUT }
     }
 
     pub fn with_timestamp(value: D::Value, timestamp: Option<i64>) -> Self {
-        Record { value, timestamp, key: None }
+        Record { value, timestamp, key: None, output: MAIN_OUTPUT }
     }
 
     /// A copy of this record (value and key duplicated as the data model does it).
@@ -54,6 +59,7 @@ impl<D: DataModel> Record<D> {
             value: D::duplicate(&self.value),
             timestamp: self.timestamp,
             key: self.key.as_ref().map(|k| Keyed { key: D::duplicate_key(&k.key), hash: k.hash }),
+            output: self.output,
         }
     }
 }

@@ -64,3 +64,35 @@ pub trait SinkFn<D: DataModel>: Lifecycle {
         Ok(())
     }
 }
+
+/// Flink's `AggregateFunction`: an accumulator per key (and window) that values are added to.
+pub trait AggregateFn<D: DataModel>: Lifecycle {
+    fn create_accumulator(&mut self) -> Result<D::Value, BoxError>;
+    fn add(&mut self, value: D::Value, accumulator: D::Value) -> Result<D::Value, BoxError>;
+    fn get_result(&mut self, accumulator: &D::Value) -> Result<D::Value, BoxError>;
+    fn merge(&mut self, a: D::Value, b: D::Value) -> Result<D::Value, BoxError>;
+}
+
+/// What a window function is told about the window that fired.
+pub struct WindowContext<'a, D: DataModel> {
+    pub key: &'a D::Key,
+    pub window: crate::state::Namespace,
+    pub current_watermark: i64,
+    pub current_processing_time: i64,
+}
+
+/// Flink's `ProcessWindowFunction` / `WindowFunction`: called when a window fires, with the
+/// window's contents (the one pre-aggregated value of a reduce/aggregate, or every element).
+pub trait WindowFn<D: DataModel>: Lifecycle {
+    fn process(
+        &mut self,
+        ctx: &WindowContext<'_, D>,
+        elements: Vec<D::Value>,
+        emit: &mut dyn FnMut(D::Value),
+    ) -> Result<(), BoxError>;
+
+    /// The window's state is being purged (`ProcessWindowFunction.clear`).
+    fn clear(&mut self, _ctx: &WindowContext<'_, D>) -> Result<(), BoxError> {
+        Ok(())
+    }
+}

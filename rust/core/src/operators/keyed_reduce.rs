@@ -1,6 +1,6 @@
 use hashbrown::HashTable;
 
-use crate::data::{DataModel, Keyed, Record};
+use crate::data::{DataModel, Keyed, Record, MAIN_OUTPUT};
 use crate::error::{message, BoxError};
 use crate::function::ReduceFn;
 use crate::operator::{Operator, Output, TaskInfo};
@@ -55,13 +55,13 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
                 Some(entry) => {
                     entry.value = self.function.reduce(&entry.value, record.value)?;
                     if !self.final_only {
-                        out.push(Record { value: D::duplicate(&entry.value), timestamp: record.timestamp, key: Some(keyed) });
+                        out.push(Record { value: D::duplicate(&entry.value), timestamp: record.timestamp, key: Some(keyed), output: MAIN_OUTPUT });
                     }
                 }
                 None => {
                     if !self.final_only {
                         let key = Some(Keyed { key: D::duplicate_key(&keyed.key), hash });
-                        out.push(Record { value: D::duplicate(&record.value), timestamp: record.timestamp, key });
+                        out.push(Record { value: D::duplicate(&record.value), timestamp: record.timestamp, key, output: MAIN_OUTPUT });
                     }
                     self.state.insert_unique(hash, Entry { hash, key: keyed.key, value: record.value }, |e| e.hash);
                 }
@@ -73,7 +73,7 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
     fn finish(&mut self, out: &mut Output<D>) -> Result<(), BoxError> {
         if self.final_only {
             for entry in self.state.drain() {
-                out.push(Record { value: entry.value, timestamp: None, key: Some(Keyed { key: entry.key, hash: entry.hash }) });
+                out.push(Record { value: entry.value, timestamp: None, key: Some(Keyed { key: entry.key, hash: entry.hash }), output: MAIN_OUTPUT });
             }
         }
         Ok(())

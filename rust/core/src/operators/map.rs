@@ -1,4 +1,4 @@
-use crate::data::{DataModel, Record};
+use crate::data::{DataModel, Record, MAIN_OUTPUT};
 use crate::error::BoxError;
 use crate::function::MapFn;
 use crate::operator::{Operator, Output, TaskInfo};
@@ -23,7 +23,7 @@ impl<D: DataModel, F: MapFn<D>> Operator<D> for MapOperator<F> {
         out.reserve(records.len());
         for record in records {
             let value = self.function.map(record.value)?;
-            out.push(Record { value, timestamp: record.timestamp, key: record.key });
+            out.push(Record { value, timestamp: record.timestamp, key: record.key, output: MAIN_OUTPUT });
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ mod key_by;
 mod keyed_reduce;
 mod map;
 mod process;
+mod select_output;
 mod sink;
 
 pub use filter::FilterOperator;
@@ -15,5 +16,6 @@ pub use key_by::KeyByOperator;
 pub use keyed_reduce::KeyedReduceOperator;
 pub use map::MapOperator;
 pub use process::ProcessOperator;
+pub use select_output::SelectOutputOperator;
 pub use sink::SinkOperator;
 pub use forward::ForwardOperator;
