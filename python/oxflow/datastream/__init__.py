@@ -3,17 +3,21 @@
 from .data_stream import CloseableIterator, DataStream, DataStreamSink, KeyedStream
 from .execution_mode import RuntimeExecutionMode
 from .functions import (
+    AggregateFunction,
     FilterFunction,
     FlatMapFunction,
     Function,
+    KeyedProcessFunction,
     KeySelector,
     MapFunction,
     NullByteKeySelector,
     ProcessFunction,
     ReduceFunction,
     RuntimeContext,
+    TimeDomain,
     TimerService,
 )
+from .output_tag import OutputTag
 from .stream_execution_environment import StreamExecutionEnvironment
 
 __all__ = [
@@ -33,4 +37,8 @@ __all__ = [
     "ProcessFunction",
     "RuntimeContext",
     "TimerService",
+    "TimeDomain",
+    "KeyedProcessFunction",
+    "AggregateFunction",
+    "OutputTag",
 ]

@@ -14,6 +14,8 @@ _ids = itertools.count(1)
 
 # Kinds that produce no output.
 SINK_KINDS = {"python_sink", "file_sink"}
+# Kinds whose records may carry side-output tags; their main consumers read through a selection.
+SIDE_OUTPUT_KINDS = {"process", "keyed_process", "window"}
 SOURCE_KINDS = {"collection", "number_sequence", "text_file"}
 
 # Partitionings a user can ask for; None means "forward if the parallelism matches, else rebalance".
@@ -81,8 +83,34 @@ def _resolve_partitioning(requested: Optional[str], upstream_p: int, downstream_
     return requested
 
 
+def _with_output_selection(transformations: List[Transformation]) -> List[Transformation]:
+    """Adds, after every operator that may emit side outputs, a node selecting its main output,
+    and reconnects the operator's main consumers to it (side consumers select their tag)."""
+    main_of: Dict[int, Transformation] = {}
+    result: List[Transformation] = []
+    for t in transformations:
+        if t.inputs and t.kind != "select_output":
+            rewired = [(main_of.get(up.id, up), part) for up, part in t.inputs]
+            if rewired != t.inputs:
+                copy = Transformation.__new__(Transformation)
+                copy.__dict__.update(t.__dict__)
+                copy.inputs = rewired
+                t = copy
+        result.append(t)
+        if t.kind in SIDE_OUTPUT_KINDS:
+            main = Transformation("select_output", "Main Output", [(t, "forward")], {"output": 0})
+            main.follows_input_parallelism = True
+            main_of[t.id] = main
+            result.append(main)
+    return result
+
+
 def to_job_nodes(transformations: List[Transformation], default_parallelism: int) -> List[Dict[str, Any]]:
     """The native job description of ``transformations`` (already in topological order)."""
+    return _job_nodes_of(_with_output_selection(transformations), default_parallelism)
+
+
+def _job_nodes_of(transformations: List[Transformation], default_parallelism: int) -> List[Dict[str, Any]]:
     index = {t.id: i for i, t in enumerate(transformations)}
     nodes = []
     for t in transformations:
@@ -99,9 +127,10 @@ def to_job_nodes(transformations: List[Transformation], default_parallelism: int
 
 def execution_plan(transformations: List[Transformation], default_parallelism: int) -> str:
     """A JSON description of the job in the shape of Flink's ``get_execution_plan``."""
+    transformations = _with_output_selection(transformations)
     index = {t.id: i + 1 for i, t in enumerate(transformations)}
     nodes = []
-    for t, node in zip(transformations, to_job_nodes(transformations, default_parallelism)):
+    for t, node in zip(transformations, _job_nodes_of(transformations, default_parallelism)):
         entry: Dict[str, Any] = {
             "id": index[t.id],
             "type": t.name,

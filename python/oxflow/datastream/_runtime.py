@@ -13,13 +13,13 @@ import queue
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .functions import Function, ProcessFunction, RuntimeContext, TimerService
+from .functions import KeyedProcessFunction, ProcessFunction, RuntimeContext, TimeDomain, TimerService
 
 Prepared = Tuple[Callable[..., Any], Optional[Callable[[], Any]], Any]
 
 
-def prepare(spec: "FunctionSpec", task_info: Dict[str, Any]) -> Prepared:
-    return spec.prepare(task_info)
+def prepare(spec: "FunctionSpec", task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
+    return spec.prepare(task_info, keyed_state)
 
 
 def _own_copy(function: Any) -> Any:
@@ -39,16 +39,18 @@ class FunctionSpec:
         self.method = method
         self.job_parameters = job_parameters
 
-    def _open(self, task_info: Dict[str, Any]) -> Any:
+    def _open(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Any:
         instance = _own_copy(self.function)
-        instance.open(RuntimeContext(task_info, self.job_parameters))
+        # Interfaces that are not Functions (TimestampAssigner, ...) have no open/close.
+        if hasattr(instance, "open"):
+            instance.open(RuntimeContext(task_info, self.job_parameters, keyed_state))
         return instance
 
-    def prepare(self, task_info: Dict[str, Any]) -> Prepared:
+    def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
         if self.method is None:
             return self.function, None, None
-        instance = self._open(task_info)
-        return getattr(instance, self.method), instance.close, None
+        instance = self._open(task_info, keyed_state)
+        return getattr(instance, self.method), getattr(instance, "close", None), None
 
 
 class _NonKeyedTimerService(TimerService):
@@ -89,9 +91,64 @@ class _ProcessContext(ProcessFunction.Context):
 
 
 class ProcessFunctionSpec(FunctionSpec):
-    def prepare(self, task_info: Dict[str, Any]) -> Prepared:
+    def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
         instance = self._open(task_info)
         return instance.process_element, instance.close, _ProcessContext()
+
+
+class _KeyedTimerService(TimerService):
+    """Timers of the current key, kept by the keyed operator in Rust."""
+
+    def __init__(self, handle: Any):
+        self._handle = handle
+
+    def current_processing_time(self) -> int:
+        return self._handle.current_processing_time()
+
+    def current_watermark(self) -> int:
+        return self._handle.current_watermark()
+
+    def register_processing_time_timer(self, timestamp: int) -> None:
+        self._handle.timer(False, timestamp, True)
+
+    def register_event_time_timer(self, timestamp: int) -> None:
+        self._handle.timer(True, timestamp, True)
+
+    def delete_processing_time_timer(self, timestamp: int) -> None:
+        self._handle.timer(False, timestamp, False)
+
+    def delete_event_time_timer(self, timestamp: int) -> None:
+        self._handle.timer(True, timestamp, False)
+
+
+class _KeyedContext(KeyedProcessFunction.OnTimerContext):
+    """The context of ``process_element`` and ``on_timer``; the runtime updates its fields."""
+
+    def __init__(self, handle: Any):
+        self._handle = handle
+        self._timestamp: Optional[int] = None
+        self._event_time = True
+        self._timers = _KeyedTimerService(handle)
+
+    def timestamp(self) -> Optional[int]:
+        return self._timestamp
+
+    def timer_service(self) -> TimerService:
+        return self._timers
+
+    def get_current_key(self) -> Any:
+        return self._handle.current_key()
+
+    def time_domain(self) -> TimeDomain:
+        return TimeDomain.EVENT_TIME if self._event_time else TimeDomain.PROCESSING_TIME
+
+
+class KeyedProcessFunctionSpec(FunctionSpec):
+    def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
+        instance = self._open(task_info, keyed_state)
+        context = _KeyedContext(keyed_state)
+        on_timer = instance.on_timer if type(instance).on_timer is not KeyedProcessFunction.on_timer else None
+        return instance.process_element, instance.close, (context, on_timer, context)
 
 
 class PrintSpec(FunctionSpec):
@@ -104,7 +161,7 @@ class PrintSpec(FunctionSpec):
         self.formatter = formatter
         self.identifier = identifier
 
-    def prepare(self, task_info: Dict[str, Any]) -> Prepared:
+    def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
         if task_info["parallelism"] > 1:
             prefix = "%s%d> " % (self.identifier + ":" if self.identifier else "", task_info["subtask_index"] + 1)
         else:
@@ -125,7 +182,7 @@ class CollectSpec(FunctionSpec):
         super().__init__(None, None, {})
         self.collector = collector
 
-    def prepare(self, task_info: Dict[str, Any]) -> Prepared:
+    def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
         return self.collector.put, None, self.collector.end
 
 
@@ -180,3 +237,19 @@ class Collector:
                 ended += 1
             else:
                 yield item
+
+
+class KeyedFunctionSpec(FunctionSpec):
+    """A map/flat_map/filter function object on a keyed stream, run by the keyed operator so that
+    its ``open`` can create keyed state: adapted to the process-function calling convention."""
+
+    def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
+        instance = self._open(task_info, keyed_state)
+        method = getattr(instance, self.method)
+        if self.method == "map":
+            call = lambda value, ctx: (method(value),)  # noqa: E731
+        elif self.method == "flat_map":
+            call = lambda value, ctx: method(value)  # noqa: E731
+        else:
+            call = lambda value, ctx: (value,) if method(value) else ()  # noqa: E731
+        return call, instance.close, (_KeyedContext(keyed_state), None, None)

@@ -9,15 +9,25 @@ from ..common.typeinfo import TypeInformation
 from . import _keyed_aggregations
 from ._function_specs import function_spec
 from ._graph import Transformation
-from ._runtime import CollectSpec, Collector, PrintSpec, ProcessFunctionSpec
+from ._runtime import (
+    CollectSpec,
+    Collector,
+    FunctionSpec,
+    KeyedFunctionSpec,
+    KeyedProcessFunctionSpec,
+    PrintSpec,
+    ProcessFunctionSpec,
+)
 from .functions import (
     FilterFunction,
     FlatMapFunction,
+    KeyedProcessFunction,
     KeySelector,
     MapFunction,
     ProcessFunction,
     ReduceFunction,
 )
+from .output_tag import OutputTag
 
 if TYPE_CHECKING:
     from .stream_execution_environment import StreamExecutionEnvironment
@@ -159,6 +169,38 @@ class DataStream:
         self._env._add_transformation(t)
         return DataStream(self._env, t)
 
+    def assign_timestamps_and_watermarks(self, watermark_strategy: Any) -> "DataStream":
+        """Sets each element's event timestamp and generates watermarks, per ``watermark_strategy``
+        (periodically, every ``get_config().set_auto_watermark_interval`` ms, 200 by default)."""
+        from ..common.watermark_strategy import TimestampAssigner, WatermarkStrategy
+
+        if not isinstance(watermark_strategy, WatermarkStrategy):
+            raise TypeError("expected a WatermarkStrategy, got %r" % (watermark_strategy,))
+        assigner = watermark_strategy._timestamp_assigner
+        spec = None
+        if assigner is not None:
+            spec = function_spec(assigner, TimestampAssigner, "extract_timestamp", 2, "Timestamps/Watermarks", self._env._job_parameters())
+        interval = self._env.get_config().get_auto_watermark_interval()
+        params = {
+            "function": spec,
+            "out_of_orderness_ms": watermark_strategy._out_of_orderness_ms,
+            "emission": "on_event" if watermark_strategy._per_event else "periodic",
+            "interval_ms": interval,
+        }
+        return self._add("timestamps", "Timestamps/Watermarks", params, self.get_type())
+
+    def get_side_output(self, output_tag: OutputTag) -> "DataStream":
+        """The elements a process function emitted with ``yield output_tag, value`` (or a window's
+        late elements for its ``side_output_late_data`` tag)."""
+        if not isinstance(output_tag, OutputTag):
+            raise TypeError("expected an OutputTag, got %r" % (output_tag,))
+        t = Transformation(
+            "select_output", "Side Output: %s" % output_tag.tag_id, [(self._transformation, "forward")], {"output": output_tag._oxflow_id}, output_type=output_tag.type_info
+        )
+        t.follows_input_parallelism = True
+        self._env._add_transformation(t)
+        return DataStream(self._env, t)
+
     def project(self, *field_indexes: int) -> "DataStream":
         """Keeps the given fields of tuple elements."""
         fields = list(field_indexes)
@@ -277,26 +319,35 @@ class KeyedStream(DataStream):
         """The element with the largest field so far (the first one among equals)."""
         return self._aggregation("Keyed MaxBy", _keyed_aggregations.element_extremum(position_to_max_by, minimum=False))
 
+    def _keyed_function(self, kind: str, name: str, func: Any, interface: type, method: str, output_type: Any) -> DataStream:
+        spec = function_spec(func, interface, method, 1, name, self._env._job_parameters())
+        if spec.method is not None:
+            # A function object may create keyed state in open(): run it in the keyed operator.
+            spec = KeyedFunctionSpec(spec.function, spec.method, spec.job_parameters)
+            return self._keyed("keyed_process", name, self._udf_params(spec, output_type), output_type)
+        return self._keyed(kind, name, self._udf_params(spec, output_type), output_type)
+
     def map(self, func: Union[Callable[[Any], Any], MapFunction], output_type: Optional[TypeInformation] = None) -> DataStream:
         self._check_type(output_type)
-        spec = function_spec(func, MapFunction, "map", 1, "Map", self._env._job_parameters())
-        return self._keyed("map", "Map", self._udf_params(spec, output_type), output_type)
+        return self._keyed_function("map", "Map", func, MapFunction, "map", output_type)
 
     def flat_map(self, func: Union[Callable[[Any], Any], FlatMapFunction], output_type: Optional[TypeInformation] = None) -> DataStream:
         self._check_type(output_type)
-        spec = function_spec(func, FlatMapFunction, "flat_map", 1, "Flat Map", self._env._job_parameters())
-        return self._keyed("flat_map", "Flat Map", self._udf_params(spec, output_type), output_type)
+        return self._keyed_function("flat_map", "Flat Map", func, FlatMapFunction, "flat_map", output_type)
 
     def filter(self, func: Union[Callable[[Any], bool], FilterFunction]) -> DataStream:
-        spec = function_spec(func, FilterFunction, "filter", 1, "Filter", self._env._job_parameters())
-        return self._keyed("filter", "Filter", {"function": spec}, self.get_type())
+        return self._keyed_function("filter", "Filter", func, FilterFunction, "filter", self.get_type())
 
-    def process(self, func: ProcessFunction, output_type: Optional[TypeInformation] = None) -> DataStream:
+    def process(self, func: Union[KeyedProcessFunction, ProcessFunction], output_type: Optional[TypeInformation] = None) -> DataStream:
+        """Applies a :class:`KeyedProcessFunction` (keyed state, timers) to every element."""
         self._check_type(output_type)
+        if isinstance(func, ProcessFunction) or (isinstance(func, type) and issubclass(func, ProcessFunction)):
+            spec = function_spec(func, ProcessFunction, "process_element", 2, "Process", self._env._job_parameters(), ProcessFunctionSpec)
+            return self._keyed("process", "Process", self._udf_params(spec, output_type), output_type)
         spec = function_spec(
-            func, ProcessFunction, "process_element", 2, "Process", self._env._job_parameters(), ProcessFunctionSpec
+            func, KeyedProcessFunction, "process_element", 2, "KeyedProcess", self._env._job_parameters(), KeyedProcessFunctionSpec
         )
-        return self._keyed("process", "Process", self._udf_params(spec, output_type), output_type)
+        return self._keyed("keyed_process", "KeyedProcess", self._udf_params(spec, output_type), output_type)
 
     def name(self, name: str) -> "DataStream":
         raise Exception("Set name is not supported for KeyedStream.")

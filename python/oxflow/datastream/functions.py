@@ -7,9 +7,13 @@ operator works on its own copy of the function object.
 from __future__ import annotations
 
 import abc
+from enum import Enum
 from typing import Any, Dict, Iterable, Optional
 
 __all__ = [
+    "AggregateFunction",
+    "KeyedProcessFunction",
+    "TimeDomain",
     "Function",
     "MapFunction",
     "FlatMapFunction",
@@ -26,9 +30,11 @@ __all__ = [
 class RuntimeContext:
     """Information about the parallel instance a function runs in."""
 
-    def __init__(self, task_info: Dict[str, Any], job_parameters: Optional[Dict[str, str]] = None):
+    def __init__(self, task_info: Dict[str, Any], job_parameters: Optional[Dict[str, str]] = None, keyed_state: Any = None):
         self._info = task_info
         self._job_parameters = dict(job_parameters or {})
+        # The keyed operator's native state handle (None on non-keyed streams).
+        self._keyed_state = keyed_state
 
     def get_task_name(self) -> str:
         """The name of the task (the chain of operators this function runs in)."""
@@ -60,13 +66,51 @@ class RuntimeContext:
         """A global job parameter (``env.get_config().set_global_job_parameters``)."""
         return self._job_parameters.get(key, default_value)
 
-    def _keyed_state_unavailable(self, *args, **kwargs):
-        raise NotImplementedError(
-            "keyed state (get_state, get_list_state, ...) is not available in this version of oxflow yet"
-        )
+    def _state(self, descriptor: Any) -> Any:
+        if self._keyed_state is None:
+            raise RuntimeError(
+                "Keyed state can only be used on a 'keyed stream', i.e., after a 'key_by()' operation "
+                "(state '%s')" % getattr(descriptor, "name", descriptor)
+            )
+        from .state import create_state
 
-    get_state = get_list_state = get_map_state = _keyed_state_unavailable
-    get_reducing_state = get_aggregating_state = _keyed_state_unavailable
+        return create_state(self._keyed_state, descriptor)
+
+    def get_state(self, state_descriptor: Any) -> Any:
+        """The ``ValueState`` of ``state_descriptor`` (a ValueStateDescriptor)."""
+        from .state import ValueStateDescriptor
+
+        _expect(state_descriptor, ValueStateDescriptor)
+        return self._state(state_descriptor)
+
+    def get_list_state(self, state_descriptor: Any) -> Any:
+        from .state import ListStateDescriptor
+
+        _expect(state_descriptor, ListStateDescriptor)
+        return self._state(state_descriptor)
+
+    def get_map_state(self, state_descriptor: Any) -> Any:
+        from .state import MapStateDescriptor
+
+        _expect(state_descriptor, MapStateDescriptor)
+        return self._state(state_descriptor)
+
+    def get_reducing_state(self, state_descriptor: Any) -> Any:
+        from .state import ReducingStateDescriptor
+
+        _expect(state_descriptor, ReducingStateDescriptor)
+        return self._state(state_descriptor)
+
+    def get_aggregating_state(self, state_descriptor: Any) -> Any:
+        from .state import AggregatingStateDescriptor
+
+        _expect(state_descriptor, AggregatingStateDescriptor)
+        return self._state(state_descriptor)
+
+
+def _expect(descriptor: Any, kind: type) -> None:
+    if not isinstance(descriptor, kind):
+        raise TypeError("expected a %s, got %r" % (kind.__name__, descriptor))
 
 
 class Function(abc.ABC):
@@ -171,3 +215,58 @@ class ProcessFunction(Function):
     @abc.abstractmethod
     def process_element(self, value: Any, ctx: "ProcessFunction.Context") -> Optional[Iterable[Any]]:
         pass
+
+
+class TimeDomain(Enum):
+    """Which clock fired a timer."""
+
+    EVENT_TIME = 0
+    PROCESSING_TIME = 1
+
+
+class KeyedProcessFunction(Function):
+    """Processes the elements of a keyed stream with keyed state and timers."""
+
+    class Context(abc.ABC):
+        @abc.abstractmethod
+        def timer_service(self) -> TimerService:
+            pass
+
+        @abc.abstractmethod
+        def timestamp(self) -> Optional[int]:
+            pass
+
+        @abc.abstractmethod
+        def get_current_key(self) -> Any:
+            pass
+
+    class OnTimerContext(Context):
+        @abc.abstractmethod
+        def time_domain(self) -> TimeDomain:
+            pass
+
+    @abc.abstractmethod
+    def process_element(self, value: Any, ctx: "KeyedProcessFunction.Context") -> Optional[Iterable[Any]]:
+        pass
+
+    def on_timer(self, timestamp: int, ctx: "KeyedProcessFunction.OnTimerContext") -> Optional[Iterable[Any]]:
+        """Called when a registered timer fires; emits by ``yield``."""
+
+
+class AggregateFunction(Function):
+    """An incremental aggregation: values are added to an accumulator."""
+
+    @abc.abstractmethod
+    def create_accumulator(self) -> Any:
+        pass
+
+    @abc.abstractmethod
+    def add(self, value: Any, accumulator: Any) -> Any:
+        pass
+
+    @abc.abstractmethod
+    def get_result(self, accumulator: Any) -> Any:
+        pass
+
+    def merge(self, acc_a: Any, acc_b: Any) -> Any:
+        raise NotImplementedError("%s.merge is needed by merging (session) windows" % type(self).__name__)

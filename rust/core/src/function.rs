@@ -37,13 +37,14 @@ pub struct ProcessContext<'a, D: DataModel> {
     pub key: Option<&'a D::Key>,
 }
 
-/// A low-level function that sees each element with its context and emits any number of values.
+/// A low-level function that sees each element with its context and emits any number of values;
+/// `emit(output, value)` goes to the main output (0) or a side output.
 pub trait ProcessFn<D: DataModel>: Lifecycle {
     fn process_element(
         &mut self,
         value: D::Value,
         ctx: &ProcessContext<'_, D>,
-        emit: &mut dyn FnMut(D::Value),
+        emit: &mut dyn FnMut(u32, D::Value),
     ) -> Result<(), BoxError>;
 }
 
@@ -95,4 +96,35 @@ pub trait WindowFn<D: DataModel>: Lifecycle {
     fn clear(&mut self, _ctx: &WindowContext<'_, D>) -> Result<(), BoxError> {
         Ok(())
     }
+}
+
+/// Flink's `TimestampAssigner`: the event time of a value (epoch ms).
+pub trait TimestampAssignerFn<D: DataModel>: Lifecycle {
+    fn extract_timestamp(&mut self, value: &D::Value, record_timestamp: Option<i64>) -> Result<i64, BoxError>;
+}
+
+/// Which clock a timer was registered against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeDomain {
+    EventTime,
+    ProcessingTime,
+}
+
+/// A keyed process function. It reaches keyed state and timers through the
+/// [`crate::state::SharedKeyedContext`] it was built with; the operator sets the current key there
+/// before every call. `emit(output, value)` emits to the main output (0) or a side output.
+pub trait KeyedProcessFn<D: DataModel>: Lifecycle {
+    fn process_element(
+        &mut self,
+        value: D::Value,
+        timestamp: Option<i64>,
+        emit: &mut dyn FnMut(u32, D::Value),
+    ) -> Result<(), BoxError>;
+
+    fn on_timer(
+        &mut self,
+        timestamp: i64,
+        domain: TimeDomain,
+        emit: &mut dyn FnMut(u32, D::Value),
+    ) -> Result<(), BoxError>;
 }

@@ -12,18 +12,23 @@ use std::sync::Arc;
 use oxflow_connectors::{collection, file_sink, number_sequence, text_file};
 use oxflow_core::error::BoxError;
 use oxflow_core::graph::{Edge, JobGraph, Partitioning};
-use oxflow_core::operator::{Operator, OperatorFactory};
+use oxflow_core::operator::{Operator, OperatorFactory, TaskInfo};
 use oxflow_core::operators::{
-    FilterOperator, FlatMapOperator, ForwardOperator, KeyByOperator, KeyedReduceOperator, MapOperator,
-    ProcessOperator, SinkOperator,
+    FilterOperator, FlatMapOperator, ForwardOperator, KeyByOperator, KeyedProcessOperator, KeyedReduceOperator,
+    MapOperator, ProcessOperator, SelectOutputOperator, SinkOperator, TimestampsAndWatermarksOperator,
+    WatermarkEmission,
 };
+use oxflow_core::state::KeyedContext;
+use oxflow_core::time::{WatermarkGenerator, WatermarkStrategy};
 use pyo3::exceptions::{PyFileNotFoundError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
 use crate::data_model::PyData;
 use crate::type_check::TypeCheck;
-use crate::udf::{OutputType, PyFilter, PyFlatMap, PyKeySelector, PyMap, PyProcess, PyReduce, PySink, Udf};
+use crate::keyed_state::KeyedStateHandle;
+use crate::process_udf::{PyKeyedProcess, PyProcess, PyTimestampAssigner};
+use crate::udf::{OutputType, PyFilter, PyFlatMap, PyKeySelector, PyMap, PyReduce, PySink, Udf};
 
 fn item<'py>(node: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
     node.get_item(key)?.ok_or_else(|| PyValueError::new_err(format!("job node is missing '{key}'")))
@@ -45,7 +50,7 @@ fn partitioning(name: &str) -> PyResult<Partitioning> {
 /// Builds the operator factory of a node whose operator wraps one Python function.
 fn udf_factory<F>(node: &Bound<'_, PyDict>, name: &str, build: F) -> PyResult<OperatorFactory<PyData>>
 where
-    F: Fn(Udf) -> Box<dyn Operator<PyData>> + Send + Sync + 'static,
+    F: Fn(Udf, &TaskInfo) -> Box<dyn Operator<PyData>> + Send + Sync + 'static,
 {
     let spec = item(node, "function")?.unbind();
     let output = match node.get_item("output_check")? {
@@ -56,10 +61,10 @@ where
         _ => None,
     };
     let name = name.to_string();
-    Ok(Box::new(move |_| {
+    Ok(Box::new(move |task| {
         let spec = Python::attach(|py| spec.clone_ref(py));
         let output = output.as_ref().map(|(check, type_name)| OutputType { check: check.clone(), name: type_name.clone() });
-        Ok(build(Udf::new(spec, name.clone(), output)))
+        Ok(build(Udf::new(spec, name.clone(), output), task))
     }))
 }
 
@@ -123,21 +128,58 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
     Ok(graph)
 }
 
+/// `assign_timestamps_and_watermarks`: an optional Python timestamp assigner and the strategy.
+fn timestamps_factory(node: &Bound<'_, PyDict>, name: &str) -> PyResult<OperatorFactory<PyData>> {
+    let delay: Option<i64> = item(node, "out_of_orderness_ms")?.extract()?;
+    let strategy = match delay {
+        Some(ms) => WatermarkStrategy::BoundedOutOfOrderness { max_out_of_orderness_ms: ms },
+        None => WatermarkStrategy::None,
+    };
+    let emission = match item(node, "emission")?.extract::<String>()?.as_str() {
+        "on_event" => WatermarkEmission::OnEvent,
+        "disabled" => WatermarkEmission::Disabled,
+        _ => match item(node, "interval_ms")?.extract::<i64>()? {
+            0 => WatermarkEmission::Disabled,
+            interval_ms => WatermarkEmission::Periodic { interval_ms },
+        },
+    };
+    let has_assigner = !item(node, "function")?.is_none();
+    let build = move |udf: Option<Udf>| -> Box<dyn Operator<PyData>> {
+        Box::new(TimestampsAndWatermarksOperator::new(udf.map(PyTimestampAssigner), WatermarkGenerator::new(strategy.clone()), emission))
+    };
+    if has_assigner {
+        udf_factory(node, name, move |f, _| build(Some(f)))
+    } else {
+        Ok(Box::new(move |_| Ok(build(None))))
+    }
+}
+
 fn operator_factory(node: &Bound<'_, PyDict>, name: &str, kind: &str) -> PyResult<OperatorFactory<PyData>> {
     fn boxed(op: impl Operator<PyData> + 'static) -> Box<dyn Operator<PyData>> {
         Box::new(op)
     }
     Ok(match kind {
-        "map" => udf_factory(node, name, |f| boxed(MapOperator::new(PyMap(f))))?,
-        "flat_map" => udf_factory(node, name, |f| boxed(FlatMapOperator::new(PyFlatMap(f))))?,
-        "filter" => udf_factory(node, name, |f| boxed(FilterOperator::new(PyFilter(f))))?,
-        "key_by" => udf_factory(node, name, |f| boxed(KeyByOperator::new(PyKeySelector(f))))?,
+        "map" => udf_factory(node, name, |f, _| boxed(MapOperator::new(PyMap(f))))?,
+        "flat_map" => udf_factory(node, name, |f, _| boxed(FlatMapOperator::new(PyFlatMap(f))))?,
+        "filter" => udf_factory(node, name, |f, _| boxed(FilterOperator::new(PyFilter(f))))?,
+        "key_by" => udf_factory(node, name, |f, _| boxed(KeyByOperator::new(PyKeySelector(f))))?,
         "reduce" => {
             let final_only = matches!(node.get_item("emit")?, Some(e) if e.extract::<String>()? == "final");
-            udf_factory(node, name, move |f| boxed(KeyedReduceOperator::<PyData, _>::new(PyReduce(f)).final_only(final_only)))?
+            udf_factory(node, name, move |f, _| boxed(KeyedReduceOperator::<PyData, _>::new(PyReduce(f)).final_only(final_only)))?
         }
-        "process" => udf_factory(node, name, |f| boxed(ProcessOperator::new(PyProcess(f))))?,
-        "python_sink" => udf_factory(node, name, |f| boxed(SinkOperator::new(PySink(f))))?,
+        "process" => udf_factory(node, name, |f, _| boxed(ProcessOperator::new(PyProcess(f.with_side_outputs()))))?,
+        "keyed_process" => udf_factory(node, name, |f, task| {
+            let context = KeyedContext::shared(task.clock.clone());
+            let handle = Python::attach(|py| Py::new(py, KeyedStateHandle::new(context.clone())).map(|h| h.into_any()))
+                .expect("a state handle can be created");
+            boxed(KeyedProcessOperator::new(PyKeyedProcess(f.with_handle(handle).with_side_outputs()), context))
+        })?,
+        "timestamps" => timestamps_factory(node, name)?,
+        "select_output" => {
+            let output: u32 = item(node, "output")?.extract()?;
+            Box::new(move |_| Ok(boxed(SelectOutputOperator::new(output))))
+        }
+        "python_sink" => udf_factory(node, name, |f, _| boxed(SinkOperator::new(PySink(f))))?,
         "union" => Box::new(|_| Ok(boxed(ForwardOperator))),
         "file_sink" => {
             let mut config = file_sink::FileSinkConfig::new(item(node, "path")?.extract::<PathBuf>()?);

@@ -5,6 +5,8 @@ mod data_model;
 mod errors;
 mod job;
 mod job_spec;
+mod keyed_state;
+mod process_udf;
 mod type_check;
 mod udf;
 
@@ -28,6 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(job::start_job, m)?)?;
     m.add_function(wrap_pyfunction!(first_type_mismatch, m)?)?;
     m.add_class::<job::NativeJob>()?;
+    m.add_class::<keyed_state::KeyedStateHandle>()?;
     m.add("JobExecutionError", m.py().get_type::<errors::JobExecutionError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

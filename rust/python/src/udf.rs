@@ -3,12 +3,8 @@
 
 use oxflow_core::data::Record;
 use oxflow_core::error::BoxError;
-use oxflow_core::function::{
-    FilterFn, FlatMapFn, KeySelectorFn, Lifecycle, MapFn, ProcessContext, ProcessFn, ReduceFn, SinkFn,
-};
-use oxflow_core::operator::TaskInfo;
+use oxflow_core::function::{FilterFn, FlatMapFn, KeySelectorFn, Lifecycle, MapFn, ReduceFn, SinkFn};
 use pyo3::exceptions::PyTypeError;
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -35,25 +31,51 @@ pub struct Udf {
     /// end-of-input callable.
     extra: Option<Py<PyAny>>,
     output: Option<OutputType>,
+    /// Handed to `prepare`: the keyed state handle of keyed operators.
+    handle: Option<Py<PyAny>>,
+    /// Whether `(OutputTag, value)` items go to side outputs (process functions only).
+    side_outputs: bool,
+    /// The `OutputTag` class, looked up when opened if `side_outputs`.
+    output_tag_class: Option<Py<PyAny>>,
 }
 
 impl Udf {
     pub fn new(spec: Py<PyAny>, operator: String, output: Option<OutputType>) -> Self {
-        Udf { spec, operator, call: None, close: None, extra: None, output }
+        Udf { spec, operator, call: None, close: None, extra: None, output, handle: None, side_outputs: false, output_tag_class: None }
     }
 
-    fn call<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+    /// What `prepare` returned besides the callable (a process function's context object).
+    pub fn extra<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+        self.extra.as_ref().expect("process functions get a context").bind(py)
+    }
+
+    pub fn operator(&self) -> &str {
+        &self.operator
+    }
+
+    pub fn with_handle(mut self, handle: Py<PyAny>) -> Self {
+        self.handle = Some(handle);
+        self
+    }
+
+    /// Splits `(OutputTag, value)` items into side outputs, as PyFlink's process functions do.
+    pub fn with_side_outputs(mut self) -> Self {
+        self.side_outputs = true;
+        self
+    }
+
+    pub fn call<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
         self.call.as_ref().expect("function opened before use").bind(py)
     }
 
     /// Adds which element was being processed to an error the user function raised.
-    fn failed(&self, py: Python<'_>, err: PyErr, element: &Bound<'_, PyAny>) -> BoxError {
+    pub fn failed(&self, py: Python<'_>, err: PyErr, element: &Bound<'_, PyAny>) -> BoxError {
         add_note(py, &err, &format!("while processing element: {}", describe(element)));
         Box::new(err)
     }
 
     /// Checks a produced value against the declared output type.
-    fn check_output(&self, value: &Bound<'_, PyAny>) -> Result<(), BoxError> {
+    pub fn check_output(&self, value: &Bound<'_, PyAny>) -> Result<(), BoxError> {
         let Some(output) = &self.output else { return Ok(()) };
         output.check.check(value).map_err(|why| -> BoxError {
             Box::new(PyTypeError::new_err(format!(
@@ -67,7 +89,7 @@ impl Udf {
 }
 
 impl Lifecycle for Udf {
-    fn open(&mut self, task: &TaskInfo) -> Result<(), BoxError> {
+    fn open(&mut self, task: &oxflow_core::operator::TaskInfo) -> Result<(), oxflow_core::error::BoxError> {
         Python::attach(|py| -> PyResult<()> {
             let info = PyDict::new(py);
             info.set_item("task_name", &task.task_name)?;
@@ -76,7 +98,11 @@ impl Lifecycle for Udf {
             info.set_item("parallelism", task.parallelism)?;
             info.set_item("max_parallelism", task.max_parallelism)?;
             info.set_item("attempt_number", task.attempt_number)?;
-            let prepared = py.import(RUNTIME_MODULE)?.call_method1("prepare", (self.spec.bind(py), info))?;
+            let handle = self.handle.as_ref().map(|h| h.clone_ref(py)).unwrap_or_else(|| py.None());
+            let prepared = py.import(RUNTIME_MODULE)?.call_method1("prepare", (self.spec.bind(py), info, handle))?;
+            if self.side_outputs {
+                self.output_tag_class = Some(py.import("oxflow.datastream.output_tag")?.getattr("OutputTag")?.unbind());
+            }
             let (call, close, extra): (Py<PyAny>, Py<PyAny>, Py<PyAny>) = prepared.extract()?;
             self.call = Some(call);
             self.close = (!close.is_none(py)).then_some(close);
@@ -97,13 +123,47 @@ impl Lifecycle for Udf {
 /// Emits every item of what a flat_map or process function returned (a list, any iterable or a
 /// generator; `None` emits nothing).
 fn emit_all(udf: &Udf, py: Python<'_>, element: &Bound<'_, PyAny>, result: Bound<'_, PyAny>, emit: &mut dyn FnMut(Py<PyAny>)) -> Result<(), BoxError> {
+    emit_tagged(udf, py, element, result, &mut |output, value| {
+        if output == 0 {
+            emit(value)
+        }
+    })
+}
+
+/// The side output an item goes to: `(OutputTag, value)` items go to the tag's output.
+fn side_output<'py>(udf: &Udf, item: &Bound<'py, PyAny>) -> Result<Option<(u32, Bound<'py, PyAny>)>, BoxError> {
+    let Some(tag_class) = &udf.output_tag_class else { return Ok(None) };
+    let Ok(pair) = item.cast_exact::<pyo3::types::PyTuple>() else { return Ok(None) };
+    if pair.len() != 2 {
+        return Ok(None);
+    }
+    let tag = pair.get_item(0).map_err(|e| Box::new(e) as BoxError)?;
+    if !tag.is_instance(tag_class.bind(item.py())).map_err(|e| Box::new(e) as BoxError)? {
+        return Ok(None);
+    }
+    let id: u32 = tag.getattr("_oxflow_id").and_then(|i| i.extract()).map_err(|e| Box::new(e) as BoxError)?;
+    Ok(Some((id, pair.get_item(1).map_err(|e| Box::new(e) as BoxError)?)))
+}
+
+/// Emits every item of what a process function returned, to the main output (checked against the
+/// declared type) or, for `(OutputTag, value)` items, to the tag's side output.
+pub fn emit_tagged(udf: &Udf, py: Python<'_>, element: &Bound<'_, PyAny>, result: Bound<'_, PyAny>, emit: &mut dyn FnMut(u32, Py<PyAny>)) -> Result<(), BoxError> {
     if result.is_none() {
         return Ok(());
     }
+    let mut one = |item: Bound<'_, PyAny>| -> Result<(), BoxError> {
+        match side_output(udf, &item)? {
+            Some((tag, value)) => emit(tag, value.unbind()),
+            None => {
+                udf.check_output(&item)?;
+                emit(0, item.unbind());
+            }
+        }
+        Ok(())
+    };
     if let Ok(list) = result.cast::<PyList>() {
         for item in list.iter() {
-            udf.check_output(&item)?;
-            emit(item.unbind());
+            one(item)?;
         }
         return Ok(());
     }
@@ -116,20 +176,19 @@ fn emit_all(udf: &Udf, py: Python<'_>, element: &Bound<'_, PyAny>, result: Bound
         )))
     })?;
     for item in items {
-        let item = item.map_err(|e| udf.failed(py, e, element))?;
-        udf.check_output(&item)?;
-        emit(item.unbind());
+        one(item.map_err(|e| udf.failed(py, e, element))?)?;
     }
     Ok(())
 }
 
+#[macro_export]
 macro_rules! lifecycle_via_udf {
     ($t:ty) => {
         impl Lifecycle for $t {
-            fn open(&mut self, task: &TaskInfo) -> Result<(), BoxError> {
+            fn open(&mut self, task: &oxflow_core::operator::TaskInfo) -> Result<(), oxflow_core::error::BoxError> {
                 self.0.open(task)
             }
-            fn close(&mut self) -> Result<(), BoxError> {
+            fn close(&mut self) -> Result<(), oxflow_core::error::BoxError> {
                 self.0.close()
             }
         }
@@ -141,13 +200,11 @@ pub struct PyFlatMap(pub Udf);
 pub struct PyFilter(pub Udf);
 pub struct PyKeySelector(pub Udf);
 pub struct PyReduce(pub Udf);
-pub struct PyProcess(pub Udf);
 lifecycle_via_udf!(PyMap);
 lifecycle_via_udf!(PyFlatMap);
 lifecycle_via_udf!(PyFilter);
 lifecycle_via_udf!(PyKeySelector);
 lifecycle_via_udf!(PyReduce);
-lifecycle_via_udf!(PyProcess);
 
 impl MapFn<PyData> for PyMap {
     fn map(&mut self, value: Py<PyAny>) -> Result<Py<PyAny>, BoxError> {
@@ -201,29 +258,6 @@ impl ReduceFn<PyData> for PyReduce {
         let out = self.0.call(py).call1((accumulated.bind(py), v)).map_err(|e| self.0.failed(py, e, v))?;
         self.0.check_output(&out)?;
         Ok(out.unbind())
-    }
-}
-
-impl ProcessFn<PyData> for PyProcess {
-    fn process_element(
-        &mut self,
-        value: Py<PyAny>,
-        ctx: &ProcessContext<'_, PyData>,
-        emit: &mut dyn FnMut(Py<PyAny>),
-    ) -> Result<(), BoxError> {
-        let py = unsafe { Python::assume_attached() };
-        let v = value.bind(py);
-        let context = self.0.extra.as_ref().expect("process functions get a context").bind(py);
-        let set = |name, val: Bound<'_, PyAny>| context.setattr(name, val).map_err(|e| Box::new(e) as BoxError);
-        set(intern!(py, "_timestamp"), ctx.timestamp.into_pyobject(py).map_err(|e| Box::new(e) as BoxError)?)?;
-        set(intern!(py, "_watermark"), ctx.current_watermark.into_pyobject(py).map_err(|e| Box::new(e) as BoxError)?.into_any())?;
-        let key = match ctx.key {
-            Some(k) => k.bind(py).clone(),
-            None => py.None().into_bound(py),
-        };
-        set(intern!(py, "_key"), key)?;
-        let result = self.0.call(py).call1((v, context)).map_err(|e| self.0.failed(py, e, v))?;
-        emit_all(&self.0, py, v, result, emit)
     }
 }
 

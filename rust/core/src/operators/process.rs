@@ -28,8 +28,10 @@ impl<D: DataModel, F: ProcessFn<D>> Operator<D> for ProcessOperator<F> {
                 current_watermark: self.current_watermark,
                 key: record.key.as_ref().map(|k| &k.key),
             };
-            self.function.process_element(record.value, &ctx, &mut |value| {
-                out.push(Record::with_timestamp(value, timestamp))
+            self.function.process_element(record.value, &ctx, &mut |output, value| {
+                let mut record = Record::with_timestamp(value, timestamp);
+                record.output = output;
+                out.push(record)
             })?;
         }
         Ok(())

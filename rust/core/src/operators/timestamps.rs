@@ -1,0 +1,108 @@
+use crate::data::{DataModel, Record};
+use crate::error::BoxError;
+use crate::function::TimestampAssignerFn;
+use crate::operator::{Operator, Output, TaskInfo};
+use crate::time::{WatermarkGenerator, MAX_WATERMARK, MIN_WATERMARK};
+
+/// When generated watermarks are emitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatermarkEmission {
+    /// At most every `interval_ms` of processing time (Flink's auto-watermark interval); checked
+    /// after each batch and while idle.
+    Periodic { interval_ms: i64 },
+    /// After every record that advances the watermark (deterministic; for tests and replays).
+    OnEvent,
+    /// Never (only the end-of-input watermark passes).
+    Disabled,
+}
+
+/// `assign_timestamps_and_watermarks`: sets each record's timestamp and generates watermarks from
+/// them. Upstream watermarks are dropped, except the final one at the end of input.
+pub struct TimestampsAndWatermarksOperator<F> {
+    assigner: Option<F>,
+    generator: WatermarkGenerator,
+    emission: WatermarkEmission,
+    last_emitted: i64,
+    last_emit_time: i64,
+    clock: Option<std::sync::Arc<dyn crate::time::Clock>>,
+}
+
+impl<F> TimestampsAndWatermarksOperator<F> {
+    /// Without an assigner the records' existing timestamps are used.
+    pub fn new(assigner: Option<F>, generator: WatermarkGenerator, emission: WatermarkEmission) -> Self {
+        TimestampsAndWatermarksOperator { assigner, generator, emission, last_emitted: MIN_WATERMARK, last_emit_time: 0, clock: None }
+    }
+
+    fn emit_if_advanced<D: DataModel>(&mut self, out: &mut Output<D>) {
+        let watermark = self.generator.current();
+        if watermark > self.last_emitted {
+            self.last_emitted = watermark;
+            out.emit_watermark(watermark);
+        }
+    }
+
+    fn periodic<D: DataModel>(&mut self, now: i64, out: &mut Output<D>) {
+        if let WatermarkEmission::Periodic { interval_ms } = self.emission {
+            if now - self.last_emit_time >= interval_ms {
+                self.last_emit_time = now;
+                self.emit_if_advanced(out);
+            }
+        }
+    }
+}
+
+impl<D: DataModel, F: TimestampAssignerFn<D>> Operator<D> for TimestampsAndWatermarksOperator<F> {
+    fn open(&mut self, task: &TaskInfo) -> Result<(), BoxError> {
+        self.last_emit_time = task.clock.now();
+        self.clock = Some(task.clock.clone());
+        match &mut self.assigner {
+            Some(a) => a.open(task),
+            None => Ok(()),
+        }
+    }
+
+    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
+        for mut record in records {
+            let timestamp = match &mut self.assigner {
+                Some(assigner) => assigner.extract_timestamp(&record.value, record.timestamp)?,
+                None => match record.timestamp {
+                    Some(t) => t,
+                    None => {
+                        out.push(record);
+                        continue;
+                    }
+                },
+            };
+            record.timestamp = Some(timestamp);
+            self.generator.on_event(timestamp);
+            out.push(record);
+            if self.emission == WatermarkEmission::OnEvent {
+                self.emit_if_advanced(out);
+            }
+        }
+        if let Some(clock) = self.clock.clone() {
+            self.periodic(clock.now(), out);
+        }
+        Ok(())
+    }
+
+    fn on_watermark(&mut self, watermark: i64, out: &mut Output<D>) -> Result<(), BoxError> {
+        if watermark == MAX_WATERMARK {
+            self.last_emitted = MAX_WATERMARK;
+            out.emit_watermark(MAX_WATERMARK);
+        }
+        Ok(())
+    }
+
+    fn on_processing_time(&mut self, now: i64, out: &mut Output<D>) -> Result<(), BoxError> {
+        self.periodic(now, out);
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), BoxError> {
+        match &mut self.assigner {
+            Some(a) => a.close(),
+            None => Ok(()),
+        }
+    }
+}

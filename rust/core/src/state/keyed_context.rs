@@ -1,0 +1,59 @@
+//! What a keyed user function reaches while it runs: the state store, the timer queues and the
+//! current key, shared between the operator (which sets the key) and the function's state
+//! handles (which read and write under it).
+
+use std::sync::{Arc, Mutex};
+
+use super::{KeyedStateStore, Namespace, TimerQueue};
+use crate::data::{DataModel, Keyed};
+use crate::error::{message, BoxError};
+use crate::time::{Clock, MIN_WATERMARK};
+
+pub struct KeyedContext<D: DataModel> {
+    pub store: KeyedStateStore<D>,
+    pub event_timers: TimerQueue<D>,
+    pub processing_timers: TimerQueue<D>,
+    pub current_key: Option<Keyed<D::Key>>,
+    pub current_watermark: i64,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub type SharedKeyedContext<D> = Arc<Mutex<KeyedContext<D>>>;
+
+impl<D: DataModel> KeyedContext<D> {
+    pub fn shared(clock: Arc<dyn Clock>) -> SharedKeyedContext<D> {
+        Arc::new(Mutex::new(KeyedContext {
+            store: KeyedStateStore::default(),
+            event_timers: TimerQueue::default(),
+            processing_timers: TimerQueue::default(),
+            current_key: None,
+            current_watermark: MIN_WATERMARK,
+            clock,
+        }))
+    }
+
+    /// The key the function is being called for; state and timers need one.
+    pub fn key(&self) -> Result<&Keyed<D::Key>, BoxError> {
+        self.current_key.as_ref().ok_or_else(|| message("keyed state and timers are only available while processing a keyed element or timer"))
+    }
+
+    pub fn register_timer(&mut self, domain: crate::function::TimeDomain, timestamp: i64) -> Result<(), BoxError> {
+        let key = self.key()?;
+        let key = Keyed { key: D::duplicate_key(&key.key), hash: key.hash };
+        match domain {
+            crate::function::TimeDomain::EventTime => self.event_timers.register(&key, Namespace::Void, timestamp),
+            crate::function::TimeDomain::ProcessingTime => self.processing_timers.register(&key, Namespace::Void, timestamp),
+        }
+        Ok(())
+    }
+
+    pub fn delete_timer(&mut self, domain: crate::function::TimeDomain, timestamp: i64) -> Result<(), BoxError> {
+        let key = self.key()?;
+        let key = Keyed { key: D::duplicate_key(&key.key), hash: key.hash };
+        match domain {
+            crate::function::TimeDomain::EventTime => self.event_timers.delete(&key, &Namespace::Void, timestamp),
+            crate::function::TimeDomain::ProcessingTime => self.processing_timers.delete(&key, &Namespace::Void, timestamp),
+        }
+        Ok(())
+    }
+}
