@@ -51,6 +51,6 @@ class JobClient:
 
         def result() -> JobExecutionResult:
             self._job.wait()
-            return JobExecutionResult(self._job_id, self._job.net_runtime_ms or 0, {})
+            return JobExecutionResult(self._job_id, self._job.net_runtime_ms or 0, self._job.metrics())
 
         return CompletableFuture(result)

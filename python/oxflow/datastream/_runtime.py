@@ -253,3 +253,75 @@ class KeyedFunctionSpec(FunctionSpec):
         else:
             call = lambda value, ctx: (value,) if method(value) else ()  # noqa: E731
         return call, instance.close, (_KeyedContext(keyed_state), None, None)
+
+
+class AggregateFunctionSpec(FunctionSpec):
+    """An AggregateFunction: the runtime calls its methods by name on the opened instance."""
+
+    def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
+        instance = self._open(task_info, keyed_state)
+        return instance, instance.close, None
+
+
+class _WindowContext:
+    """``ProcessWindowFunction.Context`` of one firing."""
+
+    def __init__(self, window: Any, watermark: int, processing_time: int):
+        self._window = window
+        self._watermark = watermark
+        self._processing_time = processing_time
+
+    def window(self) -> Any:
+        return self._window
+
+    def current_watermark(self) -> int:
+        return self._watermark
+
+    def current_processing_time(self) -> int:
+        return self._processing_time
+
+    def window_state(self) -> Any:
+        raise NotImplementedError("per-window state in ProcessWindowFunction is not supported yet")
+
+    def global_state(self) -> Any:
+        raise NotImplementedError("global state in ProcessWindowFunction is not supported yet")
+
+
+def _window_object(window: Tuple[str, int, int]) -> Any:
+    from .window import CountWindow, GlobalWindow, TimeWindow
+
+    kind, a, b = window
+    if kind == "time":
+        return TimeWindow(a, b)
+    if kind == "count":
+        return CountWindow(a)
+    return GlobalWindow.get()
+
+
+class WindowFunctionSpec(FunctionSpec):
+    """A window function called as ``call(key, window, watermark, processing_time, elements)`` by
+    the runtime; adapted to the four PyFlink interfaces."""
+
+    def __init__(self, function: Any, method: Optional[str], job_parameters: Dict[str, str], keyed: bool, with_context: bool):
+        super().__init__(function, method, job_parameters)
+        self.keyed = keyed
+        self.with_context = with_context
+
+    def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
+        instance = self._open(task_info)
+        keyed, with_context = self.keyed, self.with_context
+        method = getattr(instance, self.method)
+
+        def call(key: Any, window: Tuple[str, int, int], watermark: int, processing_time: int, elements: List[Any]) -> Any:
+            w = _window_object(window)
+            if with_context:
+                context = _WindowContext(w, watermark, processing_time)
+                return method(key, context, elements) if keyed else method(context, elements)
+            return method(key, w, elements) if keyed else method(w, elements)
+
+        def clear(key: Any, window: Tuple[str, int, int], watermark: int, processing_time: int) -> None:
+            if with_context:
+                context = _WindowContext(_window_object(window), watermark, processing_time)
+                instance.clear(context)
+
+        return call, instance.close, clear

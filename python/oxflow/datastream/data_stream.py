@@ -201,6 +201,12 @@ class DataStream:
         self._env._add_transformation(t)
         return DataStream(self._env, t)
 
+    def window_all(self, window_assigner: Any) -> Any:
+        """Cuts the whole (non-keyed) stream into windows, evaluated by a single instance."""
+        from .windowed_stream import AllWindowedStream
+
+        return AllWindowedStream(self, window_assigner)
+
     def project(self, *field_indexes: int) -> "DataStream":
         """Keeps the given fields of tuple elements."""
         fields = list(field_indexes)
@@ -348,6 +354,20 @@ class KeyedStream(DataStream):
             func, KeyedProcessFunction, "process_element", 2, "KeyedProcess", self._env._job_parameters(), KeyedProcessFunctionSpec
         )
         return self._keyed("keyed_process", "KeyedProcess", self._udf_params(spec, output_type), output_type)
+
+    def window(self, window_assigner: Any) -> Any:
+        """Cuts each key's elements into windows (``TumblingEventTimeWindows.of(...)``...)."""
+        from .windowed_stream import WindowedStream
+
+        return WindowedStream(self, window_assigner)
+
+    def count_window(self, size: int, slide: int = 0) -> Any:
+        """Windows of ``size`` elements per key, every ``slide`` elements if given."""
+        from .window import CountSlidingWindowAssigner, CountTumblingWindowAssigner
+
+        if slide == 0:
+            return self.window(CountTumblingWindowAssigner.of(size))
+        return self.window(CountSlidingWindowAssigner.of(size, slide))
 
     def name(self, name: str) -> "DataStream":
         raise Exception("Set name is not supported for KeyedStream.")

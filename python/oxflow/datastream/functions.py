@@ -11,6 +11,10 @@ from enum import Enum
 from typing import Any, Dict, Iterable, Optional
 
 __all__ = [
+    "WindowFunction",
+    "AllWindowFunction",
+    "ProcessWindowFunction",
+    "ProcessAllWindowFunction",
     "AggregateFunction",
     "KeyedProcessFunction",
     "TimeDomain",
@@ -270,3 +274,62 @@ class AggregateFunction(Function):
 
     def merge(self, acc_a: Any, acc_b: Any) -> Any:
         raise NotImplementedError("%s.merge is needed by merging (session) windows" % type(self).__name__)
+
+
+class WindowFunction(Function):
+    """Called with all elements (or the pre-aggregated one) of a fired window of a key."""
+
+    @abc.abstractmethod
+    def apply(self, key: Any, window: Any, inputs: Iterable[Any]) -> Optional[Iterable[Any]]:
+        pass
+
+
+class AllWindowFunction(Function):
+    """``WindowFunction`` of a non-keyed (``window_all``) stream."""
+
+    @abc.abstractmethod
+    def apply(self, window: Any, inputs: Iterable[Any]) -> Optional[Iterable[Any]]:
+        pass
+
+
+class ProcessWindowFunction(Function):
+    """Called with all elements (or the pre-aggregated one) of a fired window, and its context."""
+
+    class Context(abc.ABC):
+        @abc.abstractmethod
+        def window(self) -> Any:
+            pass
+
+        @abc.abstractmethod
+        def current_processing_time(self) -> int:
+            pass
+
+        @abc.abstractmethod
+        def current_watermark(self) -> int:
+            pass
+
+        def window_state(self) -> Any:
+            raise NotImplementedError("per-window state in ProcessWindowFunction is not supported yet")
+
+        def global_state(self) -> Any:
+            raise NotImplementedError("global state in ProcessWindowFunction is not supported yet")
+
+    @abc.abstractmethod
+    def process(self, key: Any, context: "ProcessWindowFunction.Context", elements: Iterable[Any]) -> Optional[Iterable[Any]]:
+        pass
+
+    def clear(self, context: "ProcessWindowFunction.Context") -> None:
+        """The window's state is being purged."""
+
+
+class ProcessAllWindowFunction(Function):
+    """``ProcessWindowFunction`` of a non-keyed (``window_all``) stream."""
+
+    Context = ProcessWindowFunction.Context
+
+    @abc.abstractmethod
+    def process(self, context: "ProcessWindowFunction.Context", elements: Iterable[Any]) -> Optional[Iterable[Any]]:
+        pass
+
+    def clear(self, context: "ProcessWindowFunction.Context") -> None:
+        """The window's state is being purged."""

@@ -182,7 +182,7 @@ class StreamExecutionEnvironment:
         job_id = JobID()
         job = self._start(job_name or "Flink Streaming Job")
         job.wait()
-        return JobExecutionResult(job_id, job.net_runtime_ms or 0, {})
+        return JobExecutionResult(job_id, job.net_runtime_ms or 0, job.metrics())
 
     def execute_async(self, job_name: Optional[str] = None) -> JobClient:
         """Starts the job in the background and returns a client to watch or cancel it."""

@@ -22,6 +22,7 @@ pub mod plan;
 pub mod source;
 pub mod state;
 pub mod time;
+pub mod window;
 mod task;
 
 

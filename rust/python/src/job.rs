@@ -1,5 +1,7 @@
 //! A running job as seen from Python: start it, wait for it (Ctrl-C cancels), cancel it.
 
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -8,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{to_py_err, JobExecutionError};
-use crate::job_spec::build_graph;
+use crate::job_spec::{build_graph, JobMetrics};
 
 /// How often a waiting caller looks for Ctrl-C.
 const SIGNAL_CHECK: Duration = Duration::from_millis(50);
@@ -24,6 +26,7 @@ enum State {
 pub struct NativeJob {
     name: String,
     state: Mutex<State>,
+    metrics: JobMetrics,
 }
 
 impl NativeJob {
@@ -101,6 +104,20 @@ impl NativeJob {
         }
     }
 
+    /// Counters of the job by Flink's metric names: `numLateRecordsDropped` in total and
+    /// `<operator>.numLateRecordsDropped` per window operator.
+    fn metrics(&self) -> HashMap<String, u64> {
+        let mut out = HashMap::new();
+        let mut total = 0;
+        for (operator, counter) in &self.metrics.late_records_dropped {
+            let n = counter.load(Ordering::Relaxed);
+            total += n;
+            *out.entry(format!("{operator}.numLateRecordsDropped")).or_insert(0) += n;
+        }
+        out.insert("numLateRecordsDropped".to_string(), total);
+        out
+    }
+
     /// The tasks the job runs as: `(chain name, parallelism, [node indices])`.
     fn tasks(&self) -> Vec<(String, usize, Vec<usize>)> {
         match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
@@ -115,7 +132,7 @@ impl NativeJob {
 #[pyfunction]
 #[pyo3(signature = (name, nodes, config))]
 pub fn start_job(name: String, nodes: &Bound<'_, PyAny>, config: &Bound<'_, PyDict>) -> PyResult<NativeJob> {
-    let graph = build_graph(&name, nodes, config)?;
+    let (graph, metrics) = build_graph(&name, nodes, config)?;
     let job = start(graph).map_err(|e| JobExecutionError::new_err(e.to_string()))?;
-    Ok(NativeJob { name, state: Mutex::new(State::Running(job)) })
+    Ok(NativeJob { name, state: Mutex::new(State::Running(job)), metrics })
 }

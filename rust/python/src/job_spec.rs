@@ -7,6 +7,7 @@
 //! (file_sink).
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use oxflow_connectors::{collection, file_sink, number_sequence, text_file};
@@ -26,6 +27,7 @@ use pyo3::types::{PyDict, PyString};
 
 use crate::data_model::PyData;
 use crate::type_check::TypeCheck;
+use crate::window_spec::window_factory;
 use crate::keyed_state::KeyedStateHandle;
 use crate::process_udf::{PyKeyedProcess, PyProcess, PyTimestampAssigner};
 use crate::udf::{OutputType, PyFilter, PyFlatMap, PyKeySelector, PyMap, PyReduce, PySink, Udf};
@@ -75,9 +77,16 @@ fn to_py(e: BoxError) -> PyErr {
     }
 }
 
+/// Counters a job exposes as metrics (Flink's names), per operator.
+#[derive(Default)]
+pub struct JobMetrics {
+    pub late_records_dropped: Vec<(String, Arc<AtomicU64>)>,
+}
+
 /// Reads the whole job description.
-pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, PyDict>) -> PyResult<JobGraph<PyData>> {
+pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, PyDict>) -> PyResult<(JobGraph<PyData>, JobMetrics)> {
     let mut graph = JobGraph::new(job_name);
+    let mut metrics = JobMetrics::default();
     if let Some(v) = config.get_item("max_parallelism")? {
         if !v.is_none() {
             graph.config.max_parallelism = Some(v.extract()?);
@@ -120,12 +129,18 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
                 graph.add_source(name, parallelism, text_file::factory(files, make_str));
             }
             _ => {
-                let factory = operator_factory(node, &name, &kind)?;
+                let factory = if kind == "window" {
+                    let counter = Arc::new(AtomicU64::new(0));
+                    metrics.late_records_dropped.push((name.clone(), counter.clone()));
+                    window_factory(node, &name, counter)?
+                } else {
+                    operator_factory(node, &name, &kind)?
+                };
                 graph.add_operator(name, parallelism, factory, inputs).map_err(|e| PyValueError::new_err(e.to_string()))?;
             }
         }
     }
-    Ok(graph)
+    Ok((graph, metrics))
 }
 
 /// `assign_timestamps_and_watermarks`: an optional Python timestamp assigner and the strategy.

@@ -7,6 +7,8 @@ mod job;
 mod job_spec;
 mod keyed_state;
 mod process_udf;
+mod window_spec;
+mod window_udf;
 mod type_check;
 mod udf;
 
