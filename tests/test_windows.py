@@ -1,0 +1,278 @@
+"""Windows through the public API: every assigner, trigger and function type, at parallelism 1 and 4."""
+
+import pytest
+
+from conftest import collect, env_with, multiset
+from oxflow.common import Duration, Time, Types, WatermarkStrategy
+from oxflow.common.watermark_strategy import TimestampAssigner
+from oxflow.datastream import AggregateFunction, OutputTag
+from oxflow.datastream.functions import AllWindowFunction, ProcessAllWindowFunction, ProcessWindowFunction, WindowFunction
+from oxflow.datastream.window import (
+    ContinuousEventTimeTrigger,
+    CountTrigger,
+    EventTimeSessionWindows,
+    EventTimeTrigger,
+    GlobalWindows,
+    PurgingTrigger,
+    SessionWindowTimeGapExtractor,
+    SlidingEventTimeWindows,
+    TimeWindow,
+    Trigger,
+    TumblingEventTimeWindows,
+    TumblingProcessingTimeWindows,
+)
+
+T3 = Types.TUPLE([Types.STRING(), Types.INT(), Types.LONG()])
+
+
+class Ts(TimestampAssigner):
+    def extract_timestamp(self, value, record_timestamp):
+        return value[2]
+
+
+def events(env, data, delay=0, per_event=True):
+    """The elements of ``data`` with timestamps and watermarks assigned in one instance, next to
+    the (single) collection source, so event-time progress is the same at any parallelism."""
+    strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(delay)).with_timestamp_assigner(Ts())
+    if per_event:
+        strategy = strategy.with_per_event_emission()
+    return env.from_collection(data, type_info=T3).assign_timestamps_and_watermarks(strategy).set_parallelism(1)
+
+
+DATA = [("a", 1, 100), ("b", 2, 200), ("a", 3, 900), ("a", 4, 1100), ("b", 5, 1500), ("a", 6, 2500), ("b", 7, 2999)]
+
+
+def summing(a, b):
+    return a[0], a[1] + b[1], max(a[2], b[2])
+
+
+class Describe(ProcessWindowFunction):
+    def process(self, key, context, elements):
+        w = context.window()
+        yield "%s [%d,%d) n=%d sum=%d" % (key, w.start, w.end, len(elements), sum(e[1] for e in elements))
+
+
+def test_tumbling_reduce(parallelism):
+    out = collect(lambda env: events(env, DATA).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(1))).reduce(summing), parallelism)
+    assert multiset(out) == multiset([("a", 4, 900), ("b", 2, 200), ("a", 4, 1100), ("b", 5, 1500), ("a", 6, 2500), ("b", 7, 2999)])
+
+
+def test_tumbling_reduce_in_time_order_at_parallelism_1():
+    out = collect(lambda env: events(env, DATA).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(1))).reduce(summing), 1)
+    assert out == [("a", 4, 900), ("b", 2, 200), ("a", 4, 1100), ("b", 5, 1500), ("a", 6, 2500), ("b", 7, 2999)]
+
+
+def test_tumbling_with_offset_and_process_function(parallelism):
+    out = collect(
+        lambda env: events(env, DATA).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(1), Time.milliseconds(200))).process(Describe(), Types.STRING()),
+        parallelism,
+    )
+    assert sorted(out) == sorted(
+        ["a [-800,200) n=1 sum=1", "a [200,1200) n=2 sum=7", "a [2200,3200) n=1 sum=6", "b [200,1200) n=1 sum=2", "b [1200,2200) n=1 sum=5", "b [2200,3200) n=1 sum=7"]
+    )
+
+
+def test_sliding_windows(parallelism):
+    out = collect(
+        lambda env: events(env, DATA).key_by(lambda v: v[0]).window(SlidingEventTimeWindows.of(Time.seconds(2), Time.seconds(1))).process(Describe(), Types.STRING()),
+        parallelism,
+    )
+    assert sorted(out) == sorted(
+        [
+            "a [-1000,1000) n=2 sum=4",
+            "a [0,2000) n=3 sum=8",
+            "a [1000,3000) n=2 sum=10",
+            "a [2000,4000) n=1 sum=6",
+            "b [-1000,1000) n=1 sum=2",
+            "b [0,2000) n=2 sum=7",
+            "b [1000,3000) n=2 sum=12",
+            "b [2000,4000) n=1 sum=7",
+        ]
+    )
+
+
+class Average(AggregateFunction):
+    def create_accumulator(self):
+        return 0, 0
+
+    def add(self, value, accumulator):
+        return accumulator[0] + value[1], accumulator[1] + 1
+
+    def get_result(self, accumulator):
+        return accumulator[0] / accumulator[1]
+
+    def merge(self, a, b):
+        return a[0] + b[0], a[1] + b[1]
+
+
+class WithKeyAndWindow(ProcessWindowFunction):
+    def process(self, key, context, elements):
+        (average,) = elements
+        yield key, context.window().start, average
+
+
+def test_aggregate_with_and_without_window_function(parallelism):
+    tumbling = TumblingEventTimeWindows.of(Time.seconds(1))
+    out = collect(lambda env: events(env, DATA).key_by(lambda v: v[0]).window(tumbling).aggregate(Average(), output_type=Types.DOUBLE()), parallelism)
+    assert sorted(out) == sorted([2.0, 2.0, 4.0, 5.0, 6.0, 7.0])
+    out = collect(lambda env: events(env, DATA).key_by(lambda v: v[0]).window(tumbling).aggregate(Average(), WithKeyAndWindow()), parallelism)
+    assert sorted(out) == sorted([("a", 0, 2.0), ("a", 1000, 4.0), ("a", 2000, 6.0), ("b", 0, 2.0), ("b", 1000, 5.0), ("b", 2000, 7.0)])
+
+
+class Collect(WindowFunction):
+    def apply(self, key, window, inputs):
+        return [(key, window.start, sorted(i[1] for i in inputs))]
+
+
+def test_apply_window_function_and_reduce_with_window_function(parallelism):
+    tumbling = TumblingEventTimeWindows.of(Time.seconds(1))
+    out = collect(lambda env: events(env, DATA).key_by(lambda v: v[0]).window(tumbling).apply(Collect()), parallelism)
+    assert sorted(out) == sorted([("a", 0, [1, 3]), ("a", 1000, [4]), ("a", 2000, [6]), ("b", 0, [2]), ("b", 1000, [5]), ("b", 2000, [7])])
+    out = collect(lambda env: events(env, DATA).key_by(lambda v: v[0]).window(tumbling).reduce(summing, window_function=Collect()), parallelism)
+    assert sorted(out) == sorted([("a", 0, [4]), ("a", 1000, [4]), ("a", 2000, [6]), ("b", 0, [2]), ("b", 1000, [5]), ("b", 2000, [7])])
+
+
+SESSIONS = [("a", 1, 0), ("a", 2, 400), ("b", 3, 100), ("a", 4, 1500), ("a", 5, 1700), ("b", 6, 2000)]
+
+
+def test_session_windows_static_gap(parallelism):
+    out = collect(
+        lambda env: events(env, SESSIONS).key_by(lambda v: v[0]).window(EventTimeSessionWindows.with_gap(Time.milliseconds(500))).process(Describe(), Types.STRING()),
+        parallelism,
+    )
+    assert sorted(out) == sorted(["a [0,900) n=2 sum=3", "a [1500,2200) n=2 sum=9", "b [100,600) n=1 sum=3", "b [2000,2500) n=1 sum=6"])
+
+
+class GapByValue(SessionWindowTimeGapExtractor):
+    def extract(self, element):
+        return 2000 if element[1] == 1 else 100
+
+
+def test_session_windows_dynamic_gap(parallelism):
+    out = collect(
+        lambda env: events(env, SESSIONS).key_by(lambda v: v[0]).window(EventTimeSessionWindows.with_dynamic_gap(GapByValue())).process(Describe(), Types.STRING()),
+        parallelism,
+    )
+    # (b, 3, 100) opens [100, 200), already behind the watermark (399): late, dropped.
+    assert sorted(out) == sorted(["a [0,2000) n=4 sum=12", "b [2000,2100) n=1 sum=6"])
+
+
+def test_late_element_merges_two_sessions():
+    # (a, 4, 500) opens [500, 1000), which touches both fired sessions [0, 500) and [1000, 1500).
+    data = [("a", 1, 0), ("a", 2, 1000), ("a", 3, 5000), ("a", 4, 500)]
+    out = collect(
+        lambda env: events(env, data).key_by(lambda v: v[0]).window(EventTimeSessionWindows.with_gap(Time.milliseconds(500))).allowed_lateness(10_000).process(Describe(), Types.STRING()),
+        1,
+    )
+    assert out == ["a [0,500) n=1 sum=1", "a [1000,1500) n=1 sum=2", "a [0,1500) n=3 sum=7", "a [5000,5500) n=1 sum=3"]
+
+
+def test_count_windows(parallelism):
+    data = [("k", i, i) for i in range(1, 8)]
+    tumbling = collect(lambda env: env.from_collection(data).key_by(lambda v: v[0]).count_window(3).reduce(summing), parallelism)
+    assert tumbling == [("k", 6, 3), ("k", 15, 6)]
+    sliding = collect(lambda env: env.from_collection(data).key_by(lambda v: v[0]).count_window(3, 2).reduce(summing), parallelism)
+    assert sliding == [("k", 3, 2), ("k", 9, 4), ("k", 15, 6)]
+
+
+LATE = [("a", 1, 100), ("a", 2, 1200), ("a", 3, 900), ("a", 4, 2600), ("a", 5, 950)]
+
+
+def test_allowed_lateness_refires_and_late_side_output(parallelism):
+    late = OutputTag("late", T3)
+
+    def build(env, which):
+        windowed = events(env, LATE).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(1))).allowed_lateness(500).side_output_late_data(late).reduce(summing)
+        return windowed if which == "main" else windowed.get_side_output(late)
+
+    # (a,3,900) arrives after the watermark passed 999 but within the lateness: the window re-fires.
+    # (a,5,950) arrives after 999 + 500: too late, it goes to the side output.
+    assert collect(lambda env: build(env, "main"), parallelism) == [("a", 1, 100), ("a", 4, 900), ("a", 2, 1200), ("a", 4, 2600)]
+    assert collect(lambda env: build(env, "side"), parallelism) == [("a", 5, 950)]
+
+
+def test_late_elements_without_side_output_are_counted():
+    env = env_with(2)
+    events(env, LATE).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(1))).reduce(summing).print()
+    result = env.execute()
+    assert result.get_accumulator_result("numLateRecordsDropped") == 2
+
+
+def test_periodic_watermarks_fire_windows_at_end_of_input():
+    out = collect(lambda env: events(env, DATA, per_event=False).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(1))).reduce(summing), 1)
+    assert multiset(out) == multiset([("a", 4, 900), ("b", 2, 200), ("a", 4, 1100), ("b", 5, 1500), ("a", 6, 2500), ("b", 7, 2999)])
+
+
+def test_triggers_count_purging_continuous(parallelism):
+    data = [("k", i, i * 100) for i in range(1, 8)]
+    out = collect(lambda env: events(env, data).key_by(lambda v: v[0]).window(GlobalWindows.create()).trigger(CountTrigger.of(2)).reduce(summing), parallelism)
+    assert out == [("k", 3, 200), ("k", 10, 400), ("k", 21, 600)], "CountTrigger fires without purging: sums accumulate"
+    out = collect(lambda env: events(env, data).key_by(lambda v: v[0]).window(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(2))).reduce(summing), parallelism)
+    assert out == [("k", 3, 200), ("k", 7, 400), ("k", 11, 600)]
+    out = collect(
+        lambda env: events(env, data).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(1))).trigger(ContinuousEventTimeTrigger.of(Time.milliseconds(300))).reduce(summing),
+        1,
+    )
+    # Early firings every 300 ms of event time, then the final one at the window's end.
+    assert out[-1] == ("k", 28, 700)
+    assert len(out) > 1 and all(o[1] <= 28 for o in out)
+
+
+def test_global_windows_never_fire_without_a_trigger():
+    out = collect(lambda env: events(env, DATA).key_by(lambda v: v[0]).window(GlobalWindows.create()).reduce(summing), 1)
+    assert out == []
+
+
+def test_event_time_trigger_explicitly(parallelism):
+    out = collect(lambda env: events(env, DATA).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(1000)).trigger(EventTimeTrigger.create()).reduce(summing), parallelism)
+    assert len(out) == 6
+
+
+class CountAll(ProcessAllWindowFunction):
+    def process(self, context, elements):
+        yield context.window().start, len(elements)
+
+
+class SumAll(AllWindowFunction):
+    def apply(self, window, inputs):
+        yield window.start, sum(i[1] for i in inputs)
+
+
+def test_window_all(parallelism):
+    tumbling = TumblingEventTimeWindows.of(Time.seconds(1))
+    out = collect(lambda env: events(env, DATA).window_all(tumbling).process(CountAll()), parallelism)
+    assert out == [(0, 3), (1000, 2), (2000, 2)]
+    out = collect(lambda env: events(env, DATA).window_all(tumbling).apply(SumAll()), parallelism)
+    assert out == [(0, 6), (1000, 9), (2000, 13)]
+    out = collect(lambda env: events(env, DATA).window_all(tumbling).reduce(summing), parallelism)
+    assert [o[1] for o in out] == [6, 9, 13]
+
+
+def test_processing_time_windows_fire_at_the_end_only_if_due():
+    # A processing-time window still open when the bounded input ends does not fire (as in Flink).
+    out = collect(lambda env: env.from_collection(DATA).key_by(lambda v: v[0]).window(TumblingProcessingTimeWindows.of(Time.hours(1))).reduce(summing), 1)
+    assert out == []
+
+
+def test_event_time_windows_need_timestamps():
+    env = env_with(1)
+    env.from_collection(DATA).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(1000)).reduce(summing).print()
+    with pytest.raises(Exception, match="(?i)timestamp"):
+        env.execute()
+
+
+def test_user_defined_triggers_are_rejected_clearly():
+    class MyTrigger(Trigger):
+        pass
+
+    env = env_with(1)
+    with pytest.raises(NotImplementedError, match="user-defined Python triggers"):
+        events(env, DATA).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(1000)).trigger(MyTrigger())
+
+
+def test_time_window_object():
+    w = TimeWindow(0, 1000)
+    assert w.max_timestamp() == 999
+    assert w.intersects(TimeWindow(1000, 2000)) and not w.intersects(TimeWindow(1001, 2000))
+    assert w.cover(TimeWindow(500, 1500)) == TimeWindow(0, 1500)
+    assert TimeWindow.get_window_start_with_offset(-1, 0, 1000) == -1000
