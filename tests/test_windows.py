@@ -276,3 +276,17 @@ def test_time_window_object():
     assert w.intersects(TimeWindow(1000, 2000)) and not w.intersects(TimeWindow(1001, 2000))
     assert w.cover(TimeWindow(500, 1500)) == TimeWindow(0, 1500)
     assert TimeWindow.get_window_start_with_offset(-1, 0, 1000) == -1000
+
+
+def test_builtin_window_aggregations_run_in_rust(parallelism):
+    tumbling = TumblingEventTimeWindows.of(Time.seconds(1))
+
+    def run(aggregate):
+        return sorted(collect(lambda env: aggregate(events(env, DATA).key_by(lambda v: v[0]).window(tumbling)), parallelism))
+
+    assert run(lambda w: w.sum(1)) == sorted([("a", 4, 100), ("a", 4, 1100), ("a", 6, 2500), ("b", 2, 200), ("b", 5, 1500), ("b", 7, 2999)])
+    assert run(lambda w: w.max(1))[0] == ("a", 3, 100), "max keeps the first element's other fields"
+    assert run(lambda w: w.max_by(1))[0] == ("a", 3, 900), "max_by keeps the whole element"
+    assert run(lambda w: w.min_by(2))[0] == ("a", 1, 100)
+    with pytest.raises(TypeError, match="tuple position"):
+        env_with(1).from_collection(DATA).key_by(lambda v: v[0]).window(tumbling).sum("f1")

@@ -301,29 +301,34 @@ class KeyedStream(DataStream):
         params["emit"] = self._env._keyed_emit_mode()
         return self._keyed("reduce", "Keyed Reduce", params, self.get_type())
 
-    def _aggregation(self, name: str, reducer: Callable[[Any, Any], Any]) -> DataStream:
-        params = {"function": function_spec(reducer, ReduceFunction, "reduce", 2, name, {}), "emit": self._env._keyed_emit_mode()}
+    def _aggregation(self, name: str, kind: str, field: Union[int, str], reducer: Callable[[Any, Any], Any]) -> DataStream:
+        params: dict = {"emit": self._env._keyed_emit_mode()}
+        if isinstance(field, int) and not isinstance(field, bool):
+            # Positions of tuples (or plain numbers) are aggregated in Rust.
+            params["aggregation"] = (kind, field)
+        else:
+            params["function"] = function_spec(reducer, ReduceFunction, "reduce", 2, name, {})
         return self._keyed("reduce", name, params, self.get_type())
 
     def sum(self, position_to_sum: Union[int, str] = 0) -> DataStream:
         """A rolling sum of a field (a position, or a name for Rows)."""
-        return self._aggregation("Keyed Sum", _keyed_aggregations.summer(position_to_sum))
+        return self._aggregation("Keyed Sum", "sum", position_to_sum, _keyed_aggregations.summer(position_to_sum))
 
     def min(self, position_to_min: Union[int, str] = 0) -> DataStream:
         """A rolling minimum of a field; the other fields are those of the key's first element."""
-        return self._aggregation("Keyed Min", _keyed_aggregations.field_extremum(position_to_min, minimum=True))
+        return self._aggregation("Keyed Min", "min", position_to_min, _keyed_aggregations.field_extremum(position_to_min, minimum=True))
 
     def max(self, position_to_max: Union[int, str] = 0) -> DataStream:
         """A rolling maximum of a field; the other fields are those of the key's first element."""
-        return self._aggregation("Keyed Max", _keyed_aggregations.field_extremum(position_to_max, minimum=False))
+        return self._aggregation("Keyed Max", "max", position_to_max, _keyed_aggregations.field_extremum(position_to_max, minimum=False))
 
     def min_by(self, position_to_min_by: Union[int, str] = 0) -> DataStream:
         """The element with the smallest field so far (the first one among equals)."""
-        return self._aggregation("Keyed MinBy", _keyed_aggregations.element_extremum(position_to_min_by, minimum=True))
+        return self._aggregation("Keyed MinBy", "min_by", position_to_min_by, _keyed_aggregations.element_extremum(position_to_min_by, minimum=True))
 
     def max_by(self, position_to_max_by: Union[int, str] = 0) -> DataStream:
         """The element with the largest field so far (the first one among equals)."""
-        return self._aggregation("Keyed MaxBy", _keyed_aggregations.element_extremum(position_to_max_by, minimum=False))
+        return self._aggregation("Keyed MaxBy", "max_by", position_to_max_by, _keyed_aggregations.element_extremum(position_to_max_by, minimum=False))
 
     def _keyed_function(self, kind: str, name: str, func: Any, interface: type, method: str, output_type: Any) -> DataStream:
         spec = function_spec(func, interface, method, 1, name, self._env._job_parameters())

@@ -96,7 +96,7 @@ class WindowedStream:
             "operator '%s' expects a %s or %s, got %r" % (self._name, process_interface.__name__, apply_interface.__name__, func)
         )
 
-    def _build(self, contents: str, function: Any, window_function: Any, output_type: Any) -> "DataStream":
+    def _build(self, contents: str, function: Any, window_function: Any, output_type: Any, aggregation: Any = None) -> "DataStream":
         from .data_stream import DataStream
 
         if output_type is not None and not isinstance(output_type, TypeInformation):
@@ -122,6 +122,7 @@ class WindowedStream:
             "late_output": self._late_tag._oxflow_id if self._late_tag is not None else None,
             "evictor": evictor,
             "gap_function": FunctionSpec(gap, None, {}) if gap is not None else None,
+            "aggregation": aggregation,
         }
         if output_type is not None:
             params["output_check"] = output_type._check_spec()
@@ -147,6 +148,32 @@ class WindowedStream:
             aggregate_function, AggregateFunction, "add", 2, self._name, self._stream._env._job_parameters(), AggregateFunctionSpec
         )
         return self._build("aggregate", spec, self._window_function(window_function, output_type), output_type)
+
+    def _field_aggregation(self, kind: str, position: int) -> "DataStream":
+        if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+            raise TypeError("window %s aggregates a tuple position (an int >= 0), got %r" % (kind, position))
+        return self._build("reduce", None, None, self._stream.get_type(), aggregation=(kind, position))
+
+    def sum(self, position_to_sum: int = 0) -> "DataStream":
+        """oxflow extension (as Java Flink's ``WindowedStream.sum``): sums a tuple position per
+        window, in Rust; the other fields are those of the window's first element."""
+        return self._field_aggregation("sum", position_to_sum)
+
+    def min(self, position_to_min: int = 0) -> "DataStream":
+        """oxflow extension: the minimum of a tuple position per window (other fields: first element's)."""
+        return self._field_aggregation("min", position_to_min)
+
+    def max(self, position_to_max: int = 0) -> "DataStream":
+        """oxflow extension: the maximum of a tuple position per window (other fields: first element's)."""
+        return self._field_aggregation("max", position_to_max)
+
+    def min_by(self, position_to_min_by: int = 0) -> "DataStream":
+        """oxflow extension: the element with the smallest tuple position per window."""
+        return self._field_aggregation("min_by", position_to_min_by)
+
+    def max_by(self, position_to_max_by: int = 0) -> "DataStream":
+        """oxflow extension: the element with the largest tuple position per window."""
+        return self._field_aggregation("max_by", position_to_max_by)
 
     def process(self, process_window_function: Any, output_type: Optional[TypeInformation] = None) -> "DataStream":
         """Calls the function with all elements of each fired window."""

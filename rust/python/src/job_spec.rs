@@ -29,6 +29,7 @@ use crate::data_model::PyData;
 use crate::type_check::TypeCheck;
 use crate::window_spec::window_factory;
 use crate::keyed_state::KeyedStateHandle;
+use crate::native_aggregation::{Aggregation, NativeAggregation};
 use crate::process_udf::{PyKeyedProcess, PyProcess, PyTimestampAssigner};
 use crate::udf::{OutputType, PyFilter, PyFlatMap, PyKeySelector, PyMap, PyReduce, PySink, Udf};
 
@@ -143,6 +144,14 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
     Ok((graph, metrics))
 }
 
+/// A built-in aggregation (`"aggregation": (name, field)`) instead of a Python function.
+pub fn native_aggregation(node: &Bound<'_, PyDict>, name: &str) -> PyResult<Option<(Aggregation, usize, String)>> {
+    let Some(spec) = node.get_item("aggregation")?.filter(|v| !v.is_none()) else { return Ok(None) };
+    let (kind, field): (String, usize) = spec.extract()?;
+    let aggregation = Aggregation::parse(&kind).ok_or_else(|| PyValueError::new_err(format!("unknown aggregation '{kind}'")))?;
+    Ok(Some((aggregation, field, name.to_string())))
+}
+
 /// `assign_timestamps_and_watermarks`: an optional Python timestamp assigner and the strategy.
 fn timestamps_factory(node: &Bound<'_, PyDict>, name: &str) -> PyResult<OperatorFactory<PyData>> {
     let delay: Option<i64> = item(node, "out_of_orderness_ms")?.extract()?;
@@ -180,7 +189,13 @@ fn operator_factory(node: &Bound<'_, PyDict>, name: &str, kind: &str) -> PyResul
         "key_by" => udf_factory(node, name, |f, _| boxed(KeyByOperator::new(PyKeySelector(f))))?,
         "reduce" => {
             let final_only = matches!(node.get_item("emit")?, Some(e) if e.extract::<String>()? == "final");
-            udf_factory(node, name, move |f, _| boxed(KeyedReduceOperator::<PyData, _>::new(PyReduce(f)).final_only(final_only)))?
+            match native_aggregation(node, name)? {
+                Some(aggregation) => Box::new(move |_| {
+                    let f = NativeAggregation { aggregation: aggregation.0, field: aggregation.1, operator: aggregation.2.clone() };
+                    Ok(boxed(KeyedReduceOperator::<PyData, _>::new(f).final_only(final_only)))
+                }),
+                None => udf_factory(node, name, move |f, _| boxed(KeyedReduceOperator::<PyData, _>::new(PyReduce(f)).final_only(final_only)))?,
+            }
         }
         "process" => udf_factory(node, name, |f, _| boxed(ProcessOperator::new(PyProcess(f.with_side_outputs()))))?,
         "keyed_process" => udf_factory(node, name, |f, task| {

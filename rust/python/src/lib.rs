@@ -6,6 +6,7 @@ mod errors;
 mod job;
 mod job_spec;
 mod keyed_state;
+mod native_aggregation;
 mod process_udf;
 mod window_spec;
 mod window_udf;

@@ -16,6 +16,7 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::data_model::PyData;
 use crate::type_check::TypeCheck;
+use crate::native_aggregation::NativeAggregation;
 use crate::udf::{OutputType, PyReduce, Udf};
 use crate::window_udf::{PyAggregate, PyGapExtractor, PyWindowFunction};
 
@@ -101,7 +102,8 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
         Some(check) => Some((TypeCheck::compile(&check)?, node.get_item("output_type_name")?.map(|n| n.to_string()).unwrap_or_default())),
         None => None,
     };
-    if contents != "buffer" && function.is_none() {
+    let aggregation = crate::job_spec::native_aggregation(node, name)?;
+    if contents != "buffer" && function.is_none() && aggregation.is_none() {
         return Err(PyValueError::new_err(format!("window '{name}' needs its {contents} function")));
     }
     let _ = py;
@@ -113,6 +115,10 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
             // Without a window function the reduce/aggregate result is the output: check it.
             let result_is_output = window_function.is_none();
             let contents = match contents.as_str() {
+                "reduce" if aggregation.is_some() => {
+                    let (aggregation, field, operator) = aggregation.clone().expect("checked");
+                    WindowContents::Reduce(Box::new(NativeAggregation { aggregation, field, operator }))
+                }
                 "reduce" => WindowContents::Reduce(Box::new(PyReduce(udf(function.as_ref().expect("checked"), result_is_output)))),
                 "aggregate" => WindowContents::Aggregate(Box::new(PyAggregate(udf(function.as_ref().expect("checked"), result_is_output)))),
                 _ => WindowContents::Buffer,
