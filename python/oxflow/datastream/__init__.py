@@ -1,9 +1,21 @@
 """The DataStream API, mirroring ``pyflink.datastream``."""
 
+from .connected_streams import BroadcastConnectedStream, BroadcastStream, ConnectedStreams
 from .data_stream import CloseableIterator, DataStream, DataStreamSink, KeyedStream
+from .windowed_stream import AllWindowedStream, WindowedStream
 from .execution_mode import RuntimeExecutionMode
 from .functions import (
     AggregateFunction,
+    AllWindowFunction,
+    BroadcastProcessFunction,
+    CoFlatMapFunction,
+    CoMapFunction,
+    CoProcessFunction,
+    KeyedBroadcastProcessFunction,
+    KeyedCoProcessFunction,
+    ProcessAllWindowFunction,
+    ProcessWindowFunction,
+    WindowFunction,
     FilterFunction,
     FlatMapFunction,
     Function,
@@ -41,4 +53,19 @@ __all__ = [
     "KeyedProcessFunction",
     "AggregateFunction",
     "OutputTag",
+    "ConnectedStreams",
+    "BroadcastStream",
+    "BroadcastConnectedStream",
+    "WindowedStream",
+    "AllWindowedStream",
+    "CoMapFunction",
+    "CoFlatMapFunction",
+    "CoProcessFunction",
+    "KeyedCoProcessFunction",
+    "BroadcastProcessFunction",
+    "KeyedBroadcastProcessFunction",
+    "WindowFunction",
+    "AllWindowFunction",
+    "ProcessWindowFunction",
+    "ProcessAllWindowFunction",
 ]

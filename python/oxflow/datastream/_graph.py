@@ -116,9 +116,10 @@ def _job_nodes_of(transformations: List[Transformation], default_parallelism: in
     for t in transformations:
         p = t.effective_parallelism(default_parallelism)
         inputs = []
-        for upstream, partitioning in t.inputs:
+        two_inputs = bool(t.params.get("two_inputs"))
+        for port, (upstream, partitioning) in enumerate(t.inputs):
             up_p = upstream.effective_parallelism(default_parallelism)
-            inputs.append((index[upstream.id], _resolve_partitioning(partitioning, up_p, p), 0))
+            inputs.append((index[upstream.id], _resolve_partitioning(partitioning, up_p, p), port if two_inputs else 0))
         node = {"name": t.name, "parallelism": p, "kind": t.kind, "inputs": inputs}
         node.update(t.params)
         nodes.append(node)

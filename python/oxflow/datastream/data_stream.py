@@ -231,9 +231,25 @@ class DataStream:
         """Sends each element to the instance of the next operator with the same index."""
         return self._partitioned("forward")
 
-    def broadcast(self) -> "DataStream":
-        """Sends every element to every instance of the next operator."""
+    def broadcast(self, *broadcast_state_descriptors: Any) -> Any:
+        """Sends every element to every instance of the next operator. With MapStateDescriptors,
+        returns a BroadcastStream to ``connect`` to another stream (broadcast state pattern)."""
+        if broadcast_state_descriptors:
+            from .connected_streams import BroadcastStream
+
+            return BroadcastStream(self, broadcast_state_descriptors)
         return self._partitioned("broadcast")
+
+    def connect(self, other: Any) -> Any:
+        """Connects with another stream (ConnectedStreams) or a BroadcastStream
+        (BroadcastConnectedStream) to process both in one operator."""
+        from .connected_streams import BroadcastConnectedStream, BroadcastStream, ConnectedStreams
+
+        if isinstance(other, BroadcastStream):
+            return BroadcastConnectedStream(self, other)
+        if not isinstance(other, DataStream):
+            raise TypeError("connect expects a DataStream or BroadcastStream, got %r" % (other,))
+        return ConnectedStreams(self, other)
 
     def global_(self) -> "DataStream":
         return self._partitioned("global")

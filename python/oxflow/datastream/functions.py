@@ -11,6 +11,12 @@ from enum import Enum
 from typing import Any, Dict, Iterable, Optional
 
 __all__ = [
+    "CoMapFunction",
+    "CoFlatMapFunction",
+    "CoProcessFunction",
+    "KeyedCoProcessFunction",
+    "BroadcastProcessFunction",
+    "KeyedBroadcastProcessFunction",
     "WindowFunction",
     "AllWindowFunction",
     "ProcessWindowFunction",
@@ -333,3 +339,111 @@ class ProcessAllWindowFunction(Function):
 
     def clear(self, context: "ProcessWindowFunction.Context") -> None:
         """The window's state is being purged."""
+
+
+class CoMapFunction(Function):
+    """Maps the elements of two connected streams, each with its own method."""
+
+    @abc.abstractmethod
+    def map1(self, value: Any) -> Any:
+        pass
+
+    @abc.abstractmethod
+    def map2(self, value: Any) -> Any:
+        pass
+
+
+class CoFlatMapFunction(Function):
+    """Flat-maps the elements of two connected streams, each with its own method."""
+
+    @abc.abstractmethod
+    def flat_map1(self, value: Any) -> Optional[Iterable[Any]]:
+        pass
+
+    @abc.abstractmethod
+    def flat_map2(self, value: Any) -> Optional[Iterable[Any]]:
+        pass
+
+
+class CoProcessFunction(Function):
+    """Processes the elements of two connected (non-keyed) streams."""
+
+    Context = ProcessFunction.Context
+
+    @abc.abstractmethod
+    def process_element1(self, value: Any, ctx: "ProcessFunction.Context") -> Optional[Iterable[Any]]:
+        pass
+
+    @abc.abstractmethod
+    def process_element2(self, value: Any, ctx: "ProcessFunction.Context") -> Optional[Iterable[Any]]:
+        pass
+
+
+class KeyedCoProcessFunction(Function):
+    """Processes the elements of two connected keyed streams with keyed state and timers."""
+
+    Context = KeyedProcessFunction.Context
+    OnTimerContext = KeyedProcessFunction.OnTimerContext
+
+    @abc.abstractmethod
+    def process_element1(self, value: Any, ctx: "KeyedProcessFunction.Context") -> Optional[Iterable[Any]]:
+        pass
+
+    @abc.abstractmethod
+    def process_element2(self, value: Any, ctx: "KeyedProcessFunction.Context") -> Optional[Iterable[Any]]:
+        pass
+
+    def on_timer(self, timestamp: int, ctx: "KeyedProcessFunction.OnTimerContext") -> Optional[Iterable[Any]]:
+        """Called when a registered timer fires; emits by ``yield``."""
+
+
+class BaseBroadcastProcessFunction(Function):
+    class BaseContext(abc.ABC):
+        @abc.abstractmethod
+        def timestamp(self) -> Optional[int]:
+            pass
+
+        @abc.abstractmethod
+        def current_processing_time(self) -> int:
+            pass
+
+        @abc.abstractmethod
+        def current_watermark(self) -> int:
+            pass
+
+    class Context(BaseContext):
+        @abc.abstractmethod
+        def get_broadcast_state(self, state_descriptor: Any) -> Any:
+            """The writable broadcast state of ``state_descriptor`` (a MapStateDescriptor)."""
+
+    class ReadOnlyContext(BaseContext):
+        @abc.abstractmethod
+        def get_broadcast_state(self, state_descriptor: Any) -> Any:
+            """The read-only broadcast state of ``state_descriptor``."""
+
+
+class BroadcastProcessFunction(BaseBroadcastProcessFunction):
+    """Processes a non-keyed stream connected with a broadcast stream."""
+
+    @abc.abstractmethod
+    def process_element(self, value: Any, ctx: "BaseBroadcastProcessFunction.ReadOnlyContext") -> Optional[Iterable[Any]]:
+        pass
+
+    @abc.abstractmethod
+    def process_broadcast_element(self, value: Any, ctx: "BaseBroadcastProcessFunction.Context") -> Optional[Iterable[Any]]:
+        pass
+
+
+class KeyedBroadcastProcessFunction(BaseBroadcastProcessFunction):
+    """Processes a keyed stream connected with a broadcast stream; keyed state and timers."""
+
+    @abc.abstractmethod
+    def process_element(self, value: Any, ctx: "BaseBroadcastProcessFunction.ReadOnlyContext") -> Optional[Iterable[Any]]:
+        pass
+
+    @abc.abstractmethod
+    def process_broadcast_element(self, value: Any, ctx: "BaseBroadcastProcessFunction.Context") -> Optional[Iterable[Any]]:
+        pass
+
+    def on_timer(self, timestamp: int, ctx: Any) -> Optional[Iterable[Any]]:
+        """Called when a registered timer fires; emits by ``yield``."""

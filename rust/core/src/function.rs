@@ -32,6 +32,8 @@ pub trait ReduceFn<D: DataModel>: Lifecycle {
 
 /// What a process function may know about the element it is given.
 pub struct ProcessContext<'a, D: DataModel> {
+    /// The logical input the element came from (0, or 1 for the second input of a connect).
+    pub input: usize,
     pub timestamp: Option<i64>,
     pub current_watermark: i64,
     pub key: Option<&'a D::Key>,
@@ -114,8 +116,10 @@ pub enum TimeDomain {
 /// [`crate::state::SharedKeyedContext`] it was built with; the operator sets the current key there
 /// before every call. `emit(output, value)` emits to the main output (0) or a side output.
 pub trait KeyedProcessFn<D: DataModel>: Lifecycle {
+    /// `input` is the logical input the element came from (0, or 1 for a connected stream).
     fn process_element(
         &mut self,
+        input: usize,
         value: D::Value,
         timestamp: Option<i64>,
         emit: &mut dyn FnMut(u32, D::Value),

@@ -37,6 +37,11 @@ fn item<'py>(node: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>
     node.get_item(key)?.ok_or_else(|| PyValueError::new_err(format!("job node is missing '{key}'")))
 }
 
+/// Whether a node reads two logical inputs (a connect).
+fn two_inputs(node: &Bound<'_, PyDict>) -> PyResult<bool> {
+    Ok(node.get_item("two_inputs")?.map(|v| v.is_truthy()).transpose()?.unwrap_or(false))
+}
+
 fn partitioning(name: &str) -> PyResult<Partitioning> {
     Ok(match name {
         "forward" => Partitioning::Forward,
@@ -197,13 +202,19 @@ fn operator_factory(node: &Bound<'_, PyDict>, name: &str, kind: &str) -> PyResul
                 None => udf_factory(node, name, move |f, _| boxed(KeyedReduceOperator::<PyData, _>::new(PyReduce(f)).final_only(final_only)))?,
             }
         }
-        "process" => udf_factory(node, name, |f, _| boxed(ProcessOperator::new(PyProcess(f.with_side_outputs()))))?,
-        "keyed_process" => udf_factory(node, name, |f, task| {
+        "process" => {
+            let two = two_inputs(node)?;
+            udf_factory(node, name, move |f, _| boxed(ProcessOperator::new(PyProcess(f.with_side_outputs().with_two_inputs(two)))))?
+        }
+        "keyed_process" => {
+            let two = two_inputs(node)?;
+            udf_factory(node, name, move |f, task| {
             let context = KeyedContext::shared(task.clock.clone());
             let handle = Python::attach(|py| Py::new(py, KeyedStateHandle::new(context.clone())).map(|h| h.into_any()))
                 .expect("a state handle can be created");
-            boxed(KeyedProcessOperator::new(PyKeyedProcess(f.with_handle(handle).with_side_outputs()), context))
-        })?,
+            boxed(KeyedProcessOperator::new(PyKeyedProcess(f.with_handle(handle).with_side_outputs().with_two_inputs(two)), context))
+            })?
+        }
         "timestamps" => timestamps_factory(node, name)?,
         "select_output" => {
             let output: u32 = item(node, "output")?.extract()?;

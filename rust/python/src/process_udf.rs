@@ -37,6 +37,9 @@ impl ProcessFn<PyData> for PyProcess {
         let context = self.0.extra(py);
         context.setattr(intern!(py, "_timestamp"), ctx.timestamp).map_err(py_error)?;
         context.setattr(intern!(py, "_watermark"), ctx.current_watermark).map_err(py_error)?;
+        if self.0.two_inputs() {
+            context.setattr(intern!(py, "_input"), ctx.input).map_err(py_error)?;
+        }
         let result = self.0.call(py).call1((v, context)).map_err(|e| self.0.failed(py, e, v))?;
         emit_tagged(&self.0, py, v, result, emit)
     }
@@ -45,6 +48,7 @@ impl ProcessFn<PyData> for PyProcess {
 impl KeyedProcessFn<PyData> for PyKeyedProcess {
     fn process_element(
         &mut self,
+        input: usize,
         value: Py<PyAny>,
         timestamp: Option<i64>,
         emit: &mut dyn FnMut(u32, Py<PyAny>),
@@ -55,6 +59,9 @@ impl KeyedProcessFn<PyData> for PyKeyedProcess {
         let extra = self.0.extra(py);
         let context = extra.get_item(0).map_err(py_error)?;
         context.setattr(intern!(py, "_timestamp"), timestamp).map_err(py_error)?;
+        if self.0.two_inputs() {
+            context.setattr(intern!(py, "_input"), input).map_err(py_error)?;
+        }
         let result = self.0.call(py).call1((v, &context)).map_err(|e| self.0.failed(py, e, v))?;
         emit_tagged(&self.0, py, v, result, emit)
     }

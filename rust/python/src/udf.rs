@@ -35,18 +35,29 @@ pub struct Udf {
     handle: Option<Py<PyAny>>,
     /// Whether `(OutputTag, value)` items go to side outputs (process functions only).
     side_outputs: bool,
+    /// Whether the function serves two inputs (the runtime tells it which one, `ctx._input`).
+    two_inputs: bool,
     /// The `OutputTag` class, looked up when opened if `side_outputs`.
     output_tag_class: Option<Py<PyAny>>,
 }
 
 impl Udf {
     pub fn new(spec: Py<PyAny>, operator: String, output: Option<OutputType>) -> Self {
-        Udf { spec, operator, call: None, close: None, extra: None, output, handle: None, side_outputs: false, output_tag_class: None }
+        Udf { spec, operator, call: None, close: None, extra: None, output, handle: None, side_outputs: false, two_inputs: false, output_tag_class: None }
     }
 
     /// What `prepare` returned besides the callable (a process function's context object).
     pub fn extra<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
         self.extra.as_ref().expect("process functions get a context").bind(py)
+    }
+
+    pub fn with_two_inputs(mut self, two_inputs: bool) -> Self {
+        self.two_inputs = two_inputs;
+        self
+    }
+
+    pub fn two_inputs(&self) -> bool {
+        self.two_inputs
     }
 
     pub fn operator(&self) -> &str {

@@ -58,11 +58,11 @@ impl<D: DataModel, F: KeyedProcessFn<D>> Operator<D> for KeyedProcessOperator<D,
         self.function.open(task)
     }
 
-    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
+    fn process(&mut self, input: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         for record in records {
             let timestamp = record.timestamp;
             self.set_key(record.key);
-            self.function.process_element(record.value, timestamp, &mut |output, value| push(out, timestamp, output, value))?;
+            self.function.process_element(input, record.value, timestamp, &mut |output, value| push(out, timestamp, output, value))?;
         }
         self.set_key(None);
         Ok(())

@@ -20,10 +20,11 @@ impl<D: DataModel, F: ProcessFn<D>> Operator<D> for ProcessOperator<F> {
         self.function.open(task)
     }
 
-    fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
+    fn process(&mut self, input: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         for record in records {
             let timestamp = record.timestamp;
             let ctx = ProcessContext {
+                input,
                 timestamp,
                 current_watermark: self.current_watermark,
                 key: record.key.as_ref().map(|k| &k.key),
