@@ -173,6 +173,10 @@ class StreamExecutionEnvironment:
                 spec.stream = sys.stdout
         nodes = to_job_nodes(transformations, self._parallelism)
         config = {"max_parallelism": self._max_parallelism, "chaining": self._chaining}
+        # PyFlink's bundle size (elements per batch handed to Python) is our batch size.
+        bundle = self._configuration.get_integer("python.fn-execution.bundle.size", 0)
+        if bundle > 0:
+            config["batch_size"] = bundle
         # As in Flink, executing consumes the defined transformations.
         self._transformations = []
         return _native.start_job(job_name, nodes, config)
