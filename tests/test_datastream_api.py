@@ -309,3 +309,16 @@ def test_disable_chaining_gives_the_same_results(parallelism):
     out = list(env.from_collection(list(range(100))).map(lambda x: x + 1).key_by(lambda x: x % 3).sum().execute_and_collect())
     assert len(out) == 100
     assert StreamExecutionEnvironment.get_execution_environment().is_chaining_enabled()
+
+
+def test_float_fields_behave_as_32_bit_floats(capsys):
+    # As in PyFlink, a value declared FLOAT goes through Java's 32-bit float.
+    out = collect(lambda env: env.from_collection([0.1], type_info=Types.FLOAT()).map(lambda x: x * 3), 1)
+    assert out == [0.30000000447034836]
+    out = collect(lambda env: env.from_collection([1]).map(lambda x: ("a", 1 / 3), output_type=Types.TUPLE([Types.STRING(), Types.FLOAT()])), 1)
+    assert out == [("a", 0.3333333432674408)]
+    env = env_with(1)
+    env.from_collection([1]).map(lambda x: 13 / 3, output_type=Types.FLOAT()).print()
+    env.from_collection([1]).map(lambda x: 13 / 3, output_type=Types.DOUBLE()).print()
+    env.execute()
+    assert sorted(capsys.readouterr().out.split()) == ["4.333333333333333", "4.3333335"]

@@ -128,6 +128,7 @@ class StreamExecutionEnvironment:
                     "from_collection: element %d (%r) does not match type_info %r: %s"
                     % (index, values[index], type_info, problem)
                 )
+            values = _native.convert_values(type_info._check_spec(), values)
         return self._source("collection", "Collection Source", {"values": values}, type_info, parallelism=1, non_parallel=True)
 
     def from_source(self, source: Any, watermark_strategy: Any = None, source_name: str = "Source", type_info: Optional[TypeInformation] = None) -> DataStream:

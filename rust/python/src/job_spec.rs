@@ -71,7 +71,7 @@ where
     let name = name.to_string();
     Ok(Box::new(move |task| {
         let spec = Python::attach(|py| spec.clone_ref(py));
-        let output = output.as_ref().map(|(check, type_name)| OutputType { check: check.clone(), name: type_name.clone() });
+        let output = output.as_ref().map(|(check, type_name)| OutputType::new(check.clone(), type_name.clone()));
         Ok(build(Udf::new(spec, name.clone(), output), task))
     }))
 }

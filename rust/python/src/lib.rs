@@ -28,10 +28,23 @@ fn first_type_mismatch(check_spec: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>)
     Ok(None)
 }
 
+/// `values` as a field of the type described by `check_spec` delivers them (FLOATs rounded to
+/// 32 bits); the same list when nothing needs converting.
+#[pyfunction]
+fn convert_values<'py>(check_spec: &Bound<'py, PyAny>, values: Bound<'py, pyo3::types::PyList>) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+    let check = type_check::TypeCheck::compile(check_spec)?;
+    if !check.converts() {
+        return Ok(values);
+    }
+    let converted = values.iter().map(|v| check.convert(&v)).collect::<PyResult<Vec<_>>>()?;
+    pyo3::types::PyList::new(values.py(), converted)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(job::start_job, m)?)?;
     m.add_function(wrap_pyfunction!(first_type_mismatch, m)?)?;
+    m.add_function(wrap_pyfunction!(convert_values, m)?)?;
     m.add_class::<job::NativeJob>()?;
     m.add_class::<keyed_state::KeyedStateHandle>()?;
     m.add("JobExecutionError", m.py().get_type::<errors::JobExecutionError>())?;

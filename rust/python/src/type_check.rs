@@ -15,7 +15,10 @@ pub enum TypeCheck {
     Bool,
     /// An int within `min..=max` (`None`: unbounded).
     Int { name: &'static str, range: Option<(i64, i64)> },
+    /// DOUBLE: any float (or int).
     Float,
+    /// FLOAT: a float rounded to 32 bits on the way through, as Java's `float` does it.
+    Float32,
     Decimal,
     Tuple(Vec<TypeCheck>),
     /// Row fields, with the declared names that keyword rows are matched by.
@@ -43,7 +46,8 @@ impl TypeCheck {
             "int" => int("INT", i32::MIN as i64, i32::MAX as i64),
             "long" => int("LONG", i64::MIN, i64::MAX),
             "big_int" => TypeCheck::Int { name: "BIG_INT", range: None },
-            "float" | "double" => TypeCheck::Float,
+            "float" => TypeCheck::Float32,
+            "double" => TypeCheck::Float,
             "big_dec" => TypeCheck::Decimal,
             "tuple" => TypeCheck::Tuple(fields(1)?),
             "row" => {
@@ -99,7 +103,7 @@ impl TypeCheck {
                     _ => mismatch(&format!("{name} (an int in [{min}, {max}])")),
                 }
             }
-            TypeCheck::Float => {
+            TypeCheck::Float | TypeCheck::Float32 => {
                 if (value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyInt>()) && !value.is_instance_of::<PyBool>() {
                     Ok(())
                 } else {
@@ -173,6 +177,58 @@ fn check_fields(value: &Bound<'_, PyAny>, fields: &[TypeCheck], name: &str, row:
         check.check(&item).map_err(|m| format!("field {i}: {m}"))?;
     }
     Ok(())
+}
+
+impl TypeCheck {
+    /// Whether values of this type must be converted, not just checked (they hold a FLOAT).
+    pub fn converts(&self) -> bool {
+        match self {
+            TypeCheck::Float32 => true,
+            TypeCheck::Tuple(fields) | TypeCheck::Row(fields, _) => fields.iter().any(TypeCheck::converts),
+            TypeCheck::List(element) => element.converts(),
+            TypeCheck::Map(k, v) => k.converts() || v.converts(),
+            _ => false,
+        }
+    }
+
+    /// The value as it comes out of a field of this type: FLOATs rounded to 32 bits (inside
+    /// tuples and lists too). Call after `check` succeeded.
+    pub fn convert<'py>(&self, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let py = value.py();
+        if value.is_none() || !self.converts() {
+            return Ok(value.clone());
+        }
+        match self {
+            TypeCheck::Float32 => Ok(PyFloat::new(py, value.extract::<f64>()? as f32 as f64).into_any()),
+            TypeCheck::Tuple(fields) if value.is_instance_of::<PyTuple>() || value.is_instance_of::<PyList>() => {
+                let items = fields.iter().enumerate().map(|(i, f)| f.convert(&value.get_item(i)?)).collect::<PyResult<Vec<_>>>()?;
+                Ok(PyTuple::new(py, items)?.into_any())
+            }
+            TypeCheck::Row(fields, _) => {
+                // Rows keep their class and field names: convert field by field in place of a copy.
+                let copy = py.import("copy")?.call_method1("copy", (value,))?;
+                for (i, f) in fields.iter().enumerate() {
+                    if f.converts() {
+                        let converted = f.convert(&value.get_item(i)?)?;
+                        copy.set_item(i, converted)?;
+                    }
+                }
+                Ok(copy)
+            }
+            TypeCheck::List(element) => {
+                let items = value.try_iter()?.map(|v| element.convert(&v?)).collect::<PyResult<Vec<_>>>()?;
+                Ok(PyList::new(py, items)?.into_any())
+            }
+            TypeCheck::Map(k, v) => {
+                let out = PyDict::new(py);
+                for (key, val) in value.cast::<PyDict>()?.iter() {
+                    out.set_item(k.convert(&key)?, v.convert(&val)?)?;
+                }
+                Ok(out.into_any())
+            }
+            _ => Ok(value.clone()),
+        }
+    }
 }
 
 /// The values of a Row built with field names that cover all declared `names`, in declared order.

@@ -19,6 +19,15 @@ const RUNTIME_MODULE: &str = "oxflow.datastream._runtime";
 pub struct OutputType {
     pub check: TypeCheck,
     pub name: String,
+    /// `check.converts()`, computed once.
+    pub converts: bool,
+}
+
+impl OutputType {
+    pub fn new(check: TypeCheck, name: String) -> Self {
+        let converts = check.converts();
+        OutputType { check, name, converts }
+    }
 }
 
 /// A user function as the Python layer described it, resolved per subtask when opened.
@@ -85,17 +94,22 @@ impl Udf {
         Box::new(err)
     }
 
-    /// Checks a produced value against the declared output type.
-    pub fn check_output(&self, value: &Bound<'_, PyAny>) -> Result<(), BoxError> {
-        let Some(output) = &self.output else { return Ok(()) };
-        output.check.check(value).map_err(|why| -> BoxError {
-            Box::new(PyTypeError::new_err(format!(
+    /// Checks a produced value against the declared output type; returns the value as the
+    /// type delivers it (FLOAT fields rounded to 32 bits), usually the value itself.
+    pub fn check_output<'py>(&self, value: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>, BoxError> {
+        let Some(output) = &self.output else { return Ok(value) };
+        if let Err(why) = output.check.check(&value) {
+            return Err(Box::new(PyTypeError::new_err(format!(
                 "operator '{}' produced {} which does not match its declared output type {}: {why}",
                 self.operator,
-                describe(value),
+                describe(&value),
                 output.name
-            )))
-        })
+            ))));
+        }
+        if output.converts {
+            return output.check.convert(&value).map_err(|e| Box::new(e) as BoxError);
+        }
+        Ok(value)
     }
 }
 
@@ -165,10 +179,7 @@ pub fn emit_tagged(udf: &Udf, py: Python<'_>, element: &Bound<'_, PyAny>, result
     let mut one = |item: Bound<'_, PyAny>| -> Result<(), BoxError> {
         match side_output(udf, &item)? {
             Some((tag, value)) => emit(tag, value.unbind()),
-            None => {
-                udf.check_output(&item)?;
-                emit(0, item.unbind());
-            }
+            None => emit(0, udf.check_output(item)?.unbind()),
         }
         Ok(())
     };
@@ -222,8 +233,7 @@ impl MapFn<PyData> for PyMap {
         let py = unsafe { Python::assume_attached() };
         let v = value.bind(py);
         let out = self.0.call(py).call1((v,)).map_err(|e| self.0.failed(py, e, v))?;
-        self.0.check_output(&out)?;
-        Ok(out.unbind())
+        Ok(self.0.check_output(out)?.unbind())
     }
 }
 
@@ -267,8 +277,7 @@ impl ReduceFn<PyData> for PyReduce {
         let py = unsafe { Python::assume_attached() };
         let v = value.bind(py);
         let out = self.0.call(py).call1((accumulated.bind(py), v)).map_err(|e| self.0.failed(py, e, v))?;
-        self.0.check_output(&out)?;
-        Ok(out.unbind())
+        Ok(self.0.check_output(out)?.unbind())
     }
 }
 

@@ -110,7 +110,7 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
     let name = name.to_string();
     Ok(Box::new(move |_| -> Result<Box<dyn Operator<PyData>>, BoxError> {
         Python::attach(|py| {
-            let output_type = || output.as_ref().map(|(check, type_name)| OutputType { check: check.clone(), name: type_name.clone() });
+            let output_type = || output.as_ref().map(|(check, type_name)| OutputType::new(check.clone(), type_name.clone()));
             let udf = |spec: &Py<PyAny>, checked: bool| Udf::new(spec.clone_ref(py), name.clone(), if checked { output_type() } else { None });
             // Without a window function the reduce/aggregate result is the output: check it.
             let result_is_output = window_function.is_none();

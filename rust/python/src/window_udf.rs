@@ -44,8 +44,7 @@ impl AggregateFn<PyData> for PyAggregate {
     fn get_result(&mut self, accumulator: &Py<PyAny>) -> Result<Py<PyAny>, BoxError> {
         let py = unsafe { Python::assume_attached() };
         let out = self.0.call(py).call_method1(intern!(py, "get_result"), (accumulator.bind(py),)).map_err(py_error)?;
-        self.0.check_output(&out)?;
-        Ok(out.unbind())
+        Ok(self.0.check_output(out)?.unbind())
     }
 
     fn merge(&mut self, a: Py<PyAny>, b: Py<PyAny>) -> Result<Py<PyAny>, BoxError> {
