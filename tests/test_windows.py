@@ -7,6 +7,7 @@ from oxflow.common import Duration, Time, Types, WatermarkStrategy
 from oxflow.common.watermark_strategy import TimestampAssigner
 from oxflow.datastream import AggregateFunction, OutputTag
 from oxflow.datastream.functions import AllWindowFunction, ProcessAllWindowFunction, ProcessWindowFunction, WindowFunction
+from oxflow.datastream.state import ReducingStateDescriptor
 from oxflow.datastream.window import (
     ContinuousEventTimeTrigger,
     CountTrigger,
@@ -18,6 +19,7 @@ from oxflow.datastream.window import (
     SlidingEventTimeWindows,
     TimeWindow,
     Trigger,
+    TriggerResult,
     TumblingEventTimeWindows,
     TumblingProcessingTimeWindows,
 )
@@ -171,8 +173,9 @@ def test_count_windows(parallelism):
     data = [("k", i, i) for i in range(1, 8)]
     tumbling = collect(lambda env: env.from_collection(data).key_by(lambda v: v[0]).count_window(3).reduce(summing), parallelism)
     assert tumbling == [("k", 6, 3), ("k", 15, 6)]
+    # PyFlink's sliding count windows: 3 elements starting every 2nd, each fired once when full.
     sliding = collect(lambda env: env.from_collection(data).key_by(lambda v: v[0]).count_window(3, 2).reduce(summing), parallelism)
-    assert sliding == [("k", 3, 2), ("k", 9, 4), ("k", 15, 6)]
+    assert sliding == [("k", 6, 3), ("k", 12, 5), ("k", 18, 7)]
 
 
 LATE = [("a", 1, 100), ("a", 2, 1200), ("a", 3, 900), ("a", 4, 2600), ("a", 5, 950)]
@@ -261,12 +264,57 @@ def test_event_time_windows_need_timestamps():
         env.execute()
 
 
-def test_user_defined_triggers_are_rejected_clearly():
+class EveryTwoOrEnd(Trigger):
+    """Fires (without purging) every second element of a window, and at the window's end."""
+
+    def on_element(self, element, timestamp, window, ctx):
+        count = ctx.get_partitioned_state(ReducingStateDescriptor("count", lambda a, b: a + b, Types.LONG()))
+        count.add(1)
+        ctx.register_event_time_timer(window.max_timestamp())
+        return TriggerResult.FIRE if count.get() % 2 == 0 else TriggerResult.CONTINUE
+
+    def on_event_time(self, time, window, ctx):
+        return TriggerResult.FIRE if time == window.max_timestamp() else TriggerResult.CONTINUE
+
+    def on_processing_time(self, time, window, ctx):
+        return TriggerResult.CONTINUE
+
+    def can_merge(self):
+        return True
+
+    def on_merge(self, window, ctx):
+        ctx.merge_partitioned_state(ReducingStateDescriptor("count", lambda a, b: a + b, Types.LONG()))
+        ctx.register_event_time_timer(window.max_timestamp())
+
+    def clear(self, window, ctx):
+        ctx.get_partitioned_state(ReducingStateDescriptor("count", lambda a, b: a + b, Types.LONG())).clear()
+        ctx.delete_event_time_timer(window.max_timestamp())
+
+
+def test_user_defined_trigger(parallelism):
+    data = [("k", i, i * 100) for i in range(1, 6)]
+    out = collect(
+        lambda env: events(env, data).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(10))).trigger(EveryTwoOrEnd()).reduce(summing),
+        parallelism,
+    )
+    assert out == [("k", 3, 200), ("k", 10, 400), ("k", 15, 500)]
+
+
+def test_user_defined_trigger_on_merging_sessions():
+    data = [("k", 1, 0), ("k", 2, 300), ("k", 3, 5000)]
+    out = collect(
+        lambda env: events(env, data).key_by(lambda v: v[0]).window(EventTimeSessionWindows.with_gap(Time.seconds(1))).trigger(EveryTwoOrEnd()).reduce(summing),
+        1,
+    )
+    assert out == [("k", 3, 300), ("k", 3, 300), ("k", 3, 5000)]
+
+
+def test_incomplete_user_trigger_is_rejected_at_definition():
     class MyTrigger(Trigger):
         pass
 
     env = env_with(1)
-    with pytest.raises(NotImplementedError, match="user-defined Python triggers"):
+    with pytest.raises(TypeError, match="MyTrigger must implement on_element"):
         events(env, DATA).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(1000)).trigger(MyTrigger())
 
 

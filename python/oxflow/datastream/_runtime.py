@@ -325,3 +325,69 @@ class WindowFunctionSpec(FunctionSpec):
                 instance.clear(context)
 
         return call, instance.close, clear
+
+
+class _TriggerContext:
+    """``Trigger.OnMergeContext`` of a user trigger; valid during the call it is passed to."""
+
+    def __init__(self, handle: Any):
+        self._handle = handle
+
+    def get_current_processing_time(self) -> int:
+        return self._handle.current_processing_time()
+
+    def get_current_watermark(self) -> int:
+        return self._handle.current_watermark()
+
+    def register_processing_time_timer(self, time: int) -> None:
+        self._handle.timer(False, time, True)
+
+    def register_event_time_timer(self, time: int) -> None:
+        self._handle.timer(True, time, True)
+
+    def delete_processing_time_timer(self, time: int) -> None:
+        self._handle.timer(False, time, False)
+
+    def delete_event_time_timer(self, time: int) -> None:
+        self._handle.timer(True, time, False)
+
+    def _register(self, descriptor: Any) -> int:
+        merger = getattr(descriptor, "reduce_function", None)
+        return self._handle.register_state(descriptor.name, None, False, False, merger)
+
+    def get_partitioned_state(self, state_descriptor: Any) -> Any:
+        from .state import (
+            ListState,
+            ListStateDescriptor,
+            ReducingState,
+            ReducingStateDescriptor,
+            ValueState,
+            ValueStateDescriptor,
+        )
+
+        state_id = self._register(state_descriptor)
+        if isinstance(state_descriptor, ValueStateDescriptor):
+            return ValueState(self._handle, state_id)
+        if isinstance(state_descriptor, ListStateDescriptor):
+            return ListState(self._handle, state_id)
+        if isinstance(state_descriptor, ReducingStateDescriptor):
+            return ReducingState(self._handle, state_id, state_descriptor.reduce_function)
+        raise TypeError("triggers support Value, List and Reducing state, got %r" % (state_descriptor,))
+
+    def merge_partitioned_state(self, state_descriptor: Any) -> None:
+        self._handle.merge_state(self._register(state_descriptor))
+
+    def get_metric_group(self) -> Any:
+        raise NotImplementedError("metric groups are not supported yet")
+
+
+class TriggerSpec(FunctionSpec):
+    """A user-defined Trigger: the runtime calls its methods on the opened copy with a context
+    whose native handle it points at the operator's trigger context for each call."""
+
+    def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
+        from .. import _native
+
+        instance = self._open(task_info)
+        handle = _native.TriggerContextHandle()
+        return instance, instance.close, (_TriggerContext(handle), handle)

@@ -186,6 +186,7 @@ class DataStream:
             "out_of_orderness_ms": watermark_strategy._out_of_orderness_ms,
             "emission": "on_event" if watermark_strategy._per_event else "periodic",
             "interval_ms": interval,
+            "idle_timeout_ms": watermark_strategy._idleness_ms,
         }
         return self._add("timestamps", "Timestamps/Watermarks", params, self.get_type())
 

@@ -141,13 +141,80 @@ class TriggerResult(Enum):
         return self.value[1]
 
 
-class Trigger(abc.ABC):
-    """When a window fires. The built-in triggers run in Rust."""
+class Trigger:
+    """When a window fires and when it is purged. Subclass it for your own trigger (its methods
+    return a :class:`TriggerResult`); the built-in triggers below run in Rust."""
+
+    class TriggerContext(abc.ABC):
+        """Time, timers and per-window state of the current key and window."""
+
+        @abc.abstractmethod
+        def get_current_processing_time(self) -> int:
+            pass
+
+        @abc.abstractmethod
+        def get_current_watermark(self) -> int:
+            pass
+
+        @abc.abstractmethod
+        def register_processing_time_timer(self, time: int) -> None:
+            pass
+
+        @abc.abstractmethod
+        def register_event_time_timer(self, time: int) -> None:
+            pass
+
+        @abc.abstractmethod
+        def delete_processing_time_timer(self, time: int) -> None:
+            pass
+
+        @abc.abstractmethod
+        def delete_event_time_timer(self, time: int) -> None:
+            pass
+
+        @abc.abstractmethod
+        def get_partitioned_state(self, state_descriptor: Any) -> Any:
+            """State of the current key and window (Value, List, Reducing...)."""
+
+        def get_metric_group(self) -> Any:
+            raise NotImplementedError("metric groups are not supported yet")
+
+    class OnMergeContext(TriggerContext):
+        @abc.abstractmethod
+        def merge_partitioned_state(self, state_descriptor: Any) -> None:
+            """Merges the state of the merged windows into the new window's."""
+
+    def on_element(self, element: Any, timestamp: int, window: Any, ctx: "Trigger.TriggerContext") -> TriggerResult:
+        raise NotImplementedError("%s.on_element" % type(self).__name__)
+
+    def on_processing_time(self, time: int, window: Any, ctx: "Trigger.TriggerContext") -> TriggerResult:
+        raise NotImplementedError("%s.on_processing_time" % type(self).__name__)
+
+    def on_event_time(self, time: int, window: Any, ctx: "Trigger.TriggerContext") -> TriggerResult:
+        raise NotImplementedError("%s.on_event_time" % type(self).__name__)
+
+    def can_merge(self) -> bool:
+        return False
+
+    def on_merge(self, window: Any, ctx: "Trigger.OnMergeContext") -> None:
+        raise NotImplementedError("This trigger does not support merging.")
+
+    def clear(self, window: Any, ctx: "Trigger.TriggerContext") -> None:
+        """The window is discarded: delete its timers and state."""
+
+    def open(self, runtime_context: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
     def _spec(self) -> Tuple[Any, ...]:
-        raise NotImplementedError(
-            "user-defined Python triggers are not supported yet; use a built-in trigger (%s)" % type(self).__name__
-        )
+        from ._runtime import TriggerSpec
+
+        for method in ("on_element", "on_processing_time", "on_event_time"):
+            if getattr(type(self), method) is getattr(Trigger, method):
+                raise TypeError("%s must implement %s" % (type(self).__name__, method))
+        return ("python", TriggerSpec(self, None, {}))
 
 
 class EventTimeTrigger(Trigger):

@@ -18,14 +18,7 @@ from .functions import (
     WindowFunction,
 )
 from .output_tag import OutputTag
-from .window import (
-    CountSlidingWindowAssigner,
-    CountTumblingWindowAssigner,
-    PurgingTrigger,
-    CountTrigger,
-    Trigger,
-    WindowAssigner,
-)
+from .window import Trigger, WindowAssigner
 
 if TYPE_CHECKING:
     from .data_stream import DataStream, KeyedStream
@@ -56,7 +49,7 @@ class WindowedStream:
         """Replaces the assigner's default trigger."""
         if not isinstance(trigger, Trigger):
             raise TypeError("expected a Trigger, got %r" % (trigger,))
-        trigger._spec()  # user-defined Python triggers raise here, at definition
+        trigger._spec()  # an incomplete user trigger raises here, at definition
         self._trigger = trigger
         return self
 
@@ -104,13 +97,6 @@ class WindowedStream:
         assigner = self._assigner._spec()
         trigger = self._trigger._spec() if self._trigger is not None else None
         evictor = None
-        if assigner[0] == "count_tumbling":
-            trigger = trigger or PurgingTrigger.of(CountTrigger.of(assigner[1]))._spec()
-            assigner = ("global",)
-        elif assigner[0] == "count_sliding":
-            trigger = trigger or CountTrigger.of(assigner[2])._spec()
-            evictor = assigner[1]
-            assigner = ("global",)
         gap = self._assigner._gap_extractor()
         params: Dict[str, Any] = {
             "assigner": assigner,

@@ -14,6 +14,10 @@ use crate::key_group::{key_group_of, operator_index_of};
 pub enum Event<D: DataModel> {
     Records(Vec<Record<D>>),
     Watermark(i64),
+    /// The producer's watermark status (Flink's `WatermarkStatus`): `true` = idle, the consumer
+    /// leaves this channel out of its watermark; `false` = active again (a record or a watermark
+    /// on the channel means active too).
+    Idle(bool),
     EndOfInput,
 }
 

@@ -175,6 +175,7 @@ pub fn start<D: DataModel>(graph: JobGraph<D>) -> Result<RunningJob, JobError> {
                     batch_size: config.batch_size,
                     shared: shared.clone(),
                     clock: config.clock.clone(),
+                    input_watermark: crate::time::MIN_WATERMARK,
                 });
             }
         }

@@ -2,37 +2,59 @@
 
 use crate::data::{DataModel, Record};
 use crate::error::BoxError;
+pub use crate::time::Marker;
 
-/// What an operator emits: records, with watermarks placed between them.
+/// What an operator emits: records, with watermarks (and watermark status changes) placed
+/// between them.
 pub struct Output<D: DataModel> {
     records: Vec<Record<D>>,
-    /// `(position, watermark)`: the watermark follows the first `position` records.
-    watermarks: Vec<(usize, i64)>,
+    /// `(position, marker)`: the marker follows the first `position` records.
+    markers: Vec<(usize, Marker)>,
 }
 
 impl<D: DataModel> Default for Output<D> {
     fn default() -> Self {
-        Output { records: Vec::new(), watermarks: Vec::new() }
+        Output { records: Vec::new(), markers: Vec::new() }
     }
 }
 
 impl<D: DataModel> Output<D> {
     pub fn with_capacity(n: usize) -> Self {
-        Output { records: Vec::with_capacity(n), watermarks: Vec::new() }
+        Output { records: Vec::with_capacity(n), markers: Vec::new() }
     }
 
     /// Emits a watermark after the records emitted so far.
     pub fn emit_watermark(&mut self, watermark: i64) {
-        self.watermarks.push((self.records.len(), watermark));
+        self.markers.push((self.records.len(), Marker::Watermark(watermark)));
+    }
+
+    /// Emits a watermark status change after the records emitted so far: `true` declares this
+    /// stream idle (Flink's `WatermarkStatus.IDLE`: downstream leaves it out of its watermark
+    /// until it is active again), `false` active again.
+    pub fn emit_idle(&mut self, idle: bool) {
+        self.markers.push((self.records.len(), Marker::Idle(idle)));
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.watermarks.is_empty()
+        self.records.is_empty() && self.markers.is_empty()
     }
 
-    /// The records and watermarks in emission order.
+    /// The records and watermarks in emission order (watermark status changes left out).
     pub fn into_segments(self) -> (Vec<Record<D>>, Vec<(usize, i64)>) {
-        (self.records, self.watermarks)
+        let watermarks = self
+            .markers
+            .into_iter()
+            .filter_map(|(position, marker)| match marker {
+                Marker::Watermark(w) => Some((position, w)),
+                Marker::Idle(_) => None,
+            })
+            .collect();
+        (self.records, watermarks)
+    }
+
+    /// The records and every marker (watermarks and status changes) in emission order.
+    pub fn into_parts(self) -> (Vec<Record<D>>, Vec<(usize, Marker)>) {
+        (self.records, self.markers)
     }
 }
 
@@ -89,6 +111,13 @@ pub trait Operator<D: DataModel>: Send {
     /// watermark (the default) unless the operator makes its own watermarks.
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<D>) -> Result<(), BoxError> {
         out.emit_watermark(watermark);
+        Ok(())
+    }
+
+    /// The watermark status of the operator's input changed: `idle` = every input is idle (see
+    /// [`Output::emit_idle`]). Forwarded (the default) unless the operator decides its own status.
+    fn on_idle(&mut self, idle: bool, out: &mut Output<D>) -> Result<(), BoxError> {
+        out.emit_idle(idle);
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use crate::exchange::{Envelope, Event, OutputRoute, POLL_INTERVAL};
 use crate::executor::JobShared;
 use crate::operator::{Operator, Output, TaskInfo};
 use crate::source::{Source, SourcePoll};
-use crate::time::{Clock, MAX_WATERMARK, MIN_WATERMARK};
+use crate::time::{Clock, Marker, WatermarkValve, MAX_WATERMARK};
 
 pub(crate) enum Head<D: DataModel> {
     Source { source: Box<dyn Source<D>>, info: TaskInfo },
@@ -30,6 +30,8 @@ pub(crate) struct Task<D: DataModel> {
     pub batch_size: usize,
     pub shared: Arc<JobShared>,
     pub clock: Arc<dyn Clock>,
+    /// The largest watermark the chain has been given (the end of input gives MAX only once).
+    pub input_watermark: i64,
 }
 
 /// Which stage failed, so the error names the operator.
@@ -138,10 +140,10 @@ impl<D: DataModel> Task<D> {
             Head::Input { receiver, channels } => (receiver.clone(), *channels),
             Head::Source { .. } => unreachable!(),
         };
-        let mut watermarks = vec![MIN_WATERMARK; channels];
+        // An operator's event time is the minimum over its (non-idle) input channels.
+        let mut valve = WatermarkValve::new(channels);
         let mut ended = vec![false; channels];
         let mut open_channels = channels;
-        let mut current_watermark = MIN_WATERMARK;
         while open_channels > 0 {
             let envelope = match receiver.recv_timeout(POLL_INTERVAL) {
                 Ok(envelope) => envelope,
@@ -152,26 +154,32 @@ impl<D: DataModel> Task<D> {
                 }
                 Err(RecvTimeoutError::Disconnected) => return Err(JobError::Cancelled),
             };
+            let channel = envelope.channel;
             match envelope.event {
                 Event::Records(records) => {
+                    let markers = valve.on_record(channel);
                     self.step(|task| {
+                        task.push_markers(0, markers)?;
                         task.push(0, envelope.port, records)?;
                         task.tick()
                     })?;
                 }
                 Event::Watermark(w) => {
-                    // An operator's event time is the minimum over its input channels.
-                    watermarks[envelope.channel] = watermarks[envelope.channel].max(w);
-                    let combined = (0..channels).filter(|&c| !ended[c]).map(|c| watermarks[c]).min().unwrap_or(MAX_WATERMARK);
-                    if combined > current_watermark {
-                        current_watermark = combined;
-                        self.step(|task| task.push_watermark(0, combined))?;
-                    }
+                    let markers = valve.on_watermark(channel, w);
+                    self.step_markers(markers)?;
+                }
+                Event::Idle(idle) => {
+                    let markers = valve.on_idle(channel, idle);
+                    self.step_markers(markers)?;
                 }
                 Event::EndOfInput => {
-                    if !ended[envelope.channel] {
-                        ended[envelope.channel] = true;
+                    if !ended[channel] {
+                        ended[channel] = true;
                         open_channels -= 1;
+                        if open_channels > 0 {
+                            let markers = valve.on_end(channel);
+                            self.step_markers(markers)?;
+                        }
                     }
                 }
             }
@@ -179,10 +187,30 @@ impl<D: DataModel> Task<D> {
         self.end_of_input()
     }
 
+    /// Pushes what the input valve decided through the chain (nothing to do for none).
+    fn step_markers(&mut self, markers: Vec<Marker>) -> Result<(), JobError> {
+        if markers.is_empty() {
+            return Ok(());
+        }
+        self.step(|task| task.push_markers(0, markers))
+    }
+
+    fn push_markers(&mut self, from: usize, markers: Vec<Marker>) -> StageResult<()> {
+        for marker in markers {
+            match marker {
+                Marker::Watermark(w) => self.push_watermark(from, w)?,
+                Marker::Idle(idle) => self.push_idle(from, idle)?,
+            }
+        }
+        Ok(())
+    }
+
     /// The input is exhausted: event time jumps to the end, operators flush, downstream is told.
     fn end_of_input(&mut self) -> Result<(), JobError> {
         self.step(|task| {
-            task.push_watermark(0, MAX_WATERMARK)?;
+            if task.input_watermark < MAX_WATERMARK {
+                task.push_watermark(0, MAX_WATERMARK)?;
+            }
             for i in 0..task.operators.len() {
                 let mut out = Output::default();
                 task.operators[i].1.finish(&mut out).map_err(at(Stage::Operator(i)))?;
@@ -219,24 +247,31 @@ impl<D: DataModel> Task<D> {
         self.push_output(from + 1, out)
     }
 
-    /// Hands an operator's output (records with watermarks between them) to the next operator.
+    /// Hands an operator's output (records with watermarks and status changes between them) to
+    /// the next operator.
     fn push_output(&mut self, next: usize, out: Output<D>) -> StageResult<()> {
-        let (records, watermarks) = out.into_segments();
-        if watermarks.is_empty() {
+        let (records, markers) = out.into_parts();
+        if markers.is_empty() {
             return self.push(next, 0, records);
         }
         let mut records = records.into_iter();
         let mut taken = 0;
-        for (position, watermark) in watermarks {
+        for (position, marker) in markers {
             let segment: Vec<Record<D>> = records.by_ref().take(position - taken).collect();
             taken = position;
             self.push(next, 0, segment)?;
-            self.push_watermark(next, watermark)?;
+            match marker {
+                Marker::Watermark(w) => self.push_watermark(next, w)?,
+                Marker::Idle(idle) => self.push_idle(next, idle)?,
+            }
         }
         self.push(next, 0, records.collect())
     }
 
     fn push_watermark(&mut self, from: usize, watermark: i64) -> StageResult<()> {
+        if from == 0 {
+            self.input_watermark = self.input_watermark.max(watermark);
+        }
         if from == self.operators.len() {
             for route in &mut self.outputs {
                 route.control(|| Event::Watermark(watermark));
@@ -245,6 +280,19 @@ impl<D: DataModel> Task<D> {
         }
         let mut out = Output::default();
         self.operators[from].1.on_watermark(watermark, &mut out).map_err(at(Stage::Operator(from)))?;
+        self.push_output(from + 1, out)
+    }
+
+    /// A watermark status change (idle / active) from operator `from - 1` or the input.
+    fn push_idle(&mut self, from: usize, idle: bool) -> StageResult<()> {
+        if from == self.operators.len() {
+            for route in &mut self.outputs {
+                route.control(|| Event::Idle(idle));
+            }
+            return Ok(());
+        }
+        let mut out = Output::default();
+        self.operators[from].1.on_idle(idle, &mut out).map_err(at(Stage::Operator(from)))?;
         self.push_output(from + 1, out)
     }
 

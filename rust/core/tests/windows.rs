@@ -17,7 +17,7 @@ use oxflow_core::operators::{KeyByOperator, SelectOutputOperator, SinkOperator};
 use oxflow_core::source::{Source, SourcePoll};
 use oxflow_core::state::Namespace;
 use oxflow_core::time::{ManualClock, MIN_WATERMARK};
-use oxflow_core::window::{WindowAssigner, WindowContents, WindowOperator};
+use oxflow_core::window::{CountTrigger, WindowAssigner, WindowContents, WindowOperator};
 
 /// Values are `(key, timestamp, value)` going in, and whatever the window emits coming out.
 struct M;
@@ -398,10 +398,43 @@ fn count_windows_tumble_and_slide() {
     let tumbling = window(|| WindowOperator::count_window(3, WindowContents::Reduce(Box::new(Sum))));
     let r = job(items.clone(), 2, tumbling).run();
     assert_eq!(r.main(), vec![(Some(i64::MAX), (0, 6, 12)), (Some(i64::MAX), (1, 5, 9))], "the fourth elements never fire");
+    // PyFlink's count_window(3, 2): windows of elements [0..2], [2..4], ... of each key, fired
+    // when complete: key 0 fires [2, 4, 6], key 1 fires [1, 3, 5]; [6, 8] and [5, 7] never fire.
     let sliding = window(|| WindowOperator::sliding_count_window(3, 2, WindowContents::Buffer).window_fn(Box::new(StartAndSum)));
-    let r = job(items, 2, sliding).run();
+    let r = job(items.clone(), 2, sliding).run();
     let max = Some(i64::MAX);
+    assert_eq!(r.main(), vec![(max, (0, 3, 12)), (max, (1, 3, 9))]);
+    // Java's countWindow(3, 2) (global windows, CountTrigger(2), CountEvictor(3)) stays available.
+    let java = window(|| {
+        WindowOperator::new(WindowAssigner::Global, Box::new(CountTrigger::of(2)), WindowContents::Buffer)
+            .count_evictor(3)
+            .window_fn(Box::new(StartAndSum))
+    });
+    let r = job(items, 2, java).run();
     assert_eq!(r.main(), vec![(max, (0, 2, 6)), (max, (0, 3, 18)), (max, (1, 2, 4)), (max, (1, 3, 15))]);
+}
+
+/// The input of the PyFlink references `tests/data/pyflink_reference/windows/count_*.json`
+/// (keys a = 1, b = 2).
+fn pyflink_count_input() -> Vec<Item> {
+    let input = [(1, 1), (2, 10), (1, 2), (1, 3), (2, 20), (1, 4), (1, 5), (2, 30), (1, 6), (2, 40), (1, 7), (1, 8), (2, 50)];
+    input.iter().map(|&(k, v)| E(k, 0, v)).collect()
+}
+
+#[test]
+fn count_windows_match_the_pyflink_references() {
+    let in_order = |r: Results| -> Vec<(i64, i64)> { r.main.iter().map(|row| (row.2 .0, row.2 .2)).collect() };
+    // count_sliding.json: (a,6) (a,12) (b,60) (a,18) (b,120).
+    let sliding = window(|| WindowOperator::sliding_count_window(3, 2, WindowContents::Reduce(Box::new(Sum))));
+    assert_eq!(in_order(job(pyflink_count_input(), 1, sliding).run()), vec![(1, 6), (1, 12), (2, 60), (1, 18), (2, 120)]);
+    // count_tumbling.json: (a,6) (b,60) (a,15).
+    let tumbling = window(|| WindowOperator::count_window(3, WindowContents::Reduce(Box::new(Sum))));
+    assert_eq!(in_order(job(pyflink_count_input(), 1, tumbling).run()), vec![(1, 6), (2, 60), (1, 15)]);
+    // The same windows at parallelism 4 (per key order is kept).
+    let sliding = window(|| WindowOperator::sliding_count_window(3, 2, WindowContents::Reduce(Box::new(Sum))));
+    let mut four = in_order(job(pyflink_count_input(), 4, sliding).run());
+    four.sort();
+    assert_eq!(four, vec![(1, 6), (1, 12), (1, 18), (2, 60), (2, 120)]);
 }
 
 #[test]

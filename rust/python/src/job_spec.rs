@@ -172,9 +172,13 @@ fn timestamps_factory(node: &Bound<'_, PyDict>, name: &str) -> PyResult<Operator
             interval_ms => WatermarkEmission::Periodic { interval_ms },
         },
     };
+    let idle_timeout_ms: Option<i64> = node.get_item("idle_timeout_ms")?.map(|v| v.extract()).transpose()?.flatten();
     let has_assigner = !item(node, "function")?.is_none();
     let build = move |udf: Option<Udf>| -> Box<dyn Operator<PyData>> {
-        Box::new(TimestampsAndWatermarksOperator::new(udf.map(PyTimestampAssigner), WatermarkGenerator::new(strategy.clone()), emission))
+        Box::new(
+            TimestampsAndWatermarksOperator::new(udf.map(PyTimestampAssigner), WatermarkGenerator::new(strategy.clone()), emission)
+                .with_idle_timeout(idle_timeout_ms),
+        )
     };
     if has_assigner {
         udf_factory(node, name, move |f, _| build(Some(f)))

@@ -8,6 +8,7 @@ mod job_spec;
 mod keyed_state;
 mod native_aggregation;
 mod process_udf;
+mod py_trigger;
 mod window_spec;
 mod window_udf;
 mod type_check;
@@ -47,6 +48,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert_values, m)?)?;
     m.add_class::<job::NativeJob>()?;
     m.add_class::<keyed_state::KeyedStateHandle>()?;
+    m.add_class::<py_trigger::TriggerContextHandle>()?;
     m.add("JobExecutionError", m.py().get_type::<errors::JobExecutionError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

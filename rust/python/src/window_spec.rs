@@ -17,6 +17,7 @@ use pyo3::types::{PyDict, PyTuple};
 use crate::data_model::PyData;
 use crate::type_check::TypeCheck;
 use crate::native_aggregation::NativeAggregation;
+use crate::py_trigger::PyTrigger;
 use crate::udf::{OutputType, PyReduce, Udf};
 use crate::window_udf::{PyAggregate, PyGapExtractor, PyWindowFunction};
 
@@ -37,6 +38,8 @@ fn assigner(spec: &Bound<'_, PyTuple>) -> PyResult<WindowAssigner> {
         "dynamic_session_event_time" => WindowAssigner::DynamicEventTimeSession,
         "dynamic_session_processing_time" => WindowAssigner::DynamicProcessingTimeSession,
         "global" => WindowAssigner::Global,
+        "count_tumbling" => WindowAssigner::count_tumbling(n(1)?).map_err(invalid)?,
+        "count_sliding" => WindowAssigner::count_sliding(n(1)?, n(2)?).map_err(invalid)?,
         other => return Err(PyValueError::new_err(format!("unknown window assigner '{other}'"))),
     })
 }
@@ -51,6 +54,8 @@ enum TriggerSpec {
     ContinuousEventTime(i64),
     ContinuousProcessingTime(i64),
     Never,
+    /// A user-defined Python trigger (its function spec).
+    Python(std::sync::Arc<Py<PyAny>>),
 }
 
 impl TriggerSpec {
@@ -64,6 +69,7 @@ impl TriggerSpec {
             "continuous_event_time" => TriggerSpec::ContinuousEventTime(spec.get_item(1)?.extract()?),
             "continuous_processing_time" => TriggerSpec::ContinuousProcessingTime(spec.get_item(1)?.extract()?),
             "never" => TriggerSpec::Never,
+            "python" => TriggerSpec::Python(std::sync::Arc::new(spec.get_item(1)?.unbind())),
             other => return Err(PyValueError::new_err(format!("unknown trigger '{other}'"))),
         })
     }
@@ -77,6 +83,15 @@ impl TriggerSpec {
             TriggerSpec::ContinuousEventTime(i) => Box::new(ContinuousEventTimeTrigger::of(*i)?),
             TriggerSpec::ContinuousProcessingTime(i) => Box::new(ContinuousProcessingTimeTrigger::of(*i)?),
             TriggerSpec::Never => Box::new(NeverTrigger),
+            TriggerSpec::Python(spec) => Python::attach(|py| -> Result<Box<dyn Trigger<PyData>>, BoxError> {
+                let can_merge = spec
+                    .bind(py)
+                    .getattr("function")
+                    .and_then(|f| f.call_method0("can_merge"))
+                    .and_then(|v| v.is_truthy())
+                    .map_err(|e| Box::new(e) as BoxError)?;
+                Ok(Box::new(PyTrigger::new(Udf::new(spec.clone_ref(py), "Trigger".into(), None), can_merge)))
+            })?,
         })
     }
 }

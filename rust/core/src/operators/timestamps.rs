@@ -1,5 +1,5 @@
 use crate::data::{DataModel, Record};
-use crate::error::BoxError;
+use crate::error::{message, BoxError};
 use crate::function::TimestampAssignerFn;
 use crate::operator::{Operator, Output, TaskInfo};
 use crate::time::{WatermarkGenerator, MAX_WATERMARK, MIN_WATERMARK};
@@ -17,7 +17,12 @@ pub enum WatermarkEmission {
 }
 
 /// `assign_timestamps_and_watermarks`: sets each record's timestamp and generates watermarks from
-/// them. Upstream watermarks are dropped, except the final one at the end of input.
+/// them. Upstream watermarks are dropped, except the final one at the end of input; so is the
+/// upstream watermark status (idleness).
+///
+/// With an idle timeout (`WatermarkStrategy.with_idleness`), an instance that receives no record
+/// for that long (processing time) declares its output idle, so downstream operators leave it out
+/// of their watermark; its next record (or the final watermark) makes it active again.
 pub struct TimestampsAndWatermarksOperator<F> {
     assigner: Option<F>,
     generator: WatermarkGenerator,
@@ -25,12 +30,46 @@ pub struct TimestampsAndWatermarksOperator<F> {
     last_emitted: i64,
     last_emit_time: i64,
     clock: Option<std::sync::Arc<dyn crate::time::Clock>>,
+    /// Declare the output idle after this long (ms) without records.
+    pub idle_timeout_ms: Option<i64>,
+    /// Processing time of the last record (or of `open`).
+    last_activity: i64,
+    idle: bool,
 }
 
 impl<F> TimestampsAndWatermarksOperator<F> {
     /// Without an assigner the records' existing timestamps are used.
     pub fn new(assigner: Option<F>, generator: WatermarkGenerator, emission: WatermarkEmission) -> Self {
-        TimestampsAndWatermarksOperator { assigner, generator, emission, last_emitted: MIN_WATERMARK, last_emit_time: 0, clock: None }
+        TimestampsAndWatermarksOperator {
+            assigner,
+            generator,
+            emission,
+            last_emitted: MIN_WATERMARK,
+            last_emit_time: 0,
+            clock: None,
+            idle_timeout_ms: None,
+            last_activity: 0,
+            idle: false,
+        }
+    }
+
+    /// `WatermarkStrategy.with_idleness(timeout)`: go idle after `idle_timeout_ms` of processing
+    /// time without records (`None`: never). The timeout must be positive (checked at `open`).
+    pub fn with_idle_timeout(mut self, idle_timeout_ms: Option<i64>) -> Self {
+        self.idle_timeout_ms = idle_timeout_ms;
+        self
+    }
+
+    /// Whether the output is currently declared idle.
+    pub fn is_idle(&self) -> bool {
+        self.idle
+    }
+
+    fn set_active<D: DataModel>(&mut self, out: &mut Output<D>) {
+        if self.idle {
+            self.idle = false;
+            out.emit_idle(false);
+        }
     }
 
     fn emit_if_advanced<D: DataModel>(&mut self, out: &mut Output<D>) {
@@ -53,7 +92,11 @@ impl<F> TimestampsAndWatermarksOperator<F> {
 
 impl<D: DataModel, F: TimestampAssignerFn<D>> Operator<D> for TimestampsAndWatermarksOperator<F> {
     fn open(&mut self, task: &TaskInfo) -> Result<(), BoxError> {
+        if self.idle_timeout_ms.is_some_and(|t| t <= 0) {
+            return Err(message("idleness timeout must be greater than zero"));
+        }
         self.last_emit_time = task.clock.now();
+        self.last_activity = self.last_emit_time;
         self.clock = Some(task.clock.clone());
         match &mut self.assigner {
             Some(a) => a.open(task),
@@ -62,6 +105,12 @@ impl<D: DataModel, F: TimestampAssignerFn<D>> Operator<D> for TimestampsAndWater
     }
 
     fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
+        if !records.is_empty() {
+            if let Some(clock) = &self.clock {
+                self.last_activity = clock.now();
+            }
+            self.set_active(out);
+        }
         for mut record in records {
             let timestamp = match &mut self.assigner {
                 Some(assigner) => assigner.extract_timestamp(&record.value, record.timestamp)?,
@@ -88,14 +137,26 @@ impl<D: DataModel, F: TimestampAssignerFn<D>> Operator<D> for TimestampsAndWater
 
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<D>) -> Result<(), BoxError> {
         if watermark == MAX_WATERMARK {
+            self.set_active(out);
             self.last_emitted = MAX_WATERMARK;
             out.emit_watermark(MAX_WATERMARK);
         }
         Ok(())
     }
 
+    /// Ignores the upstream watermark status: this operator decides its own.
+    fn on_idle(&mut self, _idle: bool, _out: &mut Output<D>) -> Result<(), BoxError> {
+        Ok(())
+    }
+
     fn on_processing_time(&mut self, now: i64, out: &mut Output<D>) -> Result<(), BoxError> {
         self.periodic(now, out);
+        if let Some(timeout) = self.idle_timeout_ms {
+            if !self.idle && self.last_emitted != MAX_WATERMARK && now.saturating_sub(self.last_activity) >= timeout {
+                self.idle = true;
+                out.emit_idle(true);
+            }
+        }
         Ok(())
     }
 

@@ -4,7 +4,7 @@ use crate::data::DataModel;
 use crate::error::{message, BoxError};
 use crate::state::Namespace;
 
-use super::trigger::{EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger, Trigger};
+use super::trigger::{CountTrigger, EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger, PurgingTrigger, Trigger};
 
 /// Flink's `TimeWindow.getWindowStartWithOffset`: the start of the window of length `size`
 /// (aligned to `offset`) that contains `timestamp`, correct for negative timestamps too.
@@ -49,6 +49,12 @@ pub enum WindowAssigner {
     DynamicProcessingTimeSession,
     /// One window per key holding every element (`GlobalWindows`); needs a custom trigger.
     Global,
+    /// PyFlink's `CountTumblingWindowAssigner` (`count_window(size)`): the `n`-th element of a key
+    /// (0-based) goes to `CountWindow(n / size)`. The operator keeps the per-key element count.
+    CountTumbling { size: i64 },
+    /// PyFlink's `CountSlidingWindowAssigner` (`count_window(size, slide)`): the `n`-th element of
+    /// a key goes to every `CountWindow(id)` with `id * slide <= n <= id * slide + size - 1`.
+    CountSliding { size: i64, slide: i64 },
 }
 
 const NO_TIMESTAMP: &str = "Record has Long.MIN_VALUE timestamp (= no timestamp marker). Is the \
@@ -91,6 +97,18 @@ impl WindowAssigner {
         a.validate().map(|()| a)
     }
 
+    /// PyFlink's `CountTumblingWindowAssigner.of(size)`, checked.
+    pub fn count_tumbling(size: i64) -> Result<Self, BoxError> {
+        let a = WindowAssigner::CountTumbling { size };
+        a.validate().map(|()| a)
+    }
+
+    /// PyFlink's `CountSlidingWindowAssigner.of(size, slide)`, checked.
+    pub fn count_sliding(size: i64, slide: i64) -> Result<Self, BoxError> {
+        let a = WindowAssigner::CountSliding { size, slide };
+        a.validate().map(|()| a)
+    }
+
     /// The parameter checks of Flink's assigner factories, with their messages.
     pub fn validate(&self) -> Result<(), BoxError> {
         match *self {
@@ -124,6 +142,16 @@ impl WindowAssigner {
                     return invalid("ProcessingTimeSessionWindows parameters must satisfy 0 < size");
                 }
             }
+            WindowAssigner::CountTumbling { size } => {
+                if size <= 0 {
+                    return invalid("CountTumblingWindowAssigner parameters must satisfy 0 < size");
+                }
+            }
+            WindowAssigner::CountSliding { size, slide } => {
+                if size <= 0 || slide <= 0 {
+                    return invalid("CountSlidingWindowAssigner parameters must satisfy 0 < size and 0 < slide");
+                }
+            }
             WindowAssigner::DynamicEventTimeSession
             | WindowAssigner::DynamicProcessingTimeSession
             | WindowAssigner::Global => {}
@@ -131,8 +159,32 @@ impl WindowAssigner {
         Ok(())
     }
 
+    /// The count windows of the `n`-th element (0-based) of a key, the latest window first (as
+    /// PyFlink's assigners); empty for the other assigners.
+    pub fn count_windows(&self, n: i64) -> Vec<Namespace> {
+        match *self {
+            WindowAssigner::CountTumbling { size } => vec![Namespace::Count(n.div_euclid(size))],
+            WindowAssigner::CountSliding { size, slide } => {
+                let mut windows = Vec::new();
+                let mut id = n.div_euclid(slide);
+                while id >= 0 && id * slide <= n && n < id * slide + size {
+                    windows.push(Namespace::Count(id));
+                    id -= 1;
+                }
+                windows
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether windows are assigned by a per-key element count ([`Self::count_windows`]).
+    pub fn is_count(&self) -> bool {
+        matches!(self, WindowAssigner::CountTumbling { .. } | WindowAssigner::CountSliding { .. })
+    }
+
     /// The windows of an element with event timestamp `timestamp` arriving at processing time
-    /// `now`; `dynamic_gap` is the gap the dynamic session assigners use for it.
+    /// `now`; `dynamic_gap` is the gap the dynamic session assigners use for it. Count assigners
+    /// assign by element count instead ([`Self::count_windows`]) and fail here.
     pub fn assign(&self, timestamp: Option<i64>, now: i64, dynamic_gap: Option<i64>) -> Result<Vec<Namespace>, BoxError> {
         let event_time = || timestamp.filter(|&t| t != i64::MIN).ok_or_else(|| message(NO_TIMESTAMP));
         let window = |start: i64, end: i64| Namespace::Window { start, end };
@@ -167,6 +219,9 @@ impl WindowAssigner {
                 vec![window(now, now + gap("DynamicProcessingTimeSessionWindows")?)]
             }
             WindowAssigner::Global => vec![Namespace::Global],
+            WindowAssigner::CountTumbling { .. } | WindowAssigner::CountSliding { .. } => {
+                return Err(message("count window assigners assign by the element count of the key (count_windows)"))
+            }
         })
     }
 
@@ -201,6 +256,10 @@ impl WindowAssigner {
     pub fn default_trigger<D: DataModel>(&self) -> Box<dyn Trigger<D>> {
         match self {
             WindowAssigner::Global => Box::new(NeverTrigger),
+            // PyFlink's CountTrigger(size); the window is complete once it fires, so it is purged.
+            WindowAssigner::CountTumbling { size } | WindowAssigner::CountSliding { size, .. } => {
+                Box::new(PurgingTrigger::of(Box::new(CountTrigger::of(*size))))
+            }
             a if a.is_event_time() => Box::new(EventTimeTrigger),
             _ => Box::new(ProcessingTimeTrigger),
         }
@@ -287,6 +346,27 @@ mod tests {
         let dp = WindowAssigner::DynamicProcessingTimeSession;
         assert_eq!(dp.assign(None, 100, Some(7)).unwrap(), vec![w(100, 107)]);
         assert!(!dp.is_event_time() && dp.is_merging());
+    }
+
+    #[test]
+    fn count_assigners_follow_pyflink() {
+        let c = |id| Namespace::Count(id);
+        let t = WindowAssigner::count_tumbling(3).unwrap();
+        let ids: Vec<Vec<Namespace>> = (0..7).map(|n| t.count_windows(n)).collect();
+        assert_eq!(ids, vec![vec![c(0)], vec![c(0)], vec![c(0)], vec![c(1)], vec![c(1)], vec![c(1)], vec![c(2)]]);
+        let s = WindowAssigner::count_sliding(3, 2).unwrap();
+        let ids: Vec<Vec<Namespace>> = (0..7).map(|n| s.count_windows(n)).collect();
+        assert_eq!(ids, vec![vec![c(0)], vec![c(0)], vec![c(1), c(0)], vec![c(1)], vec![c(2), c(1)], vec![c(2)], vec![c(3), c(2)]]);
+        // A slide larger than the size skips elements.
+        let gaps = WindowAssigner::count_sliding(2, 3).unwrap();
+        let ids: Vec<Vec<Namespace>> = (0..5).map(|n| gaps.count_windows(n)).collect();
+        assert_eq!(ids, vec![vec![c(0)], vec![c(0)], vec![], vec![c(1)], vec![c(1)]]);
+        assert!(t.is_count() && s.is_count() && !t.is_event_time() && !s.is_merging());
+        assert!(t.assign(Some(1), 0, None).is_err());
+        assert!(WindowAssigner::count_tumbling(0).is_err());
+        assert!(WindowAssigner::count_sliding(3, 0).is_err());
+        assert!(WindowAssigner::count_sliding(0, 1).is_err());
+        assert_eq!(max_timestamp(&c(4)), i64::MAX);
     }
 
     #[test]

@@ -1,0 +1,180 @@
+//! Window contents: adding an element, merging the contents of merged windows, and computing
+//! what a firing window emits (with the evictor, if any).
+
+use crate::data::{DataModel, Keyed, Record, MAIN_OUTPUT};
+use crate::error::{message, BoxError};
+use crate::function::{AggregateFn, ReduceFn, WindowContext};
+use crate::operator::Output;
+use crate::state::{Namespace, Slot};
+
+use super::super::assigner::max_timestamp;
+use super::super::trigger::TriggerResult;
+use super::WindowOperator;
+
+/// What a window keeps of its elements.
+pub enum WindowContents<D: DataModel> {
+    /// One value, reduced incrementally (`reduce`).
+    Reduce(Box<dyn ReduceFn<D>>),
+    /// One accumulator (`aggregate`); the window emits `get_result` of it.
+    Aggregate(Box<dyn AggregateFn<D>>),
+    /// Every element (`process` / `apply`); needs a window function.
+    Buffer,
+}
+
+impl<D: DataModel> WindowOperator<D> {
+    pub(super) fn uses_list(&self) -> bool {
+        self.evictor.is_some() || matches!(self.contents, WindowContents::Buffer)
+    }
+
+    /// Adds an element to the window's contents (in place: no key copy per element).
+    pub(super) fn add(&mut self, key: &Keyed<D::Key>, window: Namespace, value: D::Value, now: i64) -> Result<(), BoxError> {
+        let state = self.contents_state;
+        let list = self.uses_list();
+        match self.store.get(key, state, &window, now) {
+            Some(Slot::List(elements)) if list => elements.push(value),
+            Some(slot @ Slot::Value(_)) if !list => {
+                // A placeholder while the user function runs (an empty list allocates nothing).
+                let Slot::Value(acc) = std::mem::replace(slot, Slot::List(Vec::new())) else { unreachable!() };
+                *slot = Slot::Value(match &mut self.contents {
+                    WindowContents::Reduce(f) => f.reduce(&acc, value)?,
+                    WindowContents::Aggregate(f) => f.add(value, acc)?,
+                    WindowContents::Buffer => unreachable!("buffers use lists"),
+                });
+            }
+            _ => {
+                let slot = match &mut self.contents {
+                    _ if list => Slot::List(vec![value]),
+                    WindowContents::Reduce(_) => Slot::Value(value),
+                    WindowContents::Aggregate(f) => {
+                        let acc = f.create_accumulator()?;
+                        Slot::Value(f.add(value, acc)?)
+                    }
+                    WindowContents::Buffer => unreachable!("buffers use lists"),
+                };
+                self.store.put(key, state, window, slot, now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the contents of `merged` windows into `target` (in window order).
+    pub(super) fn merge_contents(&mut self, key: &Keyed<D::Key>, target: Namespace, merged: &[Namespace], now: i64) -> Result<(), BoxError> {
+        let state = self.contents_state;
+        let mut acc = self.store.remove(key, state, &target);
+        for window in merged {
+            let Some(next) = self.store.remove(key, state, window) else { continue };
+            acc = Some(match (acc, next) {
+                (None, next) => next,
+                (Some(Slot::List(mut a)), Slot::List(b)) => {
+                    a.extend(b);
+                    Slot::List(a)
+                }
+                (Some(Slot::Value(a)), Slot::Value(b)) => Slot::Value(match &mut self.contents {
+                    WindowContents::Reduce(f) => f.reduce(&a, b)?,
+                    WindowContents::Aggregate(f) => f.merge(a, b)?,
+                    WindowContents::Buffer => unreachable!("buffers use lists"),
+                }),
+                _ => return Err(message("window contents of different kinds cannot merge")),
+            });
+        }
+        if let Some(acc) = acc {
+            self.store.put(key, state, target, acc, now);
+        }
+        Ok(())
+    }
+
+
+    /// Acts on a trigger's decision for `window`.
+    pub(super) fn on_result(&mut self, key: &Keyed<D::Key>, window: Namespace, result: TriggerResult, now: i64, out: &mut Output<D>) -> Result<(), BoxError> {
+        if result.fire {
+            self.emit(key, window, result.purge, now, out)
+        } else {
+            if result.purge {
+                self.store.remove(key, self.contents_state, &window);
+            }
+            Ok(())
+        }
+    }
+
+    /// Fires `window`: computes what it emits from its contents (purging them if asked).
+    pub(super) fn emit(&mut self, key: &Keyed<D::Key>, window: Namespace, purge: bool, now: i64, out: &mut Output<D>) -> Result<(), BoxError> {
+        let state = self.contents_state;
+        let values: Vec<D::Value> = if let Some(max_count) = self.evictor {
+            let Some(Slot::List(mut list)) = self.store.remove(key, state, &window) else { return Ok(()) };
+            if list.len() > max_count {
+                list.drain(..list.len() - max_count);
+            }
+            let values = self.evaluate(&list)?;
+            if !purge {
+                self.store.put(key, state, window, Slot::List(list), now);
+            }
+            match values {
+                Some(v) => v,
+                None => return Ok(()),
+            }
+        } else if purge {
+            match self.store.remove(key, state, &window) {
+                None => return Ok(()),
+                Some(Slot::List(list)) => list,
+                Some(Slot::Value(v)) => match &mut self.contents {
+                    WindowContents::Aggregate(f) => vec![f.get_result(&v)?],
+                    _ => vec![v],
+                },
+            }
+        } else {
+            match self.store.get(key, state, &window, now) {
+                None => return Ok(()),
+                Some(Slot::List(list)) => list.iter().map(D::duplicate).collect(),
+                Some(Slot::Value(v)) => match &mut self.contents {
+                    WindowContents::Aggregate(f) => vec![f.get_result(v)?],
+                    _ => vec![D::duplicate(v)],
+                },
+            }
+        };
+        if values.is_empty() {
+            return Ok(());
+        }
+        let timestamp = Some(max_timestamp(&window));
+        let mut push = |value| {
+            out.push(Record {
+                value,
+                timestamp,
+                key: Some(Keyed { key: D::duplicate_key(&key.key), hash: key.hash }),
+                output: MAIN_OUTPUT,
+            })
+        };
+        match &mut self.window_fn {
+            Some(f) => {
+                let ctx = WindowContext { key: &key.key, window, current_watermark: self.watermark, current_processing_time: now };
+                f.process(&ctx, values, &mut push)?;
+            }
+            None => values.into_iter().for_each(push),
+        }
+        Ok(())
+    }
+
+    /// With an evictor: the reduce/aggregate over the kept elements, or the elements themselves.
+    pub(super) fn evaluate(&mut self, list: &[D::Value]) -> Result<Option<Vec<D::Value>>, BoxError> {
+        if list.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(match &mut self.contents {
+            WindowContents::Reduce(f) => {
+                let mut acc = D::duplicate(&list[0]);
+                for v in &list[1..] {
+                    acc = f.reduce(&acc, D::duplicate(v))?;
+                }
+                vec![acc]
+            }
+            WindowContents::Aggregate(f) => {
+                let mut acc = f.create_accumulator()?;
+                for v in list {
+                    acc = f.add(D::duplicate(v), acc)?;
+                }
+                vec![f.get_result(&acc)?]
+            }
+            WindowContents::Buffer => list.iter().map(D::duplicate).collect(),
+        }))
+    }
+
+}
