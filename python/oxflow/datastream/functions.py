@@ -76,51 +76,37 @@ class RuntimeContext:
         """A global job parameter (``env.get_config().set_global_job_parameters``)."""
         return self._job_parameters.get(key, default_value)
 
-    def _state(self, descriptor: Any) -> Any:
+    def _state(self, descriptor: Any, expected: str) -> Any:
+        from . import state
+
+        if not isinstance(descriptor, getattr(state, expected)):
+            raise TypeError("expected a %s, got %r" % (expected, descriptor))
         if self._keyed_state is None:
             raise RuntimeError(
                 "Keyed state can only be used on a 'keyed stream', i.e., after a 'key_by()' operation "
-                "(state '%s')" % getattr(descriptor, "name", descriptor)
+                "(state '%s')" % descriptor.name
             )
-        from .state import create_state
-
-        return create_state(self._keyed_state, descriptor)
+        return state.create_state(self._keyed_state, descriptor)
 
     def get_state(self, state_descriptor: Any) -> Any:
         """The ``ValueState`` of ``state_descriptor`` (a ValueStateDescriptor)."""
-        from .state import ValueStateDescriptor
-
-        _expect(state_descriptor, ValueStateDescriptor)
-        return self._state(state_descriptor)
+        return self._state(state_descriptor, "ValueStateDescriptor")
 
     def get_list_state(self, state_descriptor: Any) -> Any:
-        from .state import ListStateDescriptor
-
-        _expect(state_descriptor, ListStateDescriptor)
-        return self._state(state_descriptor)
+        """The ``ListState`` of ``state_descriptor`` (a ListStateDescriptor)."""
+        return self._state(state_descriptor, "ListStateDescriptor")
 
     def get_map_state(self, state_descriptor: Any) -> Any:
-        from .state import MapStateDescriptor
-
-        _expect(state_descriptor, MapStateDescriptor)
-        return self._state(state_descriptor)
+        """The ``MapState`` of ``state_descriptor`` (a MapStateDescriptor)."""
+        return self._state(state_descriptor, "MapStateDescriptor")
 
     def get_reducing_state(self, state_descriptor: Any) -> Any:
-        from .state import ReducingStateDescriptor
-
-        _expect(state_descriptor, ReducingStateDescriptor)
-        return self._state(state_descriptor)
+        """The ``ReducingState`` of ``state_descriptor`` (a ReducingStateDescriptor)."""
+        return self._state(state_descriptor, "ReducingStateDescriptor")
 
     def get_aggregating_state(self, state_descriptor: Any) -> Any:
-        from .state import AggregatingStateDescriptor
-
-        _expect(state_descriptor, AggregatingStateDescriptor)
-        return self._state(state_descriptor)
-
-
-def _expect(descriptor: Any, kind: type) -> None:
-    if not isinstance(descriptor, kind):
-        raise TypeError("expected a %s, got %r" % (kind.__name__, descriptor))
+        """The ``AggregatingState`` of ``state_descriptor`` (an AggregatingStateDescriptor)."""
+        return self._state(state_descriptor, "AggregatingStateDescriptor")
 
 
 class Function(abc.ABC):

@@ -5,7 +5,7 @@
 
 use crate::data::DataModel;
 use crate::error::{message, BoxError};
-use crate::function::Lifecycle;
+use crate::function::{Lifecycle, TimeDomain};
 use crate::state::Namespace;
 
 use super::assigner::max_timestamp;
@@ -340,6 +340,38 @@ fn check_interval(interval: i64) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The next firing time of a continuous trigger: `interval` after `time`, at most the window's end.
+fn register_next<D: DataModel>(interval: i64, domain: TimeDomain, time: i64, window: &Namespace, ctx: &mut dyn TriggerContext<D>) {
+    let next = time.saturating_add(interval).min(max_timestamp(window));
+    let next = ctx.get_long(FIRE_TIME).map_or(next, |current| current.min(next));
+    ctx.set_long(FIRE_TIME, next);
+    match domain {
+        TimeDomain::EventTime => ctx.register_event_time_timer(next),
+        TimeDomain::ProcessingTime => ctx.register_processing_time_timer(next),
+    }
+}
+
+/// Merged windows keep the earliest pending firing time.
+fn merge_fire_time<D: DataModel>(domain: TimeDomain, ctx: &mut dyn TriggerContext<D>) -> Result<(), BoxError> {
+    ctx.merge_long(FIRE_TIME, i64::min)?;
+    if let Some(next) = ctx.get_long(FIRE_TIME) {
+        match domain {
+            TimeDomain::EventTime => ctx.register_event_time_timer(next),
+            TimeDomain::ProcessingTime => ctx.register_processing_time_timer(next),
+        }
+    }
+    Ok(())
+}
+
+fn clear_fire_time<D: DataModel>(domain: TimeDomain, ctx: &mut dyn TriggerContext<D>) {
+    if let Some(TriggerState::Long(t)) = ctx.clear_state(FIRE_TIME) {
+        match domain {
+            TimeDomain::EventTime => ctx.delete_event_time_timer(t),
+            TimeDomain::ProcessingTime => ctx.delete_processing_time_timer(t),
+        }
+    }
+}
+
 /// Fires at the end of the window (by watermark) and every `interval` ms of event time before.
 #[derive(Clone, Copy, Debug)]
 pub struct ContinuousEventTimeTrigger {
@@ -353,10 +385,7 @@ impl ContinuousEventTimeTrigger {
     }
 
     fn register_next<D: DataModel>(&self, time: i64, window: &Namespace, ctx: &mut dyn TriggerContext<D>) {
-        let next = time.saturating_add(self.interval).min(max_timestamp(window));
-        let next = ctx.get_long(FIRE_TIME).map_or(next, |current| current.min(next));
-        ctx.set_long(FIRE_TIME, next);
-        ctx.register_event_time_timer(next);
+        register_next(self.interval, TimeDomain::EventTime, time, window, ctx);
     }
 }
 
@@ -399,17 +428,11 @@ impl<D: DataModel> Trigger<D> for ContinuousEventTimeTrigger {
     }
 
     fn on_merge(&mut self, _: &Namespace, ctx: &mut dyn TriggerContext<D>) -> Result<(), BoxError> {
-        ctx.merge_long(FIRE_TIME, i64::min)?;
-        if let Some(next) = ctx.get_long(FIRE_TIME) {
-            ctx.register_event_time_timer(next);
-        }
-        Ok(())
+        merge_fire_time(TimeDomain::EventTime, ctx)
     }
 
     fn clear(&mut self, _: &Namespace, ctx: &mut dyn TriggerContext<D>) -> Result<(), BoxError> {
-        if let Some(TriggerState::Long(t)) = ctx.clear_state(FIRE_TIME) {
-            ctx.delete_event_time_timer(t);
-        }
+        clear_fire_time(TimeDomain::EventTime, ctx);
         Ok(())
     }
 
@@ -431,10 +454,7 @@ impl ContinuousProcessingTimeTrigger {
     }
 
     fn register_next<D: DataModel>(&self, time: i64, window: &Namespace, ctx: &mut dyn TriggerContext<D>) {
-        let next = time.saturating_add(self.interval).min(max_timestamp(window));
-        let next = ctx.get_long(FIRE_TIME).map_or(next, |current| current.min(next));
-        ctx.set_long(FIRE_TIME, next);
-        ctx.register_processing_time_timer(next);
+        register_next(self.interval, TimeDomain::ProcessingTime, time, window, ctx);
     }
 }
 
@@ -467,17 +487,11 @@ impl<D: DataModel> Trigger<D> for ContinuousProcessingTimeTrigger {
     }
 
     fn on_merge(&mut self, _: &Namespace, ctx: &mut dyn TriggerContext<D>) -> Result<(), BoxError> {
-        ctx.merge_long(FIRE_TIME, i64::min)?;
-        if let Some(next) = ctx.get_long(FIRE_TIME) {
-            ctx.register_processing_time_timer(next);
-        }
-        Ok(())
+        merge_fire_time(TimeDomain::ProcessingTime, ctx)
     }
 
     fn clear(&mut self, _: &Namespace, ctx: &mut dyn TriggerContext<D>) -> Result<(), BoxError> {
-        if let Some(TriggerState::Long(t)) = ctx.clear_state(FIRE_TIME) {
-            ctx.delete_processing_time_timer(t);
-        }
+        clear_fire_time(TimeDomain::ProcessingTime, ctx);
         Ok(())
     }
 
