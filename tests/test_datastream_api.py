@@ -322,3 +322,19 @@ def test_float_fields_behave_as_32_bit_floats(capsys):
     env.from_collection([1]).map(lambda x: 13 / 3, output_type=Types.DOUBLE()).print()
     env.execute()
     assert sorted(capsys.readouterr().out.split()) == ["4.333333333333333", "4.3333335"]
+
+
+def test_single_task_jobs_run_inline_and_others_on_threads(capsys):
+    """A parallelism-1 job that fuses into one task runs on the calling thread; results are the
+    same either way."""
+    import threading
+
+    def thread_name(_):
+        return threading.current_thread().name
+
+    env = env_with(1)
+    names = set(env.from_collection([1, 2, 3]).map(thread_name).execute_and_collect())
+    assert names == {threading.current_thread().name}
+    env = env_with(2)
+    names = set(env.from_collection([1, 2, 3]).map(thread_name).execute_and_collect())
+    assert threading.current_thread().name not in names

@@ -127,13 +127,14 @@ def test_missing_input_file_named_before_the_job_starts(tmp_path):
         env.from_source(source, None, "files")
 
 
-def test_ctrl_c_cancels_a_running_job_cleanly():
+@pytest.mark.parametrize("parallelism", [1, 2], ids=["inline", "threaded"])
+def test_ctrl_c_cancels_a_running_job_cleanly(parallelism):
     script = (
         "import sys\n"
         "from oxflow.datastream import StreamExecutionEnvironment\n"
         "from oxflow.datastream.connectors.number_seq import NumberSequenceSource\n"
         "env = StreamExecutionEnvironment.get_execution_environment()\n"
-        "env.set_parallelism(2)\n"
+        "env.set_parallelism(%d)\n" % parallelism
         "env.from_source(NumberSequenceSource(1, 10**15), None, 'endless').map(lambda x: x).filter(lambda x: False).print()\n"
         "print('started', flush=True)\n"
         "try:\n"

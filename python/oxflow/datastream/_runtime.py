@@ -200,12 +200,18 @@ class Collector:
         self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=capacity)
         self._writers = writers
         self._closed = threading.Event()
+        # Set when the job runs on the reading thread: writers then hand batches over directly.
+        self._inline: Optional[List[List[Any]]] = None
 
     def put(self, batch: List[Any]) -> None:
-        self._put(batch)
+        if self._inline is not None:
+            self._inline.append(batch)
+        else:
+            self._put(batch)
 
     def end(self) -> None:
-        self._put(_END)
+        if self._inline is None:
+            self._put(_END)
 
     def _put(self, item: Any) -> None:
         # Waiting in short slices lets a closed reader unblock the writer.
@@ -223,6 +229,15 @@ class Collector:
 
     def batches(self, job: Any):
         """Yields batches until every writer ended; raises the job's failure."""
+        if job.is_inline:
+            # The job runs here: step it and hand over what each step collected.
+            self._inline = pending = []
+            while True:
+                running = job.step()
+                yield from pending
+                pending.clear()
+                if not running:
+                    return
         ended = 0
         while ended < self._writers:
             try:

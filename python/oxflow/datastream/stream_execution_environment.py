@@ -166,14 +166,16 @@ class StreamExecutionEnvironment:
         """The job as JSON, in the shape of Flink's execution plan."""
         return execution_plan(self._job_transformations(), self._parallelism)
 
-    def _start(self, job_name: str) -> Any:
+    def _start(self, job_name: str, inline: bool = True) -> Any:
+        """Starts the job. With ``inline``, a job that is a single task of parallelism 1 runs on
+        this thread, driven by ``wait`` (``execute``) or ``step`` (the result iterator)."""
         transformations = self._job_transformations()
         for t in transformations:
             spec = t.params.get("function")
             if isinstance(spec, PrintSpec):
                 spec.stream = sys.stdout
         nodes = to_job_nodes(transformations, self._parallelism)
-        config = {"max_parallelism": self._max_parallelism, "chaining": self._chaining}
+        config = {"max_parallelism": self._max_parallelism, "chaining": self._chaining, "inline": inline}
         # PyFlink's bundle size (elements per batch handed to Python) is our batch size.
         bundle = self._configuration.get_integer("python.fn-execution.bundle.size", 0)
         if bundle > 0:
@@ -191,7 +193,7 @@ class StreamExecutionEnvironment:
 
     def execute_async(self, job_name: Optional[str] = None) -> JobClient:
         """Starts the job in the background and returns a client to watch or cancel it."""
-        return JobClient(self._start(job_name or "Flink Streaming Job"), JobID())
+        return JobClient(self._start(job_name or "Flink Streaming Job", inline=False), JobID())
 
     def close(self) -> None:
         self._transformations = []

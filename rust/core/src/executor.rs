@@ -100,6 +100,81 @@ impl RunningJob {
 /// Plans `graph`, creates every operator instance (on the calling thread, inside the data model's
 /// scope) and starts the tasks.
 pub fn start<D: DataModel>(graph: JobGraph<D>) -> Result<RunningJob, JobError> {
+    let (plan, tasks, shared) = build(graph)?;
+    spawn(plan, tasks, shared)
+}
+
+/// A job that is one source task with parallelism 1, run on the caller's thread step by step:
+/// no thread and no hand-off between threads (the caller pulls, e.g. while collecting results).
+pub struct InlineJob<D: DataModel> {
+    task: Option<Task<D>>,
+    opened: bool,
+    started: Instant,
+    tasks: usize,
+}
+
+impl<D: DataModel> InlineJob<D> {
+    /// Runs one source batch through the job. `Ok(true)` while input remains; `Ok(false)` once the
+    /// job has finished (end of input processed, operators closed).
+    pub fn step(&mut self) -> Result<bool, JobError> {
+        let Some(task) = self.task.as_mut() else { return Ok(false) };
+        let result = (|| {
+            if !self.opened {
+                self.opened = true;
+                task.open_stepped()?;
+            }
+            if task.source_step()? {
+                return Ok(true);
+            }
+            task.end_of_input()?;
+            Ok(false)
+        })();
+        if !matches!(result, Ok(true)) {
+            self.stop()?;
+        }
+        result
+    }
+
+    /// Ends the job now (closing what was opened).
+    pub fn cancel(&mut self) {
+        let _ = self.stop();
+    }
+
+    fn stop(&mut self) -> Result<(), JobError> {
+        let Some(mut task) = self.task.take() else { return Ok(()) };
+        let closed = if self.opened { task.close_stepped() } else { Ok(()) };
+        D::scoped(move || drop(task));
+        closed
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.task.is_none()
+    }
+
+    pub fn outcome(&self) -> JobOutcome {
+        JobOutcome { net_runtime: self.started.elapsed(), tasks: self.tasks }
+    }
+}
+
+/// Builds `graph` to run inline if it plans to a single source task of parallelism 1; otherwise
+/// gives the graph back.
+pub fn start_inline<D: DataModel>(graph: JobGraph<D>) -> Result<Result<InlineJob<D>, JobGraph<D>>, JobError> {
+    let plan = plan(&graph.shape(), graph.config.chaining, graph.config.max_parallelism)?;
+    if plan.chains.len() != 1 || plan.chains[0].parallelism != 1 {
+        return Ok(Err(graph));
+    }
+    let (_, mut tasks, _) = build(graph)?;
+    let task = tasks.pop().expect("one task");
+    if !task.has_source() {
+        return Err(JobError::InvalidGraph("a single-task job must start with a source".into()));
+    }
+    Ok(Ok(InlineJob { task: Some(task), opened: false, started: Instant::now(), tasks: 1 }))
+}
+
+type Built<D> = (PhysicalPlan, Vec<Task<D>>, Arc<JobShared>);
+
+/// Plans the job and creates its tasks (operators instantiated, channels wired), unstarted.
+fn build<D: DataModel>(graph: JobGraph<D>) -> Result<Built<D>, JobError> {
     let plan = plan(&graph.shape(), graph.config.chaining, graph.config.max_parallelism)?;
     let config = graph.config.clone();
     let shared = Arc::new(JobShared { cancelled: AtomicBool::new(false), error: Mutex::new(None), running: AtomicUsize::new(0) });
@@ -183,7 +258,10 @@ pub fn start<D: DataModel>(graph: JobGraph<D>) -> Result<RunningJob, JobError> {
     });
     created?;
     drop(senders);
+    Ok((plan, tasks, shared))
+}
 
+fn spawn<D: DataModel>(plan: PhysicalPlan, tasks: Vec<Task<D>>, shared: Arc<JobShared>) -> Result<RunningJob, JobError> {
     let (done_tx, done) = bounded(tasks.len().max(1));
     shared.running.store(tasks.len(), Ordering::Release);
     let mut threads = Vec::new();

@@ -112,27 +112,44 @@ impl<D: DataModel> Task<D> {
     }
 
     fn run_source(&mut self) -> Result<(), JobError> {
-        loop {
-            self.cancelled()?;
-            let batch_size = self.batch_size;
-            let mut more = true;
-            self.step(|task| {
-                let poll = match &mut task.head {
-                    Head::Source { source, .. } => source.poll(batch_size).map_err(at(Stage::Source))?,
-                    Head::Input { .. } => unreachable!(),
-                };
-                match poll {
-                    SourcePoll::Records(records) => task.push(0, 0, records)?,
-                    SourcePoll::Pending => std::thread::sleep(std::time::Duration::from_millis(1)),
-                    SourcePoll::Finished => more = false,
-                }
-                task.tick()
-            })?;
-            if !more {
-                break;
-            }
-        }
+        while self.source_step()? {}
         self.end_of_input()
+    }
+
+    /// Polls the source once and pushes what it gave through the chain; `false` once the source
+    /// is exhausted (then `end_of_input` finishes the task).
+    pub(crate) fn source_step(&mut self) -> Result<bool, JobError> {
+        self.cancelled()?;
+        let batch_size = self.batch_size;
+        let mut more = true;
+        self.step(|task| {
+            let poll = match &mut task.head {
+                Head::Source { source, .. } => source.poll(batch_size).map_err(at(Stage::Source))?,
+                Head::Input { .. } => unreachable!("only source tasks are stepped"),
+            };
+            match poll {
+                SourcePoll::Records(records) => task.push(0, 0, records)?,
+                SourcePoll::Pending => std::thread::sleep(std::time::Duration::from_millis(1)),
+                SourcePoll::Finished => more = false,
+            }
+            task.tick()
+        })?;
+        Ok(more)
+    }
+
+    /// Whether this task reads a source (and so can be stepped by its caller).
+    pub(crate) fn has_source(&self) -> bool {
+        matches!(self.head, Head::Source { .. })
+    }
+
+    /// Opens the task's source and operators (for stepping by the caller).
+    pub(crate) fn open_stepped(&mut self) -> Result<(), JobError> {
+        D::scoped(|| self.open()).map_err(|e| self.job_error(e))
+    }
+
+    /// Closes the task's source and operators (for stepping by the caller).
+    pub(crate) fn close_stepped(&mut self) -> Result<(), JobError> {
+        D::scoped(|| self.close()).map_err(|e| self.job_error(e))
     }
 
     fn run_input(&mut self) -> Result<(), JobError> {
@@ -206,7 +223,7 @@ impl<D: DataModel> Task<D> {
     }
 
     /// The input is exhausted: event time jumps to the end, operators flush, downstream is told.
-    fn end_of_input(&mut self) -> Result<(), JobError> {
+    pub(crate) fn end_of_input(&mut self) -> Result<(), JobError> {
         self.step(|task| {
             if task.input_watermark < MAX_WATERMARK {
                 task.push_watermark(0, MAX_WATERMARK)?;

@@ -5,7 +5,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use oxflow_core::executor::{start, RunningJob};
+use oxflow_core::executor::{start, start_inline, InlineJob, RunningJob};
+use pyo3::exceptions::PyKeyboardInterrupt;
+
+use crate::data_model::PyData;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -17,6 +20,8 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
 enum State {
     Running(RunningJob),
+    /// A single-task job the caller steps on its own thread (see `step`).
+    Inline(InlineJob<PyData>),
     Finished { net_runtime_ms: u64 },
     Failed(PyErr),
 }
@@ -39,6 +44,9 @@ impl NativeJob {
                 _ => None,
             }
         });
+        if ended.is_none() && matches!(&*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Inline(_)) {
+            return self.step_inline(py, slice);
+        }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         match ended {
             Some(Ok(outcome)) => *state = State::Finished { net_runtime_ms: outcome.net_runtime.as_millis() as u64 },
@@ -48,9 +56,34 @@ impl NativeJob {
         !matches!(&*state, State::Running(_))
     }
 
+    /// Steps an inline job for up to `budget` (at least one step); `true` once it has ended.
+    fn step_inline(&self, py: Python<'_>, budget: Duration) -> bool {
+        let deadline = Instant::now() + budget;
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let State::Inline(job) = &mut *state else { return true };
+            match job.step() {
+                Ok(true) => {
+                    if Instant::now() >= deadline {
+                        return false;
+                    }
+                }
+                Ok(false) => {
+                    let ms = job.outcome().net_runtime.as_millis() as u64;
+                    *state = State::Finished { net_runtime_ms: ms };
+                    return true;
+                }
+                Err(e) => {
+                    *state = State::Failed(to_py_err(py, &self.name, e));
+                    return true;
+                }
+            }
+        }
+    }
+
     fn outcome(&self, py: Python<'_>) -> PyResult<bool> {
         match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
-            State::Running(_) => Ok(false),
+            State::Running(_) | State::Inline(_) => Ok(false),
             State::Finished { .. } => Ok(true),
             State::Failed(e) => Err(e.clone_ref(py)),
         }
@@ -85,9 +118,31 @@ impl NativeJob {
 
     /// Asks every task to stop; a following `wait` raises.
     fn cancel(&self) {
-        if let State::Running(job) = &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
-            job.cancel();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match &mut *state {
+            State::Running(job) => job.cancel(),
+            State::Inline(job) => {
+                job.cancel();
+                *state = State::Failed(PyKeyboardInterrupt::new_err(format!("job '{}' was cancelled", self.name)));
+            }
+            _ => {}
         }
+    }
+
+    /// Runs one batch of an inline job (`is_inline`); returns whether the job is still running.
+    /// Raises the job's failure.
+    fn step(&self, py: Python<'_>) -> PyResult<bool> {
+        if self.step_inline(py, Duration::ZERO) {
+            self.outcome(py)?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Whether the job runs on the caller's thread, driven by `wait` or `step`.
+    #[getter]
+    fn is_inline(&self) -> bool {
+        matches!(&*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Inline(_))
     }
 
     /// Whether the job has ended (successfully or not).
@@ -122,6 +177,7 @@ impl NativeJob {
     fn tasks(&self) -> Vec<(String, usize, Vec<usize>)> {
         match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
             State::Running(job) => job.plan().chains.iter().map(|c| (c.name.clone(), c.parallelism, c.nodes.clone())).collect(),
+            State::Inline(_) => vec![(self.name.clone(), 1, Vec::new())],
             _ => Vec::new(),
         }
     }
@@ -133,6 +189,15 @@ impl NativeJob {
 #[pyo3(signature = (name, nodes, config))]
 pub fn start_job(name: String, nodes: &Bound<'_, PyAny>, config: &Bound<'_, PyDict>) -> PyResult<NativeJob> {
     let (graph, metrics) = build_graph(&name, nodes, config)?;
-    let job = start(graph).map_err(|e| JobExecutionError::new_err(e.to_string()))?;
-    Ok(NativeJob { name, state: Mutex::new(State::Running(job)), metrics })
+    let inline = config.get_item("inline")?.map(|v| v.is_truthy()).transpose()?.unwrap_or(false);
+    let failed = |e: oxflow_core::error::JobError| JobExecutionError::new_err(e.to_string());
+    let state = if inline {
+        match start_inline(graph).map_err(failed)? {
+            Ok(job) => State::Inline(job),
+            Err(graph) => State::Running(start(graph).map_err(failed)?),
+        }
+    } else {
+        State::Running(start(graph).map_err(failed)?)
+    };
+    Ok(NativeJob { name, state: Mutex::new(state), metrics })
 }
