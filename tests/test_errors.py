@@ -134,7 +134,7 @@ def test_ctrl_c_cancels_a_running_job_cleanly(parallelism):
         "from oxflow.datastream import StreamExecutionEnvironment\n"
         "from oxflow.datastream.connectors.number_seq import NumberSequenceSource\n"
         "env = StreamExecutionEnvironment.get_execution_environment()\n"
-        "env.set_parallelism(%d)\n" % parallelism
+        f"env.set_parallelism({parallelism})\n"
         "env.from_source(NumberSequenceSource(1, 10**15), None, 'endless').map(lambda x: x).filter(lambda x: False).print()\n"
         "print('started', flush=True)\n"
         "try:\n"
