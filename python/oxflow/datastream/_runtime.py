@@ -13,7 +13,16 @@ import queue
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .functions import KeyedProcessFunction, ProcessFunction, RuntimeContext, TimeDomain, TimerService
+from .functions import (
+    KeyedProcessFunction,
+    ProcessAllWindowFunction,
+    ProcessFunction,
+    ProcessWindowFunction,
+    RuntimeContext,
+    TimeDomain,
+    TimerService,
+)
+from .window import CountWindow, GlobalWindow, TimeWindow
 
 Prepared = Tuple[Callable[..., Any], Optional[Callable[[], Any]], Any]
 
@@ -303,8 +312,6 @@ class _WindowContext:
 
 
 def _window_object(window: Tuple[str, int, int]) -> Any:
-    from .window import CountWindow, GlobalWindow, TimeWindow
-
     kind, a, b = window
     if kind == "time":
         return TimeWindow(a, b)
@@ -335,11 +342,12 @@ class WindowFunctionSpec(FunctionSpec):
             return method(key, w, elements) if keyed else method(w, elements)
 
         def clear(key: Any, window: Tuple[str, int, int], watermark: int, processing_time: int) -> None:
-            if with_context:
-                context = _WindowContext(_window_object(window), watermark, processing_time)
-                instance.clear(context)
+            instance.clear(_WindowContext(_window_object(window), watermark, processing_time))
 
-        return call, instance.close, clear
+        # The runtime calls clear only when the function has its own.
+        base = ProcessWindowFunction if keyed else ProcessAllWindowFunction
+        overrides_clear = with_context and type(instance).clear is not base.clear
+        return call, instance.close, clear if overrides_clear else None
 
 
 class _TriggerContext:

@@ -60,6 +60,11 @@ impl Udf {
         self.extra.as_ref().expect("process functions get a context").bind(py)
     }
 
+    /// `extra`, if `prepare` returned one.
+    pub fn extra_opt<'py>(&self, py: Python<'py>) -> Option<&Bound<'py, PyAny>> {
+        self.extra.as_ref().map(|e| e.bind(py))
+    }
+
     pub fn with_two_inputs(mut self, two_inputs: bool) -> Self {
         self.two_inputs = two_inputs;
         self

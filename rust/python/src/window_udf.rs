@@ -85,7 +85,8 @@ impl WindowFn<PyData> for PyWindowFunction {
 
     fn clear(&mut self, ctx: &WindowContext<'_, PyData>) -> Result<(), BoxError> {
         let py = unsafe { Python::assume_attached() };
-        let clear = self.0.extra(py);
+        // Only functions that override `clear` get called.
+        let Some(clear) = self.0.extra_opt(py) else { return Ok(()) };
         let key = ctx.key.bind(py);
         clear
             .call1((key, window_tuple(&ctx.window), ctx.current_watermark, ctx.current_processing_time))

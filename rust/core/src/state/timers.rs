@@ -1,7 +1,8 @@
 //! Timers per key and namespace, fired in timestamp order (event time by watermark, processing
 //! time by the clock). Registering the same timer twice keeps one.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use hashbrown::HashTable;
 
@@ -14,22 +15,25 @@ pub struct Timer<D: DataModel> {
     pub namespace: Namespace,
 }
 
-struct Indexed {
+struct Entry<D: DataModel> {
     hash: u64,
-    timestamp: i64,
     seq: u64,
+    timer: Timer<D>,
 }
 
+/// Registered timers: a hash table finds a timer by (key, namespace, time) for de-duplication
+/// and deletion; a min-heap of (time, registration order) gives the firing order. Deleted timers
+/// leave their heap entry behind, skipped when it comes up.
 pub struct TimerQueue<D: DataModel> {
-    /// Ordered by (timestamp, registration order).
-    by_time: BTreeMap<(i64, u64), Timer<D>>,
-    index: HashTable<Indexed>,
+    timers: HashTable<Entry<D>>,
+    /// `(timestamp, seq, hash)` of every registered timer, earliest first.
+    order: BinaryHeap<Reverse<(i64, u64, u64)>>,
     next_seq: u64,
 }
 
 impl<D: DataModel> Default for TimerQueue<D> {
     fn default() -> Self {
-        TimerQueue { by_time: BTreeMap::new(), index: HashTable::new(), next_seq: 0 }
+        TimerQueue { timers: HashTable::new(), order: BinaryHeap::new(), next_seq: 0 }
     }
 }
 
@@ -38,66 +42,62 @@ fn timer_hash(key_hash: u64, namespace: &Namespace, timestamp: i64) -> u64 {
 }
 
 impl<D: DataModel> TimerQueue<D> {
-    fn position(&self, key: &Keyed<D::Key>, namespace: &Namespace, timestamp: i64) -> Option<u64> {
-        let hash = timer_hash(key.hash, namespace, timestamp);
-        let by_time = &self.by_time;
-        self.index
-            .find(hash, |ix| {
-                ix.hash == hash
-                    && ix.timestamp == timestamp
-                    && by_time
-                        .get(&(ix.timestamp, ix.seq))
-                        .is_some_and(|t| t.namespace == *namespace && D::key_eq(&t.key.key, &key.key))
-            })
-            .map(|ix| ix.seq)
-    }
-
     pub fn register(&mut self, key: &Keyed<D::Key>, namespace: Namespace, timestamp: i64) {
-        if self.position(key, &namespace, timestamp).is_some() {
+        let hash = timer_hash(key.hash, &namespace, timestamp);
+        let same = |e: &Entry<D>| {
+            e.hash == hash && e.timer.timestamp == timestamp && e.timer.namespace == namespace && D::key_eq(&e.timer.key.key, &key.key)
+        };
+        if self.timers.find(hash, same).is_some() {
             return;
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let hash = timer_hash(key.hash, &namespace, timestamp);
         let key = Keyed { key: D::duplicate_key(&key.key), hash: key.hash };
-        self.by_time.insert((timestamp, seq), Timer { timestamp, key, namespace });
-        self.index.insert_unique(hash, Indexed { hash, timestamp, seq }, |ix| ix.hash);
+        self.timers.insert_unique(hash, Entry { hash, seq, timer: Timer { timestamp, key, namespace } }, |e| e.hash);
+        self.order.push(Reverse((timestamp, seq, hash)));
     }
 
     pub fn delete(&mut self, key: &Keyed<D::Key>, namespace: &Namespace, timestamp: i64) {
-        if let Some(seq) = self.position(key, namespace, timestamp) {
-            self.by_time.remove(&(timestamp, seq));
-            let hash = timer_hash(key.hash, namespace, timestamp);
-            if let Ok(entry) = self.index.find_entry(hash, |ix| ix.seq == seq) {
-                entry.remove();
-            }
+        let hash = timer_hash(key.hash, namespace, timestamp);
+        let found = self.timers.find_entry(hash, |e| {
+            e.hash == hash && e.timer.timestamp == timestamp && e.timer.namespace == *namespace && D::key_eq(&e.timer.key.key, &key.key)
+        });
+        if let Ok(entry) = found {
+            entry.remove();
         }
     }
 
     /// Removes and returns the earliest timer due at `time` (timestamp <= time).
     pub fn pop_due(&mut self, time: i64) -> Option<Timer<D>> {
-        let (&(timestamp, seq), _) = self.by_time.first_key_value()?;
-        if timestamp > time {
-            return None;
+        while let Some(&Reverse((timestamp, seq, hash))) = self.order.peek() {
+            if timestamp > time {
+                return None;
+            }
+            self.order.pop();
+            if let Ok(entry) = self.timers.find_entry(hash, |e| e.seq == seq) {
+                return Some(entry.remove().0.timer);
+            }
         }
-        let timer = self.by_time.remove(&(timestamp, seq))?;
-        let hash = timer_hash(timer.key.hash, &timer.namespace, timestamp);
-        if let Ok(entry) = self.index.find_entry(hash, |ix| ix.seq == seq) {
-            entry.remove();
-        }
-        Some(timer)
+        None
     }
 
-    pub fn next_timestamp(&self) -> Option<i64> {
-        self.by_time.first_key_value().map(|(&(t, _), _)| t)
+    pub fn next_timestamp(&mut self) -> Option<i64> {
+        // Drop heap entries of deleted timers first.
+        while let Some(&Reverse((timestamp, seq, hash))) = self.order.peek() {
+            if self.timers.find(hash, |e| e.seq == seq).is_some() {
+                return Some(timestamp);
+            }
+            self.order.pop();
+        }
+        None
     }
 
     pub fn len(&self) -> usize {
-        self.by_time.len()
+        self.timers.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_time.is_empty()
+        self.timers.is_empty()
     }
 }
 

@@ -226,9 +226,14 @@ impl<D: DataModel> WindowOperator<D> {
                 _ => value.take().expect("only the last window takes the element"),
             };
             let result = self.with_trigger(&key, window, now, &[], |t, ctx| t.on_element(&element, timestamp, &window, ctx))?;
-            self.add(&key, window, element, now)?;
+            let created = self.add(&key, window, element, now)?;
             self.on_result(&key, window, result, now, out)?;
-            self.register_cleanup_timer(&key, window);
+            // The cleanup time depends on the window alone: registering it when the window's
+            // contents are created is enough (Flink registers per element and de-duplicates);
+            // a merged session is a new window whose contents came from the merge.
+            if created || self.assigner.is_merging() {
+                self.register_cleanup_timer(&key, window);
+            }
         }
         if skipped && self.is_element_late(timestamp) {
             if let Some(value) = value {

@@ -27,7 +27,8 @@ impl<D: DataModel> WindowOperator<D> {
     }
 
     /// Adds an element to the window's contents (in place: no key copy per element).
-    pub(super) fn add(&mut self, key: &Keyed<D::Key>, window: Namespace, value: D::Value, now: i64) -> Result<(), BoxError> {
+    /// Adds `value` to the window's contents; `true` if that created them (a new window).
+    pub(super) fn add(&mut self, key: &Keyed<D::Key>, window: Namespace, value: D::Value, now: i64) -> Result<bool, BoxError> {
         let state = self.contents_state;
         let list = self.uses_list();
         match self.store.get(key, state, &window, now) {
@@ -52,9 +53,10 @@ impl<D: DataModel> WindowOperator<D> {
                     WindowContents::Buffer => unreachable!("buffers use lists"),
                 };
                 self.store.put(key, state, window, slot, now);
+                return Ok(true);
             }
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Moves the contents of `merged` windows into `target` (in window order).
