@@ -108,6 +108,33 @@ impl<D: DataModel> KeyedStateStore<D> {
         self.table.insert_unique(hash, entry, |e| e.hash);
     }
 
+    /// The slot of `key`/`state`/`namespace`, created by `make` if there is none (one lookup
+    /// instead of a `get` and a `put`); `true` with the slot if it was created. For states without
+    /// time-to-live (window contents).
+    pub fn get_or_insert_with(
+        &mut self,
+        key: &Keyed<D::Key>,
+        state: StateId,
+        namespace: Namespace,
+        now: i64,
+        make: impl FnOnce() -> Slot<D>,
+    ) -> (&mut Slot<D>, bool) {
+        debug_assert!(self.states[state.0 as usize].1.is_none(), "get_or_insert_with is for states without TTL");
+        let hash = entry_hash(key.hash, state, &namespace);
+        let entry = self.table.entry(
+            hash,
+            |e| e.hash == hash && e.state == state && e.namespace == namespace && D::key_eq(&e.key, &key.key),
+            |e| e.hash,
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(o) => (&mut o.into_mut().slot, false),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let entry = Entry { hash, key: D::duplicate_key(&key.key), key_hash: key.hash, state, namespace, slot: make(), touched: now };
+                (&mut v.insert(entry).into_mut().slot, true)
+            }
+        }
+    }
+
     /// Marks an entry as written now (after it was changed in place through `get`).
     pub fn touch(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) {
         if self.find_index(key, state, namespace).is_some() {

@@ -107,9 +107,15 @@ pub struct WindowTriggerContext<'a, D: DataModel> {
     pub states: &'a mut TriggerStates<D>,
     /// The windows merged into `window` (only during `on_merge`).
     pub merged: &'a [Namespace],
+    /// In `on_element`: the element created the window's contents.
+    pub new_window: bool,
 }
 
 impl<D: DataModel> TriggerContext<D> for WindowTriggerContext<'_, D> {
+    fn is_new_window(&self) -> bool {
+        self.new_window
+    }
+
     fn key(&self) -> &D::Key {
         &self.key.key
     }

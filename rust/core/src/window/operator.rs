@@ -225,8 +225,10 @@ impl<D: DataModel> WindowOperator<D> {
                 Some(v) if i != last => D::duplicate(v),
                 _ => value.take().expect("only the last window takes the element"),
             };
-            let result = self.with_trigger(&key, window, now, &[], |t, ctx| t.on_element(&element, timestamp, &window, ctx))?;
+            // As Flink: the element joins the contents, then the trigger decides.
+            let trigger_view = D::duplicate(&element);
             let created = self.add(&key, window, element, now)?;
+            let result = self.with_trigger_on(&key, window, now, &[], created, |t, ctx| t.on_element(&trigger_view, timestamp, &window, ctx))?;
             self.on_result(&key, window, result, now, out)?;
             // The cleanup time depends on the window alone: registering it when the window's
             // contents are created is enough (Flink registers per element and de-duplicates);

@@ -70,6 +70,12 @@ pub trait TriggerContext<D: DataModel> {
     /// combining values with `merge` (Flink's `mergePartitionedState`).
     fn merge_state(&mut self, name: &str, merge: &mut StateMerge<'_, D>) -> Result<(), BoxError>;
 
+    /// In `on_element`: whether the window's contents were just created by this element (its
+    /// timers cannot exist yet). Built-in triggers skip re-registering known timers with it.
+    fn is_new_window(&self) -> bool {
+        true
+    }
+
     /// The state `name` as a number (`None` if unset or not a number).
     fn get_long(&mut self, name: &str) -> Option<i64> {
         match self.state(name) {
@@ -141,7 +147,11 @@ impl<D: DataModel> Trigger<D> for EventTimeTrigger {
         if max <= ctx.current_watermark() {
             Ok(TriggerResult::FIRE)
         } else {
-            ctx.register_event_time_timer(max);
+            // The timer of an existing window is registered already (Flink re-registers and
+            // de-duplicates; skipping saves a lookup per element).
+            if ctx.is_new_window() {
+                ctx.register_event_time_timer(max);
+            }
             Ok(TriggerResult::CONTINUE)
         }
     }
@@ -565,6 +575,7 @@ mod tests {
 
         fn ctx<'a>(&'a mut self, window: Namespace, merged: &'a [Namespace]) -> WindowTriggerContext<'a, Ints> {
             WindowTriggerContext {
+                new_window: true,
                 key: &KEY,
                 window,
                 watermark: self.watermark,

@@ -31,10 +31,20 @@ impl<D: DataModel> WindowOperator<D> {
     pub(super) fn add(&mut self, key: &Keyed<D::Key>, window: Namespace, value: D::Value, now: i64) -> Result<bool, BoxError> {
         let state = self.contents_state;
         let list = self.uses_list();
-        match self.store.get(key, state, &window, now) {
-            Some(Slot::List(elements)) if list => elements.push(value),
-            Some(slot @ Slot::Value(_)) if !list => {
-                // A placeholder while the user function runs (an empty list allocates nothing).
+        // An empty list allocates nothing: the placeholder of a new slot until it is filled.
+        let (slot, created) = self.store.get_or_insert_with(key, state, window, now, || Slot::List(Vec::new()));
+        match (slot, created) {
+            (Slot::List(elements), _) if list => elements.push(value),
+            (slot, true) => {
+                *slot = Slot::Value(match &mut self.contents {
+                    WindowContents::Aggregate(f) => {
+                        let acc = f.create_accumulator()?;
+                        f.add(value, acc)?
+                    }
+                    _ => value,
+                });
+            }
+            (slot @ Slot::Value(_), false) => {
                 let Slot::Value(acc) = std::mem::replace(slot, Slot::List(Vec::new())) else { unreachable!() };
                 *slot = Slot::Value(match &mut self.contents {
                     WindowContents::Reduce(f) => f.reduce(&acc, value)?,
@@ -42,21 +52,9 @@ impl<D: DataModel> WindowOperator<D> {
                     WindowContents::Buffer => unreachable!("buffers use lists"),
                 });
             }
-            _ => {
-                let slot = match &mut self.contents {
-                    _ if list => Slot::List(vec![value]),
-                    WindowContents::Reduce(_) => Slot::Value(value),
-                    WindowContents::Aggregate(f) => {
-                        let acc = f.create_accumulator()?;
-                        Slot::Value(f.add(value, acc)?)
-                    }
-                    WindowContents::Buffer => unreachable!("buffers use lists"),
-                };
-                self.store.put(key, state, window, slot, now);
-                return Ok(true);
-            }
+            (Slot::List(_), false) => unreachable!("value contents are never lists"),
         }
-        Ok(false)
+        Ok(created)
     }
 
     /// Moves the contents of `merged` windows into `target` (in window order).

@@ -73,7 +73,21 @@ impl<D: DataModel> WindowOperator<D> {
         merged: &[Namespace],
         f: impl FnOnce(&mut dyn Trigger<D>, &mut WindowTriggerContext<'_, D>) -> Result<R, BoxError>,
     ) -> Result<R, BoxError> {
+        self.with_trigger_on(key, window, processing_time, merged, true, f)
+    }
+
+    /// `with_trigger`, telling the trigger whether the window's contents are new.
+    pub(super) fn with_trigger_on<R>(
+        &mut self,
+        key: &Keyed<D::Key>,
+        window: Namespace,
+        processing_time: i64,
+        merged: &[Namespace],
+        new_window: bool,
+        f: impl FnOnce(&mut dyn Trigger<D>, &mut WindowTriggerContext<'_, D>) -> Result<R, BoxError>,
+    ) -> Result<R, BoxError> {
         let mut ctx = WindowTriggerContext {
+            new_window,
             key,
             window,
             watermark: self.watermark,
