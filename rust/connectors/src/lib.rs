@@ -66,6 +66,7 @@ pub(crate) mod test_support {
             parallelism,
             max_parallelism: 128,
             attempt_number: 0,
+            checkpointing: false,
             clock: std::sync::Arc::new(oxflow_core::time::SystemClock),
         }
     }

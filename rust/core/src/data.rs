@@ -24,6 +24,31 @@ pub trait DataModel: Sized + Send + Sync + 'static {
     fn scoped<R>(f: impl FnOnce() -> R) -> R {
         f()
     }
+
+    // Checkpoints (called inside `scoped`). A data model that cannot encode its values cannot
+    // be checkpointed; the defaults say so.
+
+    /// Appends the encoding of `value` (for snapshots).
+    fn encode_value(_value: &Self::Value, _out: &mut Vec<u8>) -> Result<(), crate::error::BoxError> {
+        Err(crate::error::message("this data model cannot snapshot its values"))
+    }
+    /// The value [`DataModel::encode_value`] encoded.
+    fn decode_value(_bytes: &[u8]) -> Result<Self::Value, crate::error::BoxError> {
+        Err(crate::error::message("this data model cannot restore values"))
+    }
+    /// Appends the encoding of `key`.
+    fn encode_key(_key: &Self::Key, _out: &mut Vec<u8>) -> Result<(), crate::error::BoxError> {
+        Err(crate::error::message("this data model cannot snapshot its keys"))
+    }
+    /// The key [`DataModel::encode_key`] encoded.
+    fn decode_key(_bytes: &[u8]) -> Result<Self::Key, crate::error::BoxError> {
+        Err(crate::error::message("this data model cannot restore keys"))
+    }
+    /// The hash a key selector gives `key` in this process (restored keys are re-hashed, so the
+    /// hash need not be stable across processes).
+    fn hash_key(_key: &Self::Key) -> Result<u64, crate::error::BoxError> {
+        Err(crate::error::message("this data model cannot hash restored keys"))
+    }
 }
 
 /// A key with the hash that places it in a key group.

@@ -199,6 +199,7 @@ fn build<D: DataModel>(graph: JobGraph<D>) -> Result<Built<D>, JobError> {
                     parallelism: chain.parallelism,
                     max_parallelism: plan.max_parallelism,
                     attempt_number: 0,
+                    checkpointing: config.checkpointing,
                     clock: config.clock.clone(),
                 };
                 let creation_error = |node: usize, source| JobError::Operator {

@@ -74,6 +74,8 @@ pub struct JobConfig {
     pub channel_capacity: usize,
     /// Processing time for every task (replaceable in tests).
     pub clock: std::sync::Arc<dyn crate::time::Clock>,
+    /// The job takes checkpoints (see [`crate::checkpoint`]).
+    pub checkpointing: bool,
 }
 
 impl Default for JobConfig {
@@ -84,6 +86,7 @@ impl Default for JobConfig {
             batch_size: 1024,
             channel_capacity: 8,
             clock: std::sync::Arc::new(crate::time::SystemClock),
+            checkpointing: false,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! tests plug in plain Rust values. Engine logic (partitioning, key groups, keyed state, rolling
 //! reduce) lives here and is testable without Python.
 
+pub mod checkpoint;
 pub mod data;
 pub mod error;
 pub mod exchange;

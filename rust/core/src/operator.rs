@@ -1,7 +1,9 @@
 //! The operator interface: a stage of a chain that turns input records into output records.
 
+use crate::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use crate::checkpoint::CheckpointId;
 use crate::data::{DataModel, Record};
-use crate::error::BoxError;
+use crate::error::{message, BoxError};
 pub use crate::time::Marker;
 
 /// What an operator emits: records, with watermarks (and watermark status changes) placed
@@ -84,6 +86,9 @@ pub struct TaskInfo {
     pub attempt_number: usize,
     /// Processing time, replaceable in tests.
     pub clock: std::sync::Arc<dyn crate::time::Clock>,
+    /// The job takes checkpoints: two-phase sinks commit on checkpoint completion, not at the
+    /// end of their input.
+    pub checkpointing: bool,
 }
 
 impl std::fmt::Debug for TaskInfo {
@@ -133,6 +138,32 @@ pub trait Operator<D: DataModel>: Send {
 
     fn close(&mut self) -> Result<(), BoxError> {
         Ok(())
+    }
+
+    /// Writes the operator's state for checkpoint `checkpoint` (all input before the barrier has
+    /// been processed, nothing after it). Stateless operators write nothing.
+    fn snapshot_state(&mut self, _checkpoint: CheckpointId, _state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    /// Takes back this instance's share of a snapshot, before `open` (as Flink's
+    /// `initializeState`). The default refuses state it would otherwise drop.
+    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        refuse_state(state)
+    }
+
+    /// Checkpoint `checkpoint` completed on every task: commit what it covers (two-phase sinks).
+    fn notify_checkpoint_complete(&mut self, _checkpoint: CheckpointId) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+/// What operators and sources without state do with restored state: refuse it unless empty.
+pub fn refuse_state<D: DataModel>(state: RestoredState<D>) -> Result<(), BoxError> {
+    if state.is_empty() {
+        Ok(())
+    } else {
+        Err(message("the snapshot holds state for this operator, but it keeps none"))
     }
 }
 

@@ -1,8 +1,10 @@
 //! The source interface: a task's head that produces records until it is finished.
 
+use crate::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use crate::checkpoint::CheckpointId;
 use crate::data::{DataModel, Record};
 use crate::error::BoxError;
-use crate::operator::TaskInfo;
+use crate::operator::{refuse_state, TaskInfo};
 
 pub enum SourcePoll<D: DataModel> {
     /// Some records (possibly none).
@@ -23,6 +25,18 @@ pub trait Source<D: DataModel>: Send {
 
     fn close(&mut self) -> Result<(), BoxError> {
         Ok(())
+    }
+
+    /// Writes the source's position for checkpoint `checkpoint`: what it has emitted so far is
+    /// before the barrier. Replayable sources write their remaining splits as list state, so a
+    /// restore at another parallelism spreads them over the new subtasks.
+    fn snapshot_state(&mut self, _checkpoint: CheckpointId, _state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        Err(crate::error::message("this source cannot be checkpointed (it cannot replay its input)"))
+    }
+
+    /// Takes back this subtask's share of the snapshot's splits, before `open`.
+    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        refuse_state(state)
     }
 }
 

@@ -16,4 +16,20 @@ impl DataModel for Ints {
     fn duplicate_key(k: &i64) -> i64 {
         *k
     }
+    fn encode_value(v: &i64, out: &mut Vec<u8>) -> Result<(), crate::error::BoxError> {
+        out.extend_from_slice(&v.to_le_bytes());
+        Ok(())
+    }
+    fn decode_value(bytes: &[u8]) -> Result<i64, crate::error::BoxError> {
+        Ok(i64::from_le_bytes(bytes.try_into().map_err(|_| crate::error::message("not an i64"))?))
+    }
+    fn encode_key(k: &i64, out: &mut Vec<u8>) -> Result<(), crate::error::BoxError> {
+        Self::encode_value(k, out)
+    }
+    fn decode_key(bytes: &[u8]) -> Result<i64, crate::error::BoxError> {
+        Self::decode_value(bytes)
+    }
+    fn hash_key(k: &i64) -> Result<u64, crate::error::BoxError> {
+        Ok(*k as u64)
+    }
 }

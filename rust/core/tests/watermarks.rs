@@ -320,6 +320,7 @@ fn task(clock: &ManualClock) -> TaskInfo {
         parallelism: 1,
         max_parallelism: 128,
         attempt_number: 0,
+        checkpointing: false,
         clock: Arc::new(clock.clone()),
     }
 }

@@ -1,6 +1,6 @@
 /// What a piece of keyed state belongs to inside its key: nothing in particular (plain keyed
 /// state), or a window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Namespace {
     Void,
     /// A time window `[start, end)`.

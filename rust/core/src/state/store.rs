@@ -2,8 +2,24 @@
 
 use hashbrown::HashTable;
 
+use serde::{Deserialize, Serialize};
+
 use super::Namespace;
+use crate::checkpoint::snapshot::{decode, decode_value, encode, encode_value};
 use crate::data::{DataModel, Keyed};
+use crate::error::BoxError;
+
+/// One store entry in a snapshot (its key is the keyed entry's key). States are named, not
+/// numbered, so a restored job may declare them in another order.
+#[derive(Serialize, Deserialize)]
+struct EntrySnapshot {
+    state: String,
+    namespace: Namespace,
+    /// `None` for a single value, else the list's elements.
+    value: Option<Vec<u8>>,
+    list: Vec<Vec<u8>>,
+    touched: i64,
+}
 
 /// A declared state of an operator (its index in the order states were registered).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -162,6 +178,35 @@ impl<D: DataModel> KeyedStateStore<D> {
         self.table.is_empty()
     }
 
+    /// Hands every entry to `emit` as (key, encoded entry), for a checkpoint.
+    pub fn snapshot_into(&self, mut emit: impl FnMut(&D::Key, Vec<u8>) -> Result<(), BoxError>) -> Result<(), BoxError> {
+        for e in self.table.iter() {
+            let (value, list) = match &e.slot {
+                Slot::Value(v) => (Some(encode_value::<D>(v)?), Vec::new()),
+                Slot::List(items) => (None, items.iter().map(encode_value::<D>).collect::<Result<_, _>>()?),
+            };
+            let state = self.states[e.state.0 as usize].0.clone();
+            emit(&e.key, encode(&EntrySnapshot { state, namespace: e.namespace, value, list, touched: e.touched })?)?;
+        }
+        Ok(())
+    }
+
+    /// Puts back an entry [`KeyedStateStore::snapshot_into`] encoded (its state is declared if
+    /// it is not yet, without TTL until the function declares it again).
+    pub fn restore_entry(&mut self, key: &Keyed<D::Key>, body: &[u8]) -> Result<(), BoxError> {
+        let e: EntrySnapshot = decode(body, "keyed state entry")?;
+        let state = match self.states.iter().position(|(n, _)| *n == e.state) {
+            Some(i) => StateId(i as u32),
+            None => self.register(&e.state, None),
+        };
+        let slot = match e.value {
+            Some(v) => Slot::Value(decode_value::<D>(&v)?),
+            None => Slot::List(e.list.iter().map(|v| decode_value::<D>(v)).collect::<Result<_, _>>()?),
+        };
+        self.put(key, state, e.namespace, slot, e.touched);
+        Ok(())
+    }
+
     /// The key hashes of every entry, for tests and snapshots.
     pub fn key_hashes(&self) -> impl Iterator<Item = u64> + '_ {
         self.table.iter().map(|e| e.key_hash)
@@ -207,6 +252,33 @@ mod tests {
         assert!(s.remove(&k(1), a, &w).is_some());
         assert_eq!(value(s.get(&k(1), a, &w, 0)), None);
         assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn entries_survive_a_snapshot_and_restore() {
+        let mut s = KeyedStateStore::<Ints>::default();
+        let a = s.register("a", None);
+        let l = s.register("l", None);
+        s.put(&k(1), a, Namespace::Void, Slot::Value(10), 5);
+        s.put(&k(2), l, Namespace::Window { start: 0, end: 10 }, Slot::List(vec![1, 2, 3]), 6);
+        let mut entries = Vec::new();
+        s.snapshot_into(|key, body| {
+            entries.push((*key, body));
+            Ok(())
+        })
+        .unwrap();
+        let mut r = KeyedStateStore::<Ints>::default();
+        let l2 = r.register("l", None); // declared in another order
+        for (key, body) in &entries {
+            r.restore_entry(&k(*key), body).unwrap();
+        }
+        let a2 = r.register("a", None);
+        assert_eq!(value(r.get(&k(1), a2, &Namespace::Void, 0)), Some(10));
+        match r.get(&k(2), l2, &Namespace::Window { start: 0, end: 10 }, 0) {
+            Some(Slot::List(items)) => assert_eq!(items, &vec![1, 2, 3]),
+            _ => panic!("list restored"),
+        }
+        assert!(r.restore_entry(&k(1), &[0xff, 0xff]).is_err(), "corrupt entries are refused");
     }
 
     #[test]

@@ -96,6 +96,23 @@ impl<D: DataModel> TimerQueue<D> {
         self.timers.len()
     }
 
+    /// Hands every timer to `emit` as (key, encoded namespace and time), in firing order.
+    pub fn snapshot_into(&self, mut emit: impl FnMut(&D::Key, Vec<u8>) -> Result<(), crate::error::BoxError>) -> Result<(), crate::error::BoxError> {
+        let mut timers: Vec<&Entry<D>> = self.timers.iter().collect();
+        timers.sort_by_key(|e| (e.timer.timestamp, e.seq));
+        for e in timers {
+            emit(&e.timer.key.key, crate::checkpoint::snapshot::encode(&(e.timer.namespace, e.timer.timestamp))?)?;
+        }
+        Ok(())
+    }
+
+    /// Registers a timer [`TimerQueue::snapshot_into`] encoded.
+    pub fn restore_entry(&mut self, key: &Keyed<D::Key>, body: &[u8]) -> Result<(), crate::error::BoxError> {
+        let (namespace, timestamp): (Namespace, i64) = crate::checkpoint::snapshot::decode(body, "timer")?;
+        self.register(key, namespace, timestamp);
+        Ok(())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.timers.is_empty()
     }
