@@ -62,6 +62,7 @@ pub(crate) mod test_support {
         TaskInfo {
             task_name: "test".into(),
             operator_name: "test".into(),
+            uid: String::new(),
             subtask_index,
             parallelism,
             max_parallelism: 128,

@@ -5,8 +5,11 @@
 //! subtask `i` emits split `i` in ascending order, in batches of at most `max_records`. The whole
 //! `i64` range works (the arithmetic is done in `i128`).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
+use oxflow_core::checkpoint::snapshot::{decode, encode, RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::{DataModel, Record};
 use oxflow_core::error::{message, BoxError};
 use oxflow_core::operator::TaskInfo;
@@ -41,38 +44,56 @@ pub fn split_range(from: i64, to: i64, index: usize, splits: usize) -> Option<(i
     (size > 0).then(|| (start as i64, (start + size - 1) as i64))
 }
 
-/// One subtask's split of a number sequence.
+/// The rest of a split: `next..end` (end exclusive). A checkpoint stores these, so a restore at
+/// another parallelism hands the remaining ranges to the new subtasks.
+type Range = (i128, i128);
+
+/// One subtask's splits of a number sequence, read in order.
 pub struct NumberSequenceSource<D: DataModel> {
-    next: i128,
-    /// Exclusive.
-    end: i128,
+    splits: VecDeque<Range>,
     make: MakeNumber<D>,
 }
 
 impl<D: DataModel> NumberSequenceSource<D> {
     /// The numbers `first..=last`.
     pub fn new(first: i64, last: i64, make: MakeNumber<D>) -> Self {
-        NumberSequenceSource { next: first as i128, end: last as i128 + 1, make }
+        NumberSequenceSource { splits: VecDeque::from([(first as i128, last as i128 + 1)]), make }
     }
 
     /// Emits nothing.
     pub fn empty(make: MakeNumber<D>) -> Self {
-        NumberSequenceSource { next: 0, end: 0, make }
+        NumberSequenceSource { splits: VecDeque::new(), make }
     }
 }
 
 impl<D: DataModel> Source<D> for NumberSequenceSource<D> {
     fn poll(&mut self, max_records: usize) -> Result<SourcePoll<D>, BoxError> {
-        if self.next >= self.end {
-            return Ok(SourcePoll::Finished);
+        while let Some(&(next, end)) = self.splits.front() {
+            if next >= end {
+                self.splits.pop_front();
+                continue;
+            }
+            let n = (end - next).min(max_records.max(1) as i128) as usize;
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                out.push(Record::new((self.make)((next + i as i128) as i64)));
+            }
+            self.splits[0].0 = next + n as i128;
+            return Ok(SourcePoll::Records(out));
         }
-        let n = (self.end - self.next).min(max_records.max(1) as i128) as usize;
-        let mut out = Vec::with_capacity(n);
-        for _ in 0..n {
-            out.push(Record::new((self.make)(self.next as i64)));
-            self.next += 1;
+        Ok(SourcePoll::Finished)
+    }
+
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        for split in self.splits.iter().filter(|(next, end)| next < end) {
+            state.list(encode(split)?);
         }
-        Ok(SourcePoll::Records(out))
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        self.splits = state.list.iter().map(|s| decode::<Range>(s, "number sequence split")).collect::<Result<_, _>>()?;
+        Ok(())
     }
 }
 
@@ -150,6 +171,32 @@ mod tests {
         let f = factory::<Strings>(3, 5, Arc::new(|n| format!("n={n}")));
         let got = drain(f(&task(0, 1)).unwrap().as_mut(), 10).unwrap();
         assert_eq!(got, vec![vec!["n=3".to_string(), "n=4".into(), "n=5".into()]]);
+    }
+
+    #[test]
+    fn restores_its_position_at_another_parallelism() {
+        use oxflow_core::checkpoint::snapshot::OperatorSnapshot;
+        let f = factory::<Ints>(1, 100, ints());
+        // Two subtasks read a little, then snapshot.
+        let mut seen = Vec::new();
+        let mut snapshots = Vec::new();
+        for i in 0..2 {
+            let mut s = f(&task(i, 2)).unwrap();
+            if let SourcePoll::Records(r) = s.poll(7).unwrap() {
+                seen.extend(r.into_iter().map(|r| r.value));
+            }
+            let mut snap = OperatorSnapshot::default();
+            s.snapshot_state(1, &mut SnapshotWriter::new(&mut snap)).unwrap();
+            snapshots.push(snap);
+        }
+        // Three new subtasks take the rest over.
+        for i in 0..3 {
+            let mut s = f(&task(i, 3)).unwrap();
+            s.restore_state(RestoredState::share(&snapshots, i, 3, 128).unwrap()).unwrap();
+            seen.extend(drain(s.as_mut(), 10).unwrap().concat());
+        }
+        seen.sort();
+        assert_eq!(seen, (1..=100).collect::<Vec<_>>(), "every number exactly once");
     }
 
     #[test]

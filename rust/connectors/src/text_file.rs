@@ -18,6 +18,8 @@ use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use oxflow_core::checkpoint::snapshot::{decode, encode, RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::{DataModel, Record};
 use oxflow_core::error::{message, BoxError};
 use oxflow_core::operator::TaskInfo;
@@ -93,11 +95,22 @@ struct OpenFile {
     reader: BufReader<File>,
     /// Lines read so far (the number of the last line read).
     line: u64,
+    /// Bytes read so far: where a restore continues.
+    offset: u64,
+}
+
+/// What is left of a file: where reading goes on (a checkpoint stores these as the source's
+/// splits).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FileSplit {
+    path: PathBuf,
+    offset: u64,
+    line: u64,
 }
 
 /// One subtask's files, read line by line.
 pub struct TextFileSource<D: DataModel> {
-    files: std::vec::IntoIter<PathBuf>,
+    files: std::collections::VecDeque<FileSplit>,
     current: Option<OpenFile>,
     buf: Vec<u8>,
     make: MakeLine<D>,
@@ -106,7 +119,8 @@ pub struct TextFileSource<D: DataModel> {
 impl<D: DataModel> TextFileSource<D> {
     /// Reads `files` in order.
     pub fn new(files: Vec<PathBuf>, make: MakeLine<D>) -> Self {
-        TextFileSource { files: files.into_iter(), current: None, buf: Vec::new(), make }
+        let files = files.into_iter().map(|path| FileSplit { path, offset: 0, line: 0 }).collect();
+        TextFileSource { files, current: None, buf: Vec::new(), make }
     }
 
     /// The next line of the current file (opening the next file as needed), or `None` at the end.
@@ -115,9 +129,13 @@ impl<D: DataModel> TextFileSource<D> {
             let file = match &mut self.current {
                 Some(file) => file,
                 None => {
-                    let Some(path) = self.files.next() else { return Ok(None) };
-                    let f = File::open(&path).map_err(|e| io_error(&path, "open", e))?;
-                    self.current.insert(OpenFile { path, reader: BufReader::with_capacity(READ_BUFFER, f), line: 0 })
+                    let Some(FileSplit { path, offset, line }) = self.files.pop_front() else { return Ok(None) };
+                    let mut f = File::open(&path).map_err(|e| io_error(&path, "open", e))?;
+                    if offset > 0 {
+                        use std::io::{Seek, SeekFrom};
+                        f.seek(SeekFrom::Start(offset)).map_err(|e| io_error(&path, "seek in", e))?;
+                    }
+                    self.current.insert(OpenFile { path, reader: BufReader::with_capacity(READ_BUFFER, f), line, offset })
                 }
             };
             self.buf.clear();
@@ -129,6 +147,7 @@ impl<D: DataModel> TextFileSource<D> {
                 continue;
             }
             file.line += 1;
+            file.offset += n as u64;
             if self.buf.last() == Some(&b'\n') {
                 self.buf.pop();
                 if self.buf.last() == Some(&b'\r') {
@@ -168,6 +187,22 @@ impl<D: DataModel> Source<D> for TextFileSource<D> {
 
     fn close(&mut self) -> Result<(), BoxError> {
         self.current = None;
+        Ok(())
+    }
+
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        if let Some(f) = &self.current {
+            state.list(encode(&FileSplit { path: f.path.clone(), offset: f.offset, line: f.line })?);
+        }
+        for split in &self.files {
+            state.list(encode(split)?);
+        }
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        self.current = None;
+        self.files = state.list.iter().map(|s| decode(s, "file split")).collect::<Result<_, _>>()?;
         Ok(())
     }
 }
@@ -268,6 +303,37 @@ mod tests {
         let files = list_files(&[dir.path().join("f0.txt")]).unwrap();
         let got = read_all(files, 3, 100);
         assert_eq!(got, vec![vec![strs(&["0a", "0b"])], vec![], vec![]]);
+    }
+
+    #[test]
+    fn restores_files_and_offsets_at_another_parallelism() {
+        use oxflow_core::checkpoint::snapshot::OperatorSnapshot;
+        let dir = tempfile::tempdir().unwrap();
+        let mut expected = Vec::new();
+        for f in 0..3 {
+            let lines: Vec<String> = (0..5).map(|l| format!("f{f}-l{l}")).collect();
+            fs::write(dir.path().join(format!("{f}.txt")), lines.join("\n") + "\n").unwrap();
+            expected.extend(lines);
+        }
+        let files = list_files(&[dir.path().to_path_buf()]).unwrap();
+        let f = factory::<Strings>(files, make());
+        let mut seen = Vec::new();
+        let mut snapshots = Vec::new();
+        for i in 0..2 {
+            let mut s = f(&task(i, 2)).unwrap();
+            if let SourcePoll::Records(r) = s.poll(3).unwrap() {
+                seen.extend(r.into_iter().map(|r| r.value));
+            }
+            let mut snap = OperatorSnapshot::default();
+            s.snapshot_state(1, &mut SnapshotWriter::new(&mut snap)).unwrap();
+            snapshots.push(snap);
+        }
+        let mut s = f(&task(0, 1)).unwrap();
+        s.restore_state(RestoredState::share(&snapshots, 0, 1, 128).unwrap()).unwrap();
+        seen.extend(drain(s.as_mut(), 4).unwrap().concat());
+        seen.sort();
+        expected.sort();
+        assert_eq!(seen, expected, "every line exactly once");
     }
 
     #[test]

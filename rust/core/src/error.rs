@@ -19,6 +19,9 @@ pub enum JobError {
     Cancelled,
     #[error("invalid job graph: {0}")]
     InvalidGraph(String),
+    /// Checkpointing failed beyond what the job tolerates, or a snapshot could not be used.
+    #[error("{0}")]
+    Checkpoint(String),
     #[error("task '{task}' panicked: {message}")]
     Panic { task: String, message: String },
 }

@@ -18,6 +18,8 @@ pub enum Event<D: DataModel> {
     /// leaves this channel out of its watermark; `false` = active again (a record or a watermark
     /// on the channel means active too).
     Idle(bool),
+    /// A checkpoint barrier (see [`crate::checkpoint`]).
+    Barrier(crate::checkpoint::Barrier),
     EndOfInput,
 }
 

@@ -8,10 +8,15 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
+use std::path::PathBuf;
+
+use crate::checkpoint::runtime::{CheckpointStats, CoordinatorSetup, RestoreSettings, SavepointRequest};
+use crate::checkpoint::snapshot::RestoredState;
+use crate::checkpoint::CheckpointId;
 use crate::data::DataModel;
 use crate::error::JobError;
 use crate::exchange::{Envelope, OutputRoute};
-use crate::graph::{JobGraph, NodeKind, Partitioning};
+use crate::graph::{JobConfig, JobGraph, NodeKind, Partitioning};
 use crate::operator::TaskInfo;
 use crate::plan::{plan, PhysicalPlan};
 use crate::task::{Head, Task};
@@ -20,12 +25,12 @@ use crate::task::{Head, Task};
 pub struct JobShared {
     pub(crate) cancelled: AtomicBool,
     error: Mutex<Option<JobError>>,
-    running: AtomicUsize,
+    pub(crate) running: AtomicUsize,
 }
 
 impl JobShared {
     /// Records a task's failure; the first real failure wins and cancels the job.
-    fn fail(&self, error: JobError) {
+    pub(crate) fn fail(&self, error: JobError) {
         let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
         let replace = match (&*slot, &error) {
             (None, _) => true,
@@ -50,6 +55,9 @@ pub struct JobOutcome {
 pub struct RunningJob {
     shared: Arc<JobShared>,
     threads: Vec<JoinHandle<()>>,
+    coordinator: Option<JoinHandle<()>>,
+    savepoints: Option<Sender<SavepointRequest>>,
+    checkpoints: Arc<Mutex<CheckpointStats>>,
     done: Receiver<()>,
     started: Instant,
     plan: PhysicalPlan,
@@ -69,6 +77,24 @@ impl RunningJob {
         &self.plan
     }
 
+    /// Asks for a savepoint under `target`; the receiver gets the savepoint's directory once it
+    /// completed, or why it did not.
+    pub fn trigger_savepoint(&self, target: PathBuf) -> Result<Receiver<Result<PathBuf, String>>, JobError> {
+        let Some(savepoints) = &self.savepoints else {
+            return Err(JobError::Checkpoint("savepoints need checkpointing to be configured for the job".into()));
+        };
+        let (reply, receiver) = bounded(1);
+        savepoints
+            .send(SavepointRequest { target, reply })
+            .map_err(|_| JobError::Checkpoint("the job has ended; no savepoint can be taken".into()))?;
+        Ok(receiver)
+    }
+
+    /// The completed checkpoints so far: `(id, directory)`, oldest first.
+    pub fn completed_checkpoints(&self) -> Vec<(CheckpointId, PathBuf)> {
+        self.checkpoints.lock().unwrap_or_else(|p| p.into_inner()).completed.clone()
+    }
+
     /// Waits up to `timeout` for the job to end; `None` if it is still running.
     pub fn wait_timeout(&mut self, timeout: Duration) -> Option<Result<JobOutcome, JobError>> {
         let deadline = Instant::now() + timeout;
@@ -80,6 +106,9 @@ impl RunningJob {
         }
         for thread in self.threads.drain(..) {
             let _ = thread.join();
+        }
+        if let Some(coordinator) = self.coordinator.take() {
+            let _ = coordinator.join();
         }
         let error = self.shared.error.lock().unwrap_or_else(|p| p.into_inner()).take();
         Some(match error {
@@ -100,8 +129,8 @@ impl RunningJob {
 /// Plans `graph`, creates every operator instance (on the calling thread, inside the data model's
 /// scope) and starts the tasks.
 pub fn start<D: DataModel>(graph: JobGraph<D>) -> Result<RunningJob, JobError> {
-    let (plan, tasks, shared) = build(graph)?;
-    spawn(plan, tasks, shared)
+    let (plan, tasks, shared, coordinator) = build(graph)?;
+    spawn(plan, tasks, shared, coordinator)
 }
 
 /// A job that is one source task with parallelism 1, run on the caller's thread step by step:
@@ -160,10 +189,11 @@ impl<D: DataModel> InlineJob<D> {
 /// gives the graph back.
 pub fn start_inline<D: DataModel>(graph: JobGraph<D>) -> Result<Result<InlineJob<D>, JobGraph<D>>, JobError> {
     let plan = plan(&graph.shape(), graph.config.chaining, graph.config.max_parallelism)?;
-    if plan.chains.len() != 1 || plan.chains[0].parallelism != 1 {
+    // A checkpointing job needs its coordinator thread.
+    if plan.chains.len() != 1 || plan.chains[0].parallelism != 1 || graph.config.checkpoint.is_some() {
         return Ok(Err(graph));
     }
-    let (_, mut tasks, _) = build(graph)?;
+    let (_, mut tasks, _, _) = build(graph)?;
     let task = tasks.pop().expect("one task");
     if !task.has_source() {
         return Err(JobError::InvalidGraph("a single-task job must start with a source".into()));
@@ -171,10 +201,51 @@ pub fn start_inline<D: DataModel>(graph: JobGraph<D>) -> Result<Result<InlineJob
     Ok(Ok(InlineJob { task: Some(task), opened: false, started: Instant::now(), tasks: 1 }))
 }
 
-type Built<D> = (PhysicalPlan, Vec<Task<D>>, Arc<JobShared>);
+type Built<D> = (PhysicalPlan, Vec<Task<D>>, Arc<JobShared>, Option<Coordinator>);
+
+/// The checkpoint coordinator of a job, before it starts.
+struct Coordinator {
+    setup: CoordinatorSetup,
+    savepoints: Sender<SavepointRequest>,
+}
+
+/// A restored job keeps the snapshot's key groups (Flink: the max parallelism cannot change).
+fn restored_max_parallelism(config: &JobConfig) -> Result<Option<usize>, JobError> {
+    let Some(restore) = &config.restore else { return Ok(config.max_parallelism) };
+    let snapshot = restore.snapshot.metadata.max_parallelism;
+    match config.max_parallelism {
+        Some(mine) if mine != snapshot => Err(JobError::Checkpoint(format!(
+            "the job's max parallelism ({mine}) differs from the max parallelism of the snapshot '{}' ({snapshot}); it cannot change across a restore",
+            restore.snapshot.path.display()
+        ))),
+        _ => Ok(Some(snapshot)),
+    }
+}
+
+/// Checks that every operator state in the snapshot has an operator to go to.
+fn check_unclaimed<D>(graph: &JobGraph<D>, restore: &RestoreSettings) -> Result<(), JobError> {
+    if restore.ignore_unclaimed {
+        return Ok(());
+    }
+    let uids: Vec<String> = (0..graph.nodes.len()).map(|n| graph.uid(n)).collect();
+    let mut unclaimed: Vec<&String> = restore.snapshot.operators.keys().filter(|u| !uids.contains(u)).collect();
+    unclaimed.sort();
+    if unclaimed.is_empty() {
+        return Ok(());
+    }
+    Err(JobError::Checkpoint(format!(
+        "the snapshot '{}' holds state for operator(s) {} that the job does not have (matched by uid); set execution.state-recovery.ignore-unclaimed-state to true to drop it",
+        restore.snapshot.path.display(),
+        unclaimed.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ")
+    )))
+}
 
 /// Plans the job and creates its tasks (operators instantiated, channels wired), unstarted.
-fn build<D: DataModel>(graph: JobGraph<D>) -> Result<Built<D>, JobError> {
+fn build<D: DataModel>(mut graph: JobGraph<D>) -> Result<Built<D>, JobError> {
+    graph.config.max_parallelism = restored_max_parallelism(&graph.config)?;
+    if let Some(restore) = &graph.config.restore {
+        check_unclaimed(&graph, restore)?;
+    }
     let plan = plan(&graph.shape(), graph.config.chaining, graph.config.max_parallelism)?;
     let config = graph.config.clone();
     let shared = Arc::new(JobShared { cancelled: AtomicBool::new(false), error: Mutex::new(None), running: AtomicUsize::new(0) });
@@ -195,11 +266,12 @@ fn build<D: DataModel>(graph: JobGraph<D>) -> Result<Built<D>, JobError> {
                 let info_for = |node: usize| TaskInfo {
                     task_name: chain.name.clone(),
                     operator_name: graph.nodes[node].name.clone(),
+                    uid: graph.uid(node),
                     subtask_index: subtask,
                     parallelism: chain.parallelism,
                     max_parallelism: plan.max_parallelism,
                     attempt_number: 0,
-                    checkpointing: config.checkpointing,
+                    checkpointing: config.checkpoint.is_some(),
                     clock: config.clock.clone(),
                 };
                 let creation_error = |node: usize, source| JobError::Operator {
@@ -208,17 +280,33 @@ fn build<D: DataModel>(graph: JobGraph<D>) -> Result<Built<D>, JobError> {
                     parallelism: chain.parallelism,
                     source,
                 };
+                // This instance's share of the restored snapshot's state for the operator.
+                let restored = |info: &TaskInfo| -> Result<Option<RestoredState<D>>, crate::error::BoxError> {
+                    let Some(restore) = &config.restore else { return Ok(None) };
+                    let Some(old) = restore.snapshot.operators.get(&info.uid) else { return Ok(None) };
+                    RestoredState::share(old, info.subtask_index, info.parallelism, info.max_parallelism).map(Some)
+                };
+                let restore_error = |e: crate::error::BoxError| -> crate::error::BoxError {
+                    let path = config.restore.as_ref().map(|r| r.snapshot.path.display().to_string()).unwrap_or_default();
+                    crate::error::message(format!("cannot restore its state from '{path}': {e}"))
+                };
                 let mut operators = Vec::new();
                 let mut head = None;
                 for &node in &chain.nodes {
                     let info = info_for(node);
                     match &graph.nodes[node].kind {
                         NodeKind::Source(factory) => {
-                            let source = factory(&info).map_err(|e| creation_error(node, e))?;
+                            let mut source = factory(&info).map_err(|e| creation_error(node, e))?;
+                            if let Some(state) = restored(&info).map_err(|e| creation_error(node, e))? {
+                                source.restore_state(state).map_err(|e| creation_error(node, restore_error(e)))?;
+                            }
                             head = Some(Head::Source { source, info });
                         }
                         NodeKind::Operator(factory) => {
-                            let op = factory(&info).map_err(|e| creation_error(node, e))?;
+                            let mut op = factory(&info).map_err(|e| creation_error(node, e))?;
+                            if let Some(state) = restored(&info).map_err(|e| creation_error(node, e))? {
+                                op.restore_state(state).map_err(|e| creation_error(node, restore_error(e)))?;
+                            }
                             operators.push((info, op));
                         }
                     }
@@ -252,6 +340,7 @@ fn build<D: DataModel>(graph: JobGraph<D>) -> Result<Built<D>, JobError> {
                     shared: shared.clone(),
                     clock: config.clock.clone(),
                     input_watermark: crate::time::MIN_WATERMARK,
+                    checkpointing: None,
                 });
             }
         }
@@ -259,12 +348,34 @@ fn build<D: DataModel>(graph: JobGraph<D>) -> Result<Built<D>, JobError> {
     });
     created?;
     drop(senders);
-    Ok((plan, tasks, shared))
+    let coordinator = config.checkpoint.clone().map(|settings| {
+        let sources = tasks.iter().enumerate().filter(|(_, t)| t.has_source()).map(|(i, _)| i).collect();
+        let instances = tasks.iter().map(Task::instances).collect();
+        let last_id = config.restore.as_ref().map_or(0, |r| r.snapshot.metadata.checkpoint_id);
+        let (ends, setup, savepoints) = crate::checkpoint::runtime::channels(settings, tasks.len(), sources, last_id, plan.max_parallelism, instances);
+        for (task, end) in tasks.iter_mut().zip(ends) {
+            task.checkpointing = Some(end);
+        }
+        Coordinator { setup, savepoints }
+    });
+    Ok((plan, tasks, shared, coordinator))
 }
 
-fn spawn<D: DataModel>(plan: PhysicalPlan, tasks: Vec<Task<D>>, shared: Arc<JobShared>) -> Result<RunningJob, JobError> {
+fn spawn<D: DataModel>(plan: PhysicalPlan, tasks: Vec<Task<D>>, shared: Arc<JobShared>, coordinator: Option<Coordinator>) -> Result<RunningJob, JobError> {
     let (done_tx, done) = bounded(tasks.len().max(1));
     shared.running.store(tasks.len(), Ordering::Release);
+    let checkpoints = Arc::new(Mutex::new(CheckpointStats::default()));
+    let (coordinator, savepoints) = match coordinator {
+        Some(Coordinator { setup, savepoints }) => {
+            let (shared, stats) = (shared.clone(), checkpoints.clone());
+            let handle = std::thread::Builder::new()
+                .name("checkpoint coordinator".into())
+                .spawn(move || crate::checkpoint::runtime::run(setup, shared, stats))
+                .map_err(|e| JobError::Panic { task: "spawn".into(), message: e.to_string() })?;
+            (Some(handle), Some(savepoints))
+        }
+        None => (None, None),
+    };
     let mut threads = Vec::new();
     for task in tasks {
         let shared = shared.clone();
@@ -295,5 +406,5 @@ fn spawn<D: DataModel>(plan: PhysicalPlan, tasks: Vec<Task<D>>, shared: Arc<JobS
             .map_err(|e| JobError::Panic { task: "spawn".into(), message: e.to_string() })?;
         threads.push(handle);
     }
-    Ok(RunningJob { shared, threads, done, started: Instant::now(), plan })
+    Ok(RunningJob { shared, threads, coordinator, savepoints, checkpoints, done, started: Instant::now(), plan })
 }

@@ -56,6 +56,8 @@ pub enum NodeKind<D> {
 
 pub struct Node<D> {
     pub name: String,
+    /// Matches the node's state in snapshots; `None` derives one from its position and name.
+    pub uid: Option<String>,
     pub parallelism: usize,
     pub kind: NodeKind<D>,
     pub inputs: Vec<Edge>,
@@ -74,8 +76,10 @@ pub struct JobConfig {
     pub channel_capacity: usize,
     /// Processing time for every task (replaceable in tests).
     pub clock: std::sync::Arc<dyn crate::time::Clock>,
-    /// The job takes checkpoints (see [`crate::checkpoint`]).
-    pub checkpointing: bool,
+    /// Take checkpoints (see [`crate::checkpoint`]).
+    pub checkpoint: Option<crate::checkpoint::runtime::CheckpointSettings>,
+    /// Start from this snapshot.
+    pub restore: Option<crate::checkpoint::runtime::RestoreSettings>,
 }
 
 impl Default for JobConfig {
@@ -86,7 +90,8 @@ impl Default for JobConfig {
             batch_size: 1024,
             channel_capacity: 8,
             clock: std::sync::Arc::new(crate::time::SystemClock),
-            checkpointing: false,
+            checkpoint: None,
+            restore: None,
         }
     }
 }
@@ -103,7 +108,7 @@ impl<D> JobGraph<D> {
     }
 
     pub fn add_source(&mut self, name: impl Into<String>, parallelism: usize, factory: SourceFactory<D>) -> NodeId {
-        self.push(Node { name: name.into(), parallelism, kind: NodeKind::Source(factory), inputs: Vec::new() })
+        self.push(Node { name: name.into(), uid: None, parallelism, kind: NodeKind::Source(factory), inputs: Vec::new() })
     }
 
     /// Adds an operator reading from earlier nodes (the graph is built in topological order).
@@ -122,7 +127,13 @@ impl<D> JobGraph<D> {
         if let Some(bad) = inputs.iter().find(|e| e.from >= id) {
             return Err(JobError::InvalidGraph(format!("operator '{name}' reads from unknown node {}", bad.from)));
         }
-        Ok(self.push(Node { name, parallelism, kind: NodeKind::Operator(factory), inputs }))
+        Ok(self.push(Node { name, uid: None, parallelism, kind: NodeKind::Operator(factory), inputs }))
+    }
+
+    /// The uid of node `id` as snapshots know it.
+    pub fn uid(&self, id: NodeId) -> String {
+        let node = &self.nodes[id];
+        node.uid.clone().unwrap_or_else(|| format!("{id}-{}", node.name))
     }
 
     fn push(&mut self, node: Node<D>) -> NodeId {

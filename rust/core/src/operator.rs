@@ -80,6 +80,9 @@ pub struct TaskInfo {
     pub task_name: String,
     /// This operator's own name.
     pub operator_name: String,
+    /// What matches the operator's state in a snapshot (the user's `uid`, or one derived from
+    /// its place in the graph).
+    pub uid: String,
     pub subtask_index: usize,
     pub parallelism: usize,
     pub max_parallelism: usize,

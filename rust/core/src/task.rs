@@ -4,7 +4,15 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use std::collections::VecDeque;
+
 use crossbeam_channel::{Receiver, RecvTimeoutError};
+
+use crate::checkpoint::alignment::{Alignment, BarrierAligner};
+use crate::checkpoint::runtime::{TaskCheckpointing, TaskControl, TaskReport};
+use crate::checkpoint::snapshot::{OperatorSnapshot, SnapshotWriter};
+use crate::checkpoint::storage::{encode_task_file, InstanceSnapshot};
+use crate::checkpoint::{Barrier, CheckpointId};
 
 use crate::data::{DataModel, Record};
 use crate::error::{BoxError, JobError};
@@ -32,6 +40,8 @@ pub(crate) struct Task<D: DataModel> {
     pub clock: Arc<dyn Clock>,
     /// The largest watermark the chain has been given (the end of input gives MAX only once).
     pub input_watermark: i64,
+    /// The job takes checkpoints: this task's channels to the coordinator.
+    pub checkpointing: Option<TaskCheckpointing>,
 }
 
 /// Which stage failed, so the error names the operator.
@@ -113,13 +123,15 @@ impl<D: DataModel> Task<D> {
 
     fn run_source(&mut self) -> Result<(), JobError> {
         while self.source_step()? {}
-        self.end_of_input()
+        self.end_of_input()?;
+        self.final_checkpoint()
     }
 
     /// Polls the source once and pushes what it gave through the chain; `false` once the source
     /// is exhausted (then `end_of_input` finishes the task).
     pub(crate) fn source_step(&mut self) -> Result<bool, JobError> {
         self.cancelled()?;
+        self.handle_controls()?;
         let batch_size = self.batch_size;
         let mut more = true;
         self.step(|task| {
@@ -161,15 +173,27 @@ impl<D: DataModel> Task<D> {
         let mut valve = WatermarkValve::new(channels);
         let mut ended = vec![false; channels];
         let mut open_channels = channels;
+        // Events of channels blocked by barrier alignment wait here, in arrival order.
+        let mut aligner = BarrierAligner::new(channels);
+        let mut parked: VecDeque<Envelope<D>> = VecDeque::new();
         while open_channels > 0 {
-            let envelope = match receiver.recv_timeout(POLL_INTERVAL) {
-                Ok(envelope) => envelope,
-                Err(RecvTimeoutError::Timeout) => {
-                    self.cancelled()?;
-                    self.step(|task| task.tick())?;
-                    continue;
-                }
-                Err(RecvTimeoutError::Disconnected) => return Err(JobError::Cancelled),
+            self.handle_controls()?;
+            let unparked = parked.iter().position(|e| !aligner.is_blocked(e.channel)).and_then(|i| parked.remove(i));
+            let envelope = match unparked {
+                Some(envelope) => envelope,
+                None => match receiver.recv_timeout(POLL_INTERVAL) {
+                    Ok(envelope) if aligner.is_blocked(envelope.channel) => {
+                        parked.push_back(envelope);
+                        continue;
+                    }
+                    Ok(envelope) => envelope,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.cancelled()?;
+                        self.step(|task| task.tick())?;
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return Err(JobError::Cancelled),
+                },
             };
             let channel = envelope.channel;
             match envelope.event {
@@ -189,6 +213,11 @@ impl<D: DataModel> Task<D> {
                     let markers = valve.on_idle(channel, idle);
                     self.step_markers(markers)?;
                 }
+                Event::Barrier(barrier) => {
+                    if let Alignment::Aligned(barrier) = aligner.on_barrier(channel, barrier) {
+                        self.checkpoint(barrier)?;
+                    }
+                }
                 Event::EndOfInput => {
                     if !ended[channel] {
                         ended[channel] = true;
@@ -197,11 +226,110 @@ impl<D: DataModel> Task<D> {
                             let markers = valve.on_end(channel);
                             self.step_markers(markers)?;
                         }
+                        if let Alignment::Aligned(barrier) = aligner.on_end(channel) {
+                            self.checkpoint(barrier)?;
+                        }
                     }
                 }
             }
         }
-        self.end_of_input()
+        self.end_of_input()?;
+        self.final_checkpoint()
+    }
+
+    /// `(uid, parallelism)` of the source and operators of this task.
+    pub(crate) fn instances(&self) -> Vec<(String, usize)> {
+        let head = match &self.head {
+            Head::Source { info, .. } => Some(info),
+            Head::Input { .. } => None,
+        };
+        head.into_iter().chain(self.operators.iter().map(|(i, _)| i)).map(|i| (i.uid.clone(), self.parallelism)).collect()
+    }
+
+    /// Carries out what the checkpoint coordinator sent (between batches).
+    fn handle_controls(&mut self) -> Result<(), JobError> {
+        loop {
+            let Some(cp) = &self.checkpointing else { return Ok(()) };
+            let Ok(control) = cp.control.try_recv() else { return Ok(()) };
+            match control {
+                TaskControl::Trigger(barrier) if self.has_source() => self.checkpoint(barrier)?,
+                TaskControl::Trigger(_) => {}
+                TaskControl::Complete(id) | TaskControl::Finalize(id) => self.notify_complete(id)?,
+            }
+        }
+    }
+
+    /// Snapshots the chain for checkpoint `barrier.id`, reports it and forwards the barrier.
+    fn checkpoint(&mut self, barrier: Barrier) -> Result<(), JobError> {
+        let id = barrier.id;
+        let state = D::scoped(|| self.snapshot_chain(id));
+        let Some(cp) = &mut self.checkpointing else { return Ok(()) };
+        cp.last_id = cp.last_id.max(id);
+        let task = cp.index;
+        let report = match state {
+            Ok(state) => TaskReport::Ack { task, id, state },
+            Err(reason) => TaskReport::Decline { task, id, reason },
+        };
+        let _ = cp.reports.send(report);
+        for route in &mut self.outputs {
+            route.control(|| Event::Barrier(barrier.clone()));
+        }
+        self.flush()
+    }
+
+    /// The state of the source and every operator of the chain, as a task file; the error says
+    /// which operator could not snapshot and why.
+    fn snapshot_chain(&mut self, id: CheckpointId) -> Result<Vec<u8>, String> {
+        let mut instances = Vec::new();
+        let (subtask, parallelism) = (self.subtask, self.parallelism);
+        let mut add = |info: &TaskInfo, snapshot: OperatorSnapshot| {
+            if !snapshot.is_empty() {
+                instances.push(InstanceSnapshot { uid: info.uid.clone(), subtask, parallelism, snapshot });
+            }
+        };
+        let failed = |info: &TaskInfo, e: BoxError| format!("operator '{}' (subtask {} of {}) could not snapshot its state: {e}", info.operator_name, subtask + 1, parallelism);
+        if let Head::Source { source, info } = &mut self.head {
+            let mut snapshot = OperatorSnapshot::default();
+            source.snapshot_state(id, &mut SnapshotWriter::new(&mut snapshot)).map_err(|e| failed(info, e))?;
+            add(info, snapshot);
+        }
+        for (info, op) in &mut self.operators {
+            let mut snapshot = OperatorSnapshot::default();
+            op.snapshot_state(id, &mut SnapshotWriter::new(&mut snapshot)).map_err(|e| failed(info, e))?;
+            add(info, snapshot);
+        }
+        encode_task_file(&instances).map_err(|e| format!("the state of task '{}' could not be encoded: {e}", self.name))
+    }
+
+    /// Tells every operator that checkpoint `id` completed (two-phase sinks commit).
+    fn notify_complete(&mut self, id: CheckpointId) -> Result<(), JobError> {
+        self.step(|task| {
+            for (i, (_, op)) in task.operators.iter_mut().enumerate() {
+                op.notify_checkpoint_complete(id).map_err(at(Stage::Operator(i)))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// With checkpointing, a finished task reports its final state and waits until the final
+    /// checkpoint that holds it completes, then commits: output is committed only once it is in
+    /// a completed checkpoint, also at the end of a bounded job.
+    fn final_checkpoint(&mut self) -> Result<(), JobError> {
+        let Some(cp) = &self.checkpointing else { return Ok(()) };
+        let id = cp.last_id + 1;
+        let state = D::scoped(|| self.snapshot_chain(id)).map_err(JobError::Checkpoint)?;
+        let Some(cp) = &self.checkpointing else { return Ok(()) };
+        let _ = cp.reports.send(TaskReport::Finished { task: cp.index, state });
+        loop {
+            self.cancelled()?;
+            let Some(cp) = &self.checkpointing else { return Ok(()) };
+            match cp.control.recv_timeout(POLL_INTERVAL) {
+                Ok(TaskControl::Finalize(id)) => return self.notify_complete(id),
+                Ok(TaskControl::Complete(id)) => self.notify_complete(id)?,
+                Ok(TaskControl::Trigger(_)) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Err(JobError::Cancelled),
+            }
+        }
     }
 
     /// Pushes what the input valve decided through the chain (nothing to do for none).

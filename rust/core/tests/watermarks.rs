@@ -316,6 +316,7 @@ fn task(clock: &ManualClock) -> TaskInfo {
     TaskInfo {
         task_name: "test".into(),
         operator_name: "Timestamps".into(),
+        uid: String::new(),
         subtask_index: 0,
         parallelism: 1,
         max_parallelism: 128,

@@ -12,6 +12,7 @@
 pub mod alignment;
 pub mod protocol;
 pub mod snapshot;
+pub mod runtime;
 pub mod storage;
 
 /// Checkpoints are numbered from 1 within a job; a restored job continues after the restored id.

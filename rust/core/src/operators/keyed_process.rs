@@ -1,3 +1,5 @@
+use crate::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use crate::checkpoint::CheckpointId;
 use crate::data::{DataModel, Keyed, Record};
 use crate::error::BoxError;
 use crate::function::{KeyedProcessFn, TimeDomain};
@@ -81,5 +83,13 @@ impl<D: DataModel, F: KeyedProcessFn<D>> Operator<D> for KeyedProcessOperator<D,
 
     fn close(&mut self) -> Result<(), BoxError> {
         self.function.close()
+    }
+
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        self.context.lock().unwrap_or_else(|p| p.into_inner()).snapshot(state)
+    }
+
+    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        self.context.lock().unwrap_or_else(|p| p.into_inner()).restore(state)
     }
 }

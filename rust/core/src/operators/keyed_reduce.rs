@@ -1,9 +1,11 @@
 use hashbrown::HashTable;
 
+use crate::checkpoint::snapshot::{decode_value, encode_value, RestoredState, SnapshotWriter};
+use crate::checkpoint::CheckpointId;
 use crate::data::{DataModel, Keyed, Record, MAIN_OUTPUT};
 use crate::error::{message, BoxError};
 use crate::function::ReduceFn;
-use crate::operator::{Operator, Output, TaskInfo};
+use crate::operator::{refuse_state, Operator, Output, TaskInfo};
 
 /// Flink's `KeyedStream.reduce`: a rolling reduce that emits the updated value for every input.
 ///
@@ -81,5 +83,22 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
 
     fn close(&mut self) -> Result<(), BoxError> {
         self.function.close()
+    }
+
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        for entry in self.state.iter() {
+            state.keyed(&entry.key, encode_value::<D>(&entry.value)?)?;
+        }
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        let RestoredState { keyed, list, broadcast } = state;
+        for (keyed, payload) in keyed {
+            let value = decode_value::<D>(&payload)?;
+            let hash = keyed.hash;
+            self.state.insert_unique(hash, Entry { hash, key: keyed.key, value }, |e| e.hash);
+        }
+        refuse_state(RestoredState::<D> { keyed: Vec::new(), list, broadcast })
     }
 }

@@ -7,7 +7,13 @@ use std::sync::{Arc, Mutex};
 use super::{KeyedStateStore, Namespace, TimerQueue};
 use crate::data::{DataModel, Keyed};
 use crate::error::{message, BoxError};
+use crate::checkpoint::snapshot::{tagged, untag, RestoredState, SnapshotWriter};
 use crate::time::{Clock, MIN_WATERMARK};
+
+// Kinds of keyed entries in a keyed context's snapshot.
+const STATE_ENTRY: u8 = 0;
+const EVENT_TIMER: u8 = 1;
+const PROCESSING_TIMER: u8 = 2;
 
 pub struct KeyedContext<D: DataModel> {
     pub store: KeyedStateStore<D>,
@@ -35,6 +41,27 @@ impl<D: DataModel> KeyedContext<D> {
     /// The key the function is being called for; state and timers need one.
     pub fn key(&self) -> Result<&Keyed<D::Key>, BoxError> {
         self.current_key.as_ref().ok_or_else(|| message("keyed state and timers are only available while processing a keyed element or timer"))
+    }
+
+    /// Writes the keyed state and both timer queues as keyed entries.
+    pub fn snapshot(&self, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        self.store.snapshot_into(|key, body| state.keyed(key, tagged(STATE_ENTRY, body)))?;
+        self.event_timers.snapshot_into(|key, body| state.keyed(key, tagged(EVENT_TIMER, body)))?;
+        self.processing_timers.snapshot_into(|key, body| state.keyed(key, tagged(PROCESSING_TIMER, body)))
+    }
+
+    /// Puts back what [`KeyedContext::snapshot`] wrote (this subtask's share).
+    pub fn restore(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        for (key, payload) in &state.keyed {
+            let (tag, body) = untag(payload)?;
+            match tag {
+                STATE_ENTRY => self.store.restore_entry(key, body)?,
+                EVENT_TIMER => self.event_timers.restore_entry(key, body)?,
+                PROCESSING_TIMER => self.processing_timers.restore_entry(key, body)?,
+                other => return Err(message(format!("corrupt snapshot: unknown keyed entry kind {other}"))),
+            }
+        }
+        crate::operator::refuse_state(RestoredState::<D> { keyed: Vec::new(), ..state })
     }
 
     pub fn register_timer(&mut self, domain: crate::function::TimeDomain, timestamp: i64) -> Result<(), BoxError> {

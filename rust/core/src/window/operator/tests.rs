@@ -61,6 +61,7 @@ fn task(clock: &ManualClock) -> TaskInfo {
     TaskInfo {
         task_name: "test".into(),
         operator_name: "Window".into(),
+        uid: String::new(),
         subtask_index: 0,
         parallelism: 1,
         max_parallelism: 128,
