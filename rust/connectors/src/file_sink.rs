@@ -8,24 +8,39 @@
 //!
 //! **Part files.** While a part is being written it is a hidden file
 //! `<bucket>/.<prefix>-<uid>-<subtask>-<counter><suffix>.inprogress.<random id>`. When the part
-//! rolls or the input ends ([`SinkFn::finish`]), it is flushed, fsynced and renamed to
-//! `<bucket>/<prefix>-<uid>-<subtask>-<counter><suffix>`. `<uid>` is one random id per sink
-//! instance (UUID-shaped, as Flink's), `<subtask>` the subtask index, and `<counter>` counts the
-//! subtask's parts from 0.
+//! is committed it is renamed to `<bucket>/<prefix>-<uid>-<subtask>-<counter><suffix>`. `<uid>` is
+//! one random id per sink instance (UUID-shaped, as Flink's), so names stay unique across
+//! restarts; `<subtask>` is the subtask index, and `<counter>` counts the instance's parts from 0.
 //!
 //! **Rolling.** As Flink's `DefaultRollingPolicy`, a part rolls once its size exceeds
 //! `max_part_size` (so a part holds at least one record and may exceed the limit by one record).
-//! When processing time moves on to a new bucket, the previous bucket's part is committed too:
-//! records never go back to an older bucket, so this keeps one open file per subtask (Flink rolls
-//! such inactive parts by its inactivity interval instead).
+//! When processing time moves on to a new bucket, the previous bucket's part rolls too: records
+//! never go back to an older bucket, so this keeps one open file per subtask (Flink rolls such
+//! inactive parts by its inactivity interval instead). With checkpointing, every checkpoint also
+//! rolls the open part (as Flink's `OnCheckpointRollingPolicy`), so a checkpoint never records a
+//! half-written file (Flink's default policy instead records it and resumes it after a restore).
 //!
 //! **Encoding.** The encoder appends one record's bytes; the sink appends `\n` after each record,
 //! as `SimpleStringEncoder` does.
 //!
-//! **Delivery.** Commit-on-checkpoint (Flink's two-phase commit of pending parts) comes with the
-//! checkpointing work. For now parts commit when they roll and at end of input; a failed job
-//! leaves its unfinished parts only as hidden in-progress files, which readers (including
-//! [`crate::text_file`]) skip.
+//! **Delivery.** Without checkpointing ([`TaskInfo::checkpointing`] false) a part is flushed,
+//! fsynced and committed as soon as it rolls, and the open part at end of input; a failed job
+//! leaves its unfinished parts as hidden in-progress files, which readers (including
+//! [`crate::text_file`]) skip. Snapshots then record nothing, so there is no guarantee across a
+//! restore.
+//!
+//! With checkpointing the sink is exactly-once, by Flink's two-phase commit. A part that rolls,
+//! or is open at a checkpoint, becomes *pending*: flushed, fsynced and closed, still under its
+//! hidden name. [`SinkFn::snapshot_state`] records every pending part not yet committed (list
+//! state, one element per part: the checkpoint it belongs to, its in-progress and final paths
+//! and its size); [`SinkFn::notify_checkpoint_complete`] of checkpoint `n` renames the parts of
+//! checkpoints `<= n` and fsyncs their directories. [`SinkFn::finish`] only makes the open part
+//! pending: the job's final checkpoint commits it. [`SinkFn::restore_state`] commits the
+//! restored parts (their checkpoint completed, or it would not be restored from) unless they
+//! were committed already; a restored part that is neither in progress nor committed is an
+//! error. Parts the failed attempt wrote after the restored checkpoint stay hidden forever
+//! (their records are replayed into new parts); they are not deleted, since another subtask or
+//! job writing to the same directory may still own hidden files there.
 
 use std::collections::hash_map::RandomState;
 use std::fs::{File, OpenOptions};
@@ -36,11 +51,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use oxflow_core::checkpoint::snapshot::{self, RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::{DataModel, Record};
 use oxflow_core::error::{message, BoxError};
 use oxflow_core::function::{Lifecycle, SinkFn};
 use oxflow_core::operator::{Operator, OperatorFactory, TaskInfo};
 use oxflow_core::operators::SinkOperator;
+use serde::{Deserialize, Serialize};
 
 /// Appends the encoded bytes of one record (without a line terminator) to the buffer.
 pub type Encoder<D> =
@@ -166,25 +184,119 @@ struct Part {
 }
 
 impl Part {
-    fn commit(self) -> Result<(), BoxError> {
+    /// Flushes, fsyncs and closes the part: its bytes are durable, its name still hidden.
+    fn close(self) -> Result<PendingPart, BoxError> {
         let file = self
             .writer
             .into_inner()
             .map_err(|e| write_error(&self.in_progress, e.into_error()))?;
         file.sync_all().map_err(|e| write_error(&self.in_progress, e))?;
         drop(file);
-        std::fs::rename(&self.in_progress, &self.committed).map_err(|e| {
-            message(format!(
-                "file sink: cannot commit '{}' as '{}': {e}",
-                self.in_progress.display(),
-                self.committed.display()
-            ))
-        })
+        Ok(PendingPart { in_progress: self.in_progress, committed: self.committed, size: self.size })
     }
+}
+
+/// A closed part waiting to be committed.
+struct PendingPart {
+    in_progress: PathBuf,
+    committed: PathBuf,
+    /// Bytes written; checked on restore so a truncated file is never committed.
+    size: u64,
+}
+
+impl PendingPart {
+    /// The rename is atomic, so a part is either still hidden or entirely visible.
+    fn commit(&self) -> Result<(), BoxError> {
+        commit_file(&self.in_progress, &self.committed)
+    }
+}
+
+fn commit_file(in_progress: &Path, committed: &Path) -> Result<(), BoxError> {
+    std::fs::rename(in_progress, committed).map_err(|e| {
+        message(format!(
+            "file sink: cannot commit '{}' as '{}': {e}",
+            in_progress.display(),
+            committed.display()
+        ))
+    })
 }
 
 fn write_error(path: &Path, err: std::io::Error) -> BoxError {
     message(format!("file sink: cannot write '{}': {err}", path.display()))
+}
+
+/// Fsyncs each distinct parent directory of `files` once, so created and renamed entries
+/// survive a machine crash (a file's own fsync does not cover its directory entry).
+fn sync_parent_dirs<'a>(files: impl IntoIterator<Item = &'a Path>) -> Result<(), BoxError> {
+    let mut dirs: Vec<&Path> = files
+        .into_iter()
+        .map(|f| match f.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> Result<(), BoxError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| message(format!("file sink: cannot fsync directory '{}': {e}", dir.display())))
+}
+
+/// Directories cannot be opened (or need no fsync) elsewhere.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> Result<(), BoxError> {
+    Ok(())
+}
+
+/// The metadata of `path`, `None` if it does not exist (other errors are not taken as absence:
+/// a permission problem must not make a pending part look committed or lost).
+fn metadata_if_exists(path: &Path) -> Result<Option<std::fs::Metadata>, BoxError> {
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(message(format!("file sink: cannot inspect '{}': {e}", path.display()))),
+    }
+}
+
+/// The format version of a [`PendingFile`] list element (its first byte).
+const PENDING_FILE_V1: u8 = 1;
+
+/// One list element of the sink's snapshot: a pending part of `checkpoint`. Paths are absolute
+/// (the base path is made absolute when checkpointing), so a restore does not depend on the
+/// working directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct PendingFile {
+    checkpoint: CheckpointId,
+    in_progress: String,
+    committed: String,
+    size: u64,
+}
+
+impl PendingFile {
+    fn encode(&self) -> Result<Vec<u8>, BoxError> {
+        Ok(snapshot::tagged(PENDING_FILE_V1, snapshot::encode(self)?))
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, BoxError> {
+        match snapshot::untag(bytes)? {
+            (PENDING_FILE_V1, body) => snapshot::decode(body, "file sink pending part"),
+            (version, _) => Err(message(format!("file sink: unknown pending part format {version} in the snapshot"))),
+        }
+    }
+}
+
+fn path_string(path: &Path) -> Result<String, BoxError> {
+    path.to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| message(format!("file sink: path '{}' is not valid UTF-8", path.display())))
 }
 
 /// One parallel instance of the row-format file sink.
@@ -196,11 +308,29 @@ pub struct FileSink<D: DataModel> {
     counter: u64,
     current: Option<Part>,
     scratch: Vec<u8>,
+    /// Two-phase commit: rolled parts wait for their checkpoint instead of committing at once.
+    checkpointing: bool,
+    /// Parts closed since the last snapshot (they belong to the next checkpoint).
+    unassigned: Vec<PendingPart>,
+    /// Parts recorded by a snapshot, waiting for that checkpoint (or a later one) to complete;
+    /// in snapshot order.
+    awaiting: Vec<(CheckpointId, PendingPart)>,
 }
 
 impl<D: DataModel> FileSink<D> {
     pub fn new(config: FileSinkConfig, encoder: Encoder<D>) -> Self {
-        FileSink { config, encoder, uid: random_id(), subtask: 0, counter: 0, current: None, scratch: Vec::new() }
+        FileSink {
+            config,
+            encoder,
+            uid: random_id(),
+            subtask: 0,
+            counter: 0,
+            current: None,
+            scratch: Vec::new(),
+            checkpointing: false,
+            unassigned: Vec::new(),
+            awaiting: Vec::new(),
+        }
     }
 
     /// This instance's random id, part of every part file name.
@@ -236,10 +366,22 @@ impl<D: DataModel> FileSink<D> {
         Ok(Part { bucket, in_progress, committed: dir.join(name), writer: BufWriter::with_capacity(64 * 1024, file), size: 0 })
     }
 
+    /// Closes the open part (if any): committed at once without checkpointing, else pending.
+    fn roll(&mut self) -> Result<(), BoxError> {
+        let Some(part) = self.current.take() else { return Ok(()) };
+        let pending = part.close()?;
+        if self.checkpointing {
+            self.unassigned.push(pending);
+            Ok(())
+        } else {
+            pending.commit()
+        }
+    }
+
     fn write_value(&mut self, value: &D::Value) -> Result<(), BoxError> {
         let bucket = self.bucket_now();
         if self.current.as_ref().is_some_and(|p| p.bucket != bucket) {
-            self.current.take().unwrap().commit()?;
+            self.roll()?;
         }
         if self.current.is_none() {
             self.current = Some(self.open_part(bucket)?);
@@ -251,7 +393,7 @@ impl<D: DataModel> FileSink<D> {
         part.writer.write_all(&self.scratch).map_err(|e| write_error(&part.in_progress, e))?;
         part.size += self.scratch.len() as u64;
         if part.size > self.config.max_part_size {
-            self.current.take().unwrap().commit()?;
+            self.roll()?;
         }
         Ok(())
     }
@@ -261,6 +403,14 @@ impl<D: DataModel> Lifecycle for FileSink<D> {
     fn open(&mut self, task: &TaskInfo) -> Result<(), BoxError> {
         self.config.validate()?;
         self.subtask = task.subtask_index;
+        self.checkpointing = task.checkpointing;
+        if self.checkpointing {
+            // Snapshots record paths; absolute ones restore from any working directory.
+            self.config.base_path = std::path::absolute(&self.config.base_path).map_err(|e| {
+                message(format!("file sink: cannot resolve '{}': {e}", self.config.base_path.display()))
+            })?;
+            path_string(&self.config.base_path)?;
+        }
         Ok(())
     }
 
@@ -281,11 +431,87 @@ impl<D: DataModel> SinkFn<D> for FileSink<D> {
         Ok(())
     }
 
+    /// With checkpointing the last part only becomes pending: the final checkpoint commits it.
     fn finish(&mut self) -> Result<(), BoxError> {
-        match self.current.take() {
-            Some(part) => part.commit(),
-            None => Ok(()),
+        self.roll()
+    }
+
+    fn snapshot_state(&mut self, checkpoint: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        if !self.checkpointing {
+            return Ok(());
         }
+        self.roll()?;
+        // The checkpoint will name these files, so their directory entries must be durable.
+        sync_parent_dirs(self.unassigned.iter().map(|p| p.in_progress.as_path()))?;
+        self.awaiting.extend(self.unassigned.drain(..).map(|p| (checkpoint, p)));
+        // Parts of earlier checkpoints not yet committed stay in every snapshot until they are:
+        // their notification may have been lost, and a restore must still commit them.
+        for (id, part) in &self.awaiting {
+            let element = PendingFile {
+                checkpoint: *id,
+                in_progress: path_string(&part.in_progress)?,
+                committed: path_string(&part.committed)?,
+                size: part.size,
+            };
+            state.list(element.encode()?);
+        }
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        if !state.keyed.is_empty() || state.broadcast.is_some() {
+            return Err(message("file sink: the snapshot holds keyed or broadcast state, but the sink keeps only pending parts"));
+        }
+        let mut to_commit = Vec::new();
+        // Check every part before renaming any, so a failed restore changes nothing.
+        for bytes in &state.list {
+            let part = PendingFile::decode(bytes)?;
+            let in_progress = PathBuf::from(&part.in_progress);
+            let committed = PathBuf::from(&part.committed);
+            if let Some(meta) = metadata_if_exists(&in_progress)? {
+                if meta.len() != part.size {
+                    return Err(message(format!(
+                        "file sink: pending part '{}' of checkpoint {} has {} bytes, the checkpoint recorded {}",
+                        in_progress.display(),
+                        part.checkpoint,
+                        meta.len(),
+                        part.size
+                    )));
+                }
+                to_commit.push((in_progress, committed));
+            } else if metadata_if_exists(&committed)?.is_none() {
+                return Err(message(format!(
+                    "file sink: pending part '{}' of checkpoint {} is missing (and was not committed as '{}')",
+                    in_progress.display(),
+                    part.checkpoint,
+                    committed.display()
+                )));
+            }
+            // Else only the final file exists: an earlier attempt committed it already.
+        }
+        for (in_progress, committed) in &to_commit {
+            commit_file(in_progress, committed)?;
+        }
+        sync_parent_dirs(to_commit.iter().map(|(_, c)| c.as_path()))
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId) -> Result<(), BoxError> {
+        // A completed checkpoint also covers earlier ones whose notification never came.
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.awaiting).into_iter().partition(|(id, _)| *id <= checkpoint);
+        self.awaiting = later;
+        let mut committed = Vec::with_capacity(due.len());
+        let mut due = due.into_iter();
+        while let Some((id, part)) = due.next() {
+            if let Err(e) = part.commit() {
+                // Keep what is not committed, so it is neither lost nor committed twice.
+                let mut rest: Vec<_> = std::iter::once((id, part)).chain(due).collect();
+                rest.append(&mut self.awaiting);
+                self.awaiting = rest;
+                return Err(e);
+            }
+            committed.push(part.committed);
+        }
+        sync_parent_dirs(committed.iter().map(PathBuf::as_path))
     }
 }
 
@@ -301,6 +527,7 @@ pub fn factory<D: DataModel>(config: FileSinkConfig, make_encoder: MakeEncoder<D
 mod tests {
     use super::*;
     use crate::test_support::{task, Strings};
+    use oxflow_core::checkpoint::snapshot::OperatorSnapshot;
     use std::fs;
 
     fn string_encoder() -> Encoder<Strings> {
@@ -499,6 +726,307 @@ mod tests {
         let config = FileSinkConfig { part_prefix: "a/b".into(), ..FileSinkConfig::new("x") };
         let err = config.validate().unwrap_err().to_string();
         assert_eq!(err, "file sink: part prefix 'a/b' must not contain a path separator");
+    }
+
+    fn checkpointing_task(subtask_index: usize, parallelism: usize) -> TaskInfo {
+        TaskInfo { checkpointing: true, ..task(subtask_index, parallelism) }
+    }
+
+    /// Non-hidden file names in `dir`, sorted.
+    fn visible(dir: &Path) -> Vec<String> {
+        names(dir).into_iter().filter(|n| !n.starts_with('.')).collect()
+    }
+
+    fn hidden(dir: &Path) -> Vec<String> {
+        names(dir).into_iter().filter(|n| n.starts_with('.')).collect()
+    }
+
+    fn snapshot(sink: &mut FileSink<Strings>, checkpoint: CheckpointId) -> OperatorSnapshot {
+        let mut snap = OperatorSnapshot::default();
+        sink.snapshot_state(checkpoint, &mut SnapshotWriter::new(&mut snap)).unwrap();
+        snap
+    }
+
+    fn pending_files(snap: &OperatorSnapshot) -> Vec<PendingFile> {
+        snap.list.iter().map(|e| PendingFile::decode(e).unwrap()).collect()
+    }
+
+    /// A new sink instance restored from `old` as subtask `index` of `parallelism`.
+    fn restored(
+        dir: &Path,
+        old: &[OperatorSnapshot],
+        index: usize,
+        parallelism: usize,
+    ) -> Result<FileSink<Strings>, BoxError> {
+        let mut sink = FileSink::<Strings>::new(base_path_config(dir), string_encoder());
+        sink.restore_state(RestoredState::share(old, index, parallelism, 128)?)?;
+        Ok(sink)
+    }
+
+    fn read(dir: &Path, name: &str) -> String {
+        fs::read_to_string(dir.join(name)).unwrap()
+    }
+
+    #[test]
+    fn checkpoint_commits_only_its_own_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = FileSink::<Strings>::new(base_path_config(dir.path()), string_encoder());
+        let uid = sink.uid().to_string();
+        sink.open(&checkpointing_task(0, 1)).unwrap();
+        sink.write(records(&["a", "b"])).unwrap();
+        let snap1 = snapshot(&mut sink, 1);
+        let pending = pending_files(&snap1);
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].checkpoint, 1);
+        assert_eq!(pending[0].size, 4);
+        assert!(Path::new(&pending[0].in_progress).is_absolute(), "{pending:?}");
+        assert!(pending[0].committed.ends_with(&format!("part-{uid}-0-0")), "{pending:?}");
+        // The snapshot rolled the part, but nothing is visible before the checkpoint completes.
+        assert!(visible(dir.path()).is_empty());
+
+        sink.write(records(&["c"])).unwrap();
+        sink.notify_checkpoint_complete(1).unwrap();
+        assert_eq!(visible(dir.path()), vec![format!("part-{uid}-0-0")]);
+        assert_eq!(read(dir.path(), &format!("part-{uid}-0-0")), "a\nb\n");
+        let h = hidden(dir.path());
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h[0].starts_with(&format!(".part-{uid}-0-1.inprogress.")), "{h:?}");
+
+        // A repeated or stale notification commits nothing more.
+        sink.notify_checkpoint_complete(1).unwrap();
+        assert_eq!(visible(dir.path()).len(), 1);
+
+        let snap2 = snapshot(&mut sink, 2);
+        assert_eq!(pending_files(&snap2).iter().map(|p| p.checkpoint).collect::<Vec<_>>(), vec![2]);
+        sink.notify_checkpoint_complete(2).unwrap();
+        assert_eq!(visible(dir.path()), vec![format!("part-{uid}-0-0"), format!("part-{uid}-0-1")]);
+        assert_eq!(read(dir.path(), &format!("part-{uid}-0-1")), "c\n");
+        assert!(hidden(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn rolled_parts_wait_for_their_checkpoint_and_a_later_one_covers_a_lost_notification() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = FileSinkConfig { max_part_size: 5, ..base_path_config(dir.path()) };
+        let mut sink = FileSink::<Strings>::new(config, string_encoder());
+        let uid = sink.uid().to_string();
+        sink.open(&checkpointing_task(0, 1)).unwrap();
+        // "aaa\nbbb\n" rolls on size (pending, not committed), "ccc\n" is open at checkpoint 1.
+        sink.write(records(&["aaa", "bbb", "ccc"])).unwrap();
+        assert!(visible(dir.path()).is_empty());
+        let snap1 = snapshot(&mut sink, 1);
+        assert_eq!(pending_files(&snap1).iter().map(|p| (p.checkpoint, p.size)).collect::<Vec<_>>(), vec![(1, 8), (1, 4)]);
+        sink.write(records(&["d"])).unwrap();
+        // Checkpoint 1's notification is lost; checkpoint 2's snapshot still records its parts.
+        let snap2 = snapshot(&mut sink, 2);
+        assert_eq!(pending_files(&snap2).iter().map(|p| p.checkpoint).collect::<Vec<_>>(), vec![1, 1, 2]);
+        sink.write(records(&["e"])).unwrap();
+        sink.notify_checkpoint_complete(2).unwrap();
+        let expected: Vec<String> = (0..3).map(|i| format!("part-{uid}-0-{i}")).collect();
+        assert_eq!(visible(dir.path()), expected);
+        assert_eq!(read(dir.path(), &expected[0]), "aaa\nbbb\n");
+        assert_eq!(read(dir.path(), &expected[1]), "ccc\n");
+        assert_eq!(read(dir.path(), &expected[2]), "d\n");
+        assert_eq!(hidden(dir.path()).len(), 1, "'e' waits for checkpoint 3");
+        // Committed parts leave the state.
+        assert_eq!(pending_files(&snapshot(&mut sink, 3)).iter().map(|p| p.checkpoint).collect::<Vec<_>>(), vec![3]);
+    }
+
+    #[test]
+    fn finish_then_final_checkpoint_commits_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = FileSink::<Strings>::new(base_path_config(dir.path()), string_encoder());
+        let uid = sink.uid().to_string();
+        sink.open(&checkpointing_task(0, 1)).unwrap();
+        sink.write(records(&["a"])).unwrap();
+        let _ = snapshot(&mut sink, 1);
+        sink.write(records(&["b"])).unwrap();
+        sink.finish().unwrap();
+        // finish makes the last part pending only.
+        assert!(visible(dir.path()).is_empty());
+        assert_eq!(hidden(dir.path()).len(), 2);
+        let last = snapshot(&mut sink, 2);
+        assert_eq!(pending_files(&last).iter().map(|p| p.checkpoint).collect::<Vec<_>>(), vec![1, 2]);
+        sink.notify_checkpoint_complete(2).unwrap();
+        sink.close().unwrap();
+        assert_eq!(names(dir.path()), vec![format!("part-{uid}-0-0"), format!("part-{uid}-0-1")]);
+        assert_eq!(read(dir.path(), &format!("part-{uid}-0-0")), "a\n");
+        assert_eq!(read(dir.path(), &format!("part-{uid}-0-1")), "b\n");
+    }
+
+    #[test]
+    fn restore_commits_the_checkpoint_parts_exactly_once_without_a_notification() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = FileSink::<Strings>::new(base_path_config(dir.path()), string_encoder());
+        let first_uid = first.uid().to_string();
+        first.open(&checkpointing_task(0, 1)).unwrap();
+        first.write(records(&["a", "b"])).unwrap();
+        let snap1 = snapshot(&mut first, 1);
+        first.write(records(&["after the checkpoint"])).unwrap();
+        let _ = snapshot(&mut first, 2); // taken, but checkpoint 2 never completes
+        first.write(records(&["later still"])).unwrap();
+        first.close().unwrap(); // the attempt fails: no notification, no finish
+
+        let mut second = restored(dir.path(), std::slice::from_ref(&snap1), 0, 1).unwrap();
+        assert_ne!(second.uid(), first_uid);
+        let part0 = format!("part-{first_uid}-0-0");
+        assert_eq!(visible(dir.path()), vec![part0.clone()]);
+        assert_eq!(read(dir.path(), &part0), "a\nb\n");
+        // What the failed attempt wrote after checkpoint 1 stays hidden (it is replayed).
+        assert_eq!(hidden(dir.path()).len(), 2);
+
+        second.open(&checkpointing_task(0, 1)).unwrap();
+        second.write(records(&["after the checkpoint", "later still"])).unwrap();
+        second.finish().unwrap();
+        let snap2 = snapshot(&mut second, 2);
+        // The restored part was committed, so it is not recorded again.
+        assert_eq!(pending_files(&snap2).len(), 1);
+        second.notify_checkpoint_complete(2).unwrap();
+        let second_part = format!("part-{}-0-0", second.uid());
+        let mut expected = vec![part0.clone(), second_part.clone()];
+        expected.sort();
+        assert_eq!(visible(dir.path()), expected);
+        assert_eq!(read(dir.path(), &second_part), "after the checkpoint\nlater still\n");
+
+        // Restoring from checkpoint 1 again (another failure) commits nothing twice.
+        let _third = restored(dir.path(), std::slice::from_ref(&snap1), 0, 1).unwrap();
+        assert_eq!(visible(dir.path()), expected);
+        assert_eq!(read(dir.path(), &part0), "a\nb\n");
+        assert_eq!(hidden(dir.path()).len(), 2);
+    }
+
+    #[test]
+    fn restore_is_idempotent_when_the_parts_were_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = FileSink::<Strings>::new(base_path_config(dir.path()), string_encoder());
+        sink.open(&checkpointing_task(0, 1)).unwrap();
+        sink.write(records(&["x"])).unwrap();
+        let snap1 = snapshot(&mut sink, 1);
+        sink.notify_checkpoint_complete(1).unwrap();
+        sink.close().unwrap();
+        let before = names(dir.path());
+        assert_eq!(before.len(), 1);
+        for _ in 0..2 {
+            restored(dir.path(), std::slice::from_ref(&snap1), 0, 1).unwrap();
+            assert_eq!(names(dir.path()), before);
+        }
+        assert_eq!(read(dir.path(), &before[0]), "x\n");
+    }
+
+    #[test]
+    fn restore_reports_a_missing_pending_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = FileSink::<Strings>::new(base_path_config(dir.path()), string_encoder());
+        sink.open(&checkpointing_task(0, 1)).unwrap();
+        sink.write(records(&["x"])).unwrap();
+        let snap1 = snapshot(&mut sink, 1);
+        sink.close().unwrap();
+        let pending = pending_files(&snap1);
+        fs::remove_file(&pending[0].in_progress).unwrap();
+        let err = restored(dir.path(), &[snap1], 0, 1).err().expect("restore must fail").to_string();
+        assert!(err.contains(&pending[0].in_progress), "{err}");
+        assert!(err.contains("missing"), "{err}");
+    }
+
+    #[test]
+    fn restore_refuses_a_truncated_pending_part_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = FileSinkConfig { max_part_size: 1, ..base_path_config(dir.path()) };
+        let mut sink = FileSink::<Strings>::new(config, string_encoder());
+        sink.open(&checkpointing_task(0, 1)).unwrap();
+        sink.write(records(&["good", "cut"])).unwrap(); // two parts
+        let snap1 = snapshot(&mut sink, 1);
+        let pending = pending_files(&snap1);
+        assert_eq!(pending.len(), 2);
+        fs::write(&pending[1].in_progress, "c").unwrap();
+        let err = restored(dir.path(), &[snap1], 0, 1).err().expect("restore must fail").to_string();
+        assert!(err.contains(&pending[1].in_progress) && err.contains("has 1 bytes"), "{err}");
+        // The intact part was not committed either: a failed restore leaves everything as it was.
+        assert!(visible(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn restore_at_another_parallelism_commits_every_part_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut old = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..2 {
+            let config = FileSinkConfig { max_part_size: 1, ..base_path_config(dir.path()) };
+            let mut sink = FileSink::<Strings>::new(config, string_encoder());
+            sink.open(&checkpointing_task(i, 2)).unwrap();
+            sink.write(records(&[&format!("{i}a"), &format!("{i}b"), &format!("{i}c")])).unwrap();
+            old.push(snapshot(&mut sink, 1));
+            expected.extend((0..3).map(|n| format!("part-{}-{i}-{n}", sink.uid())));
+            sink.close().unwrap();
+        }
+        expected.sort();
+        for index in 0..3 {
+            restored(dir.path(), &old, index, 3).unwrap();
+        }
+        assert_eq!(names(dir.path()), expected);
+        // Every subtask's share again (a second failure): still each part once.
+        for index in 0..3 {
+            restored(dir.path(), &old, index, 3).unwrap();
+        }
+        assert_eq!(names(dir.path()), expected);
+    }
+
+    #[test]
+    fn without_checkpointing_snapshots_are_empty_and_parts_commit_on_roll() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = FileSinkConfig { max_part_size: 1, ..base_path_config(dir.path()) };
+        let mut sink = FileSink::<Strings>::new(config, string_encoder());
+        let uid = sink.uid().to_string();
+        sink.open(&task(0, 1)).unwrap();
+        sink.write(records(&["a", "b"])).unwrap();
+        assert_eq!(visible(dir.path()), vec![format!("part-{uid}-0-0"), format!("part-{uid}-0-1")]);
+        let snap = snapshot(&mut sink, 1);
+        assert!(snap.is_empty());
+        sink.notify_checkpoint_complete(1).unwrap();
+        assert_eq!(visible(dir.path()).len(), 2);
+        assert!(hidden(dir.path()).is_empty());
+        restored(dir.path(), &[snap], 0, 1).unwrap();
+    }
+
+    #[test]
+    fn restore_refuses_state_the_sink_does_not_keep() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = FileSink::<Strings>::new(base_path_config(dir.path()), string_encoder());
+        let state = RestoredState::<Strings> { broadcast: Some(vec![1]), ..RestoredState::default() };
+        assert!(sink.restore_state(state).is_err());
+        let corrupt = RestoredState::<Strings> { list: vec![vec![9, 9]], ..RestoredState::default() };
+        let err = sink.restore_state(corrupt).unwrap_err().to_string();
+        assert!(err.contains("unknown pending part format 9"), "{err}");
+    }
+
+    #[test]
+    fn sink_operator_forwards_checkpoint_hooks() {
+        let dir = tempfile::tempdir().unwrap();
+        let make: MakeEncoder<Strings> = Arc::new(string_encoder);
+        let f = factory::<Strings>(base_path_config(dir.path()), make);
+        let t = checkpointing_task(0, 1);
+        let mut op = f(&t).unwrap();
+        let mut out = oxflow_core::operator::Output::default();
+        op.restore_state(RestoredState::default()).unwrap();
+        op.open(&t).unwrap();
+        op.process(0, records(&["one"]), &mut out).unwrap();
+        let mut snap = OperatorSnapshot::default();
+        op.snapshot_state(1, &mut SnapshotWriter::new(&mut snap)).unwrap();
+        assert_eq!(snap.list.len(), 1);
+        op.process(0, records(&["two"]), &mut out).unwrap();
+        op.finish(&mut out).unwrap();
+        assert!(visible(dir.path()).is_empty());
+        op.notify_checkpoint_complete(1).unwrap();
+        assert_eq!(visible(dir.path()).len(), 1);
+        let mut last = OperatorSnapshot::default();
+        op.snapshot_state(2, &mut SnapshotWriter::new(&mut last)).unwrap();
+        op.notify_checkpoint_complete(2).unwrap();
+        op.close().unwrap();
+        let files = visible(dir.path());
+        assert_eq!(files.len(), 2);
+        assert!(hidden(dir.path()).is_empty());
+        let contents: Vec<String> = files.iter().map(|f| read(dir.path(), f)).collect();
+        assert_eq!(contents, vec!["one\n".to_string(), "two\n".to_string()]);
     }
 
     #[test]

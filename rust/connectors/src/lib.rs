@@ -5,7 +5,8 @@
 //! - [`text_file`]: Flink's `FileSource.for_record_stream_format(StreamFormat.text_line_format(),
 //!   *paths)` in bounded mode: one record per line.
 //! - [`file_sink`]: Flink's row-format `FileSink` with a `SimpleStringEncoder`-like encoder,
-//!   hidden in-progress part files that are committed (renamed) when they roll or at end of input.
+//!   hidden in-progress part files that are committed (renamed) when they roll or at end of input,
+//!   or, with checkpointing, exactly-once when the checkpoint covering them completes.
 //!
 //! Everything is generic over the runtime's [`DataModel`](oxflow_core::data::DataModel). Values
 //! are made and encoded by closures the caller passes, because the Python bridge's values need the

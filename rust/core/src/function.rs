@@ -1,8 +1,11 @@
 //! The user-function interfaces operators call. The Python bridge implements them by calling
 //! Python; a function never sees the runtime, only values.
 
+use crate::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use crate::checkpoint::CheckpointId;
 use crate::data::DataModel;
 use crate::error::BoxError;
+use crate::operator::refuse_state;
 
 pub trait MapFn<D: DataModel>: Lifecycle {
     fn map(&mut self, value: D::Value) -> Result<D::Value, BoxError>;
@@ -61,9 +64,30 @@ pub trait Lifecycle: Send {
 }
 
 /// Where a sink writes. `write` gets each batch; `finish` runs once at the end of the input.
+///
+/// The checkpoint hooks mirror [`crate::operator::Operator`]'s, so a two-phase sink can keep its
+/// uncommitted output in the snapshot and commit it once the checkpoint completes. The defaults
+/// suit stateless sinks.
 pub trait SinkFn<D: DataModel>: Lifecycle {
     fn write(&mut self, records: Vec<crate::data::Record<D>>) -> Result<(), BoxError>;
     fn finish(&mut self) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    /// Writes the sink's state for checkpoint `checkpoint` (every record before the barrier has
+    /// been written). Stateless sinks write nothing.
+    fn snapshot_state(&mut self, _checkpoint: CheckpointId, _state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    /// Takes back this instance's share of a snapshot, before `open`. The default refuses
+    /// non-empty state rather than silently dropping it.
+    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        refuse_state(state)
+    }
+
+    /// Checkpoint `checkpoint` completed on every task: commit what it covers.
+    fn notify_checkpoint_complete(&mut self, _checkpoint: CheckpointId) -> Result<(), BoxError> {
         Ok(())
     }
 }
