@@ -207,6 +207,11 @@ impl<D: DataModel> KeyedStateStore<D> {
         Ok(())
     }
 
+    /// Every entry as (key, key hash, state, namespace, slot), for checks after a restore.
+    pub fn entries(&self) -> impl Iterator<Item = (&D::Key, u64, StateId, &Namespace, &Slot<D>)> + '_ {
+        self.table.iter().map(|e| (&e.key, e.key_hash, e.state, &e.namespace, &e.slot))
+    }
+
     /// The key hashes of every entry, for tests and snapshots.
     pub fn key_hashes(&self) -> impl Iterator<Item = u64> + '_ {
         self.table.iter().map(|e| e.key_hash)

@@ -16,6 +16,9 @@ struct Entry<D: DataModel> {
     values: Vec<(String, TriggerState<D>)>,
 }
 
+/// The trigger states of one key and window, by name.
+pub type NamedStates<D> = [(String, TriggerState<D>)];
+
 /// Trigger state of every key and window, by state name.
 pub struct TriggerStates<D: DataModel> {
     table: HashTable<Entry<D>>,
@@ -72,6 +75,11 @@ impl<D: DataModel> TriggerStates<D> {
         if let Ok(e) = self.table.find_entry(hash, |e| e.hash == hash && e.window == *window && D::key_eq(&e.key, &key.key)) {
             e.remove();
         }
+    }
+
+    /// Every (key, window) with state and its named values, for a checkpoint.
+    pub fn iter(&self) -> impl Iterator<Item = (&D::Key, &Namespace, &NamedStates<D>)> + '_ {
+        self.table.iter().map(|e| (&e.key, &e.window, e.values.as_slice()))
     }
 
     /// Number of (key, window) pairs with state.

@@ -63,6 +63,13 @@ impl MergingWindowSet {
         }
     }
 
+    /// Rebuilds a set from its windows (as a checkpoint holds them); `None` unless they are
+    /// non-empty, sorted and pairwise non-intersecting, as in every set `add_window` builds.
+    pub fn from_windows(windows: Vec<(i64, i64)>) -> Option<Self> {
+        let valid = !windows.is_empty() && windows.iter().all(|w| w.0 < w.1) && windows.windows(2).all(|p| p[0].1 < p[1].0);
+        valid.then_some(MergingWindowSet { windows })
+    }
+
     /// Forgets a window (it fired for the last time, or it was late).
     pub fn retire_window(&mut self, w: &Namespace) -> bool {
         let b = bounds(w);

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use hashbrown::HashTable;
 
+use crate::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use crate::checkpoint::CheckpointId;
 use crate::data::{DataModel, Record};
 use crate::error::{message, BoxError};
 use crate::function::WindowFn;
@@ -21,6 +23,9 @@ use super::trigger::Trigger;
 mod contents;
 mod counts;
 mod sessions;
+mod snapshot;
+#[cfg(test)]
+mod snapshot_tests;
 #[cfg(test)]
 mod tests;
 mod timers;
@@ -290,6 +295,14 @@ impl<D: DataModel> Operator<D> for WindowOperator<D> {
             self.on_timer(timer, false, now, out)?;
         }
         Ok(())
+    }
+
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        self.write_snapshot(state)
+    }
+
+    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        self.restore_snapshot(state)
     }
 
     fn close(&mut self) -> Result<(), BoxError> {

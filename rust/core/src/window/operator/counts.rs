@@ -9,8 +9,8 @@ use super::WindowOperator;
 
 /// How many elements one key has had.
 pub(super) struct ElementCount<D: DataModel> {
-    key: Keyed<D::Key>,
-    count: i64,
+    pub(super) key: Keyed<D::Key>,
+    pub(super) count: i64,
 }
 
 /// The element counts of every key.

@@ -10,7 +10,7 @@ use crate::test_support::Ints;
 use crate::time::{ManualClock, MAX_WATERMARK};
 use crate::window::trigger::{ContinuousEventTimeTrigger, CountTrigger, EventTimeTrigger, TriggerContext, TriggerResult};
 
-struct Sum;
+pub(super) struct Sum;
 impl Lifecycle for Sum {}
 impl ReduceFn<Ints> for Sum {
     fn reduce(&mut self, a: &i64, b: i64) -> Result<i64, BoxError> {
@@ -19,7 +19,7 @@ impl ReduceFn<Ints> for Sum {
 }
 
 /// Counts elements; the result is count * 100.
-struct Count;
+pub(super) struct Count;
 impl Lifecycle for Count {}
 impl AggregateFn<Ints> for Count {
     fn create_accumulator(&mut self) -> Result<i64, BoxError> {
@@ -38,7 +38,7 @@ impl AggregateFn<Ints> for Count {
 
 /// Emits `start * 1000 + sum of elements` and records which windows were cleared.
 #[derive(Default, Clone)]
-struct Describe {
+pub(super) struct Describe {
     cleared: Arc<Mutex<Vec<Namespace>>>,
 }
 impl Lifecycle for Describe {}
@@ -57,7 +57,7 @@ impl WindowFn<Ints> for Describe {
     }
 }
 
-fn task(clock: &ManualClock) -> TaskInfo {
+pub(super) fn task(clock: &ManualClock) -> TaskInfo {
     TaskInfo {
         task_name: "test".into(),
         operator_name: "Window".into(),
@@ -71,7 +71,7 @@ fn task(clock: &ManualClock) -> TaskInfo {
     }
 }
 
-fn rec(key: i64, value: i64, ts: Option<i64>) -> Record<Ints> {
+pub(super) fn rec(key: i64, value: i64, ts: Option<i64>) -> Record<Ints> {
     Record { value, timestamp: ts, key: Some(Keyed { key, hash: key as u64 }), output: MAIN_OUTPUT }
 }
 
