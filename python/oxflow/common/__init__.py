@@ -48,6 +48,7 @@ _LAZY = {
     "RestartStrategies": "restart_strategy",
     "RestartStrategyConfiguration": "restart_strategy",
     "JobClient": "job_client",
+    "CheckpointingMode": "checkpointing_mode",
     "CompletableFuture": "completable_future",
     "ConfigOption": "config_options",
     "ConfigOptions": "config_options",

@@ -1,6 +1,6 @@
 """``JobClient``: a handle on a job started with ``execute_async``."""
 
-from typing import Any
+from typing import Any, Optional
 
 from .completable_future import CompletableFuture
 from .job_execution_result import JobExecutionResult
@@ -45,6 +45,35 @@ class JobClient:
             self._job.wait()
         except BaseException:
             pass
+
+    def trigger_savepoint(self, savepoint_directory: Optional[str] = None) -> CompletableFuture:
+        """Takes a savepoint of the running job into ``savepoint_directory`` (or the default
+        savepoint directory); the future gives the savepoint's path."""
+        target = self._savepoint_target(savepoint_directory)
+        return CompletableFuture(lambda: self._job.trigger_savepoint(target))
+
+    def stop_with_savepoint(self, advance_to_end_of_event_time: bool = False, savepoint_directory: Optional[str] = None) -> CompletableFuture:
+        """Takes a savepoint, then stops the job; the future gives the savepoint's path. The
+        output the savepoint covers is committed; a job restored from it continues from there."""
+        target = self._savepoint_target(savepoint_directory)
+
+        def stop() -> str:
+            path = self._job.trigger_savepoint(target)
+            self._cancelled = True
+            self._job.cancel()
+            self._wait_quietly()
+            return path
+
+        return CompletableFuture(stop)
+
+    def _savepoint_target(self, directory: Optional[str]) -> str:
+        directory = directory or getattr(self, "_default_savepoint_dir", None)
+        if not directory:
+            raise ValueError(
+                "no savepoint directory: pass one, or set env.set_default_savepoint_directory(...) "
+                "or 'execution.checkpointing.savepoint-dir'"
+            )
+        return directory[len("file://"):] if directory.startswith("file://") else directory
 
     def get_job_execution_result(self) -> CompletableFuture:
         """A future of the :class:`JobExecutionResult`; it raises the job's failure."""

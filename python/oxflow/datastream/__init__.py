@@ -29,11 +29,23 @@ from .functions import (
     TimeDomain,
     TimerService,
 )
+from .checkpoint_config import CheckpointConfig
+from .checkpointing_mode import CheckpointingMode
+from .externalized_checkpoint_retention import ExternalizedCheckpointRetention
 from .output_tag import OutputTag
+from .state_backend import CustomStateBackend, EmbeddedRocksDBStateBackend, HashMapStateBackend, PredefinedOptions, StateBackend
 from .stream_execution_environment import StreamExecutionEnvironment
 
 __all__ = [
     "StreamExecutionEnvironment",
+    "CheckpointConfig",
+    "CheckpointingMode",
+    "ExternalizedCheckpointRetention",
+    "StateBackend",
+    "HashMapStateBackend",
+    "EmbeddedRocksDBStateBackend",
+    "PredefinedOptions",
+    "CustomStateBackend",
     "DataStream",
     "KeyedStream",
     "DataStreamSink",

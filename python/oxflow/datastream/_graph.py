@@ -121,6 +121,8 @@ def _job_nodes_of(transformations: List[Transformation], default_parallelism: in
             up_p = upstream.effective_parallelism(default_parallelism)
             inputs.append((index[upstream.id], _resolve_partitioning(partitioning, up_p, p), port if two_inputs else 0))
         node = {"name": t.name, "parallelism": p, "kind": t.kind, "inputs": inputs}
+        if t.uid is not None:
+            node["uid"] = t.uid
         node.update(t.params)
         nodes.append(node)
     return nodes

@@ -16,7 +16,11 @@ from ..common.typeinfo import TypeInformation, Types
 from ._graph import Transformation, execution_plan, reachable_from_sinks, to_job_nodes
 from ._runtime import PrintSpec
 from .data_stream import DataStream
+from ._checkpointing import native_checkpoint_settings, native_restore_settings
+from .checkpoint_config import CheckpointConfig
+from .checkpointing_mode import CheckpointingMode
 from .execution_mode import RuntimeExecutionMode
+from .state_backend import EmbeddedRocksDBStateBackend, HashMapStateBackend, StateBackend
 
 __all__ = ["StreamExecutionEnvironment"]
 
@@ -36,6 +40,8 @@ class StreamExecutionEnvironment:
         mode = self._configuration.get_string("execution.runtime-mode", "").upper()
         if mode in RuntimeExecutionMode.__members__:
             self._runtime_mode = RuntimeExecutionMode[mode]
+        self._checkpoint_config = CheckpointConfig()
+        self._checkpoint_config._configure(self._configuration)
 
     @staticmethod
     def get_execution_environment(configuration: Optional[Configuration] = None) -> "StreamExecutionEnvironment":
@@ -48,6 +54,7 @@ class StreamExecutionEnvironment:
 
     def configure(self, configuration: Configuration) -> None:
         self._configuration.add_all(configuration)
+        self._checkpoint_config._configure(configuration)
         default = configuration.get_integer("parallelism.default", 0)
         if default > 0:
             self._parallelism = default
@@ -91,6 +98,51 @@ class StreamExecutionEnvironment:
 
     def set_buffer_timeout(self, timeout_millis: int) -> "StreamExecutionEnvironment":
         return self
+
+    # ---- checkpointing and state ---------------------------------------------------------
+    def get_checkpoint_config(self) -> CheckpointConfig:
+        """The checkpoint settings (interval, mode, timeout, retention...)."""
+        return self._checkpoint_config
+
+    def enable_checkpointing(self, interval: int, mode: Optional[CheckpointingMode] = None) -> "StreamExecutionEnvironment":
+        """Takes a checkpoint every ``interval`` ms: barriers from the sources, aligned at every
+        operator, snapshots in ``execution.checkpointing.dir``; exactly-once sinks commit when a
+        checkpoint completes."""
+        self._checkpoint_config.set_checkpoint_interval(interval)
+        if mode is not None:
+            self._checkpoint_config.set_checkpointing_mode(mode)
+        return self
+
+    def get_checkpoint_interval(self) -> int:
+        return self._checkpoint_config.get_checkpoint_interval()
+
+    def get_checkpointing_mode(self) -> CheckpointingMode:
+        return self._checkpoint_config.get_checkpointing_mode()
+
+    get_checkpointing_consistency_mode = get_checkpointing_mode
+
+    def set_default_savepoint_directory(self, directory: str) -> "StreamExecutionEnvironment":
+        """Where ``trigger_savepoint()`` writes when given no directory."""
+        self._configuration.set_string("execution.checkpointing.savepoint-dir", directory)
+        return self
+
+    def get_default_savepoint_directory(self) -> Optional[str]:
+        return self._configuration.get_string("execution.checkpointing.savepoint-dir", None)
+
+    def set_state_backend(self, state_backend: StateBackend) -> "StreamExecutionEnvironment":
+        """1.x shim: the same as the configuration key ``state.backend.type``."""
+        if not isinstance(state_backend, StateBackend):
+            raise TypeError("set_state_backend expects a StateBackend, got %r" % (state_backend,))
+        self._configuration.set_string("state.backend.type", state_backend.type_name)
+        self._state_backend = state_backend
+        return self
+
+    def get_state_backend(self) -> StateBackend:
+        backend = getattr(self, "_state_backend", None)
+        if backend is not None:
+            return backend
+        kind = self._configuration.get_string("state.backend.type", "hashmap").lower()
+        return EmbeddedRocksDBStateBackend() if kind == "rocksdb" else HashMapStateBackend()
 
     # Python dependency management is a no-op: user code runs in this very interpreter.
     def _accepted(self, *args: Any, **kwargs: Any) -> None:
@@ -166,7 +218,7 @@ class StreamExecutionEnvironment:
         """The job as JSON, in the shape of Flink's execution plan."""
         return execution_plan(self._job_transformations(), self._parallelism)
 
-    def _start(self, job_name: str, inline: bool = True) -> Any:
+    def _start(self, job_name: str, inline: bool = True, job_id: Optional[JobID] = None) -> Any:
         """Starts the job. With ``inline``, a job that is a single task of parallelism 1 runs on
         this thread, driven by ``wait`` (``execute``) or ``step`` (the result iterator)."""
         transformations = self._job_transformations()
@@ -176,6 +228,9 @@ class StreamExecutionEnvironment:
                 spec.stream = sys.stdout
         nodes = to_job_nodes(transformations, self._parallelism)
         config = {"max_parallelism": self._max_parallelism, "chaining": self._chaining, "inline": inline}
+        job_id = job_id or JobID()
+        config["checkpoint"] = native_checkpoint_settings(self._configuration, self._checkpoint_config, str(job_id))
+        config["restore"] = native_restore_settings(self._configuration)
         # PyFlink's bundle size (elements per batch handed to Python) is our batch size.
         bundle = self._configuration.get_integer("python.fn-execution.bundle.size", 0)
         if bundle > 0:
@@ -187,13 +242,16 @@ class StreamExecutionEnvironment:
     def execute(self, job_name: Optional[str] = None) -> JobExecutionResult:
         """Runs the job to completion (Ctrl-C cancels it) and returns its result."""
         job_id = JobID()
-        job = self._start(job_name or "Flink Streaming Job")
+        job = self._start(job_name or "Flink Streaming Job", job_id=job_id)
         job.wait()
         return JobExecutionResult(job_id, job.net_runtime_ms or 0, job.metrics())
 
     def execute_async(self, job_name: Optional[str] = None) -> JobClient:
         """Starts the job in the background and returns a client to watch or cancel it."""
-        return JobClient(self._start(job_name or "Flink Streaming Job", inline=False), JobID())
+        job_id = JobID()
+        client = JobClient(self._start(job_name or "Flink Streaming Job", inline=False, job_id=job_id), job_id)
+        client._default_savepoint_dir = self.get_default_savepoint_directory()
+        return client
 
     def close(self) -> None:
         self._transformations = []

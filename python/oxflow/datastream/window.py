@@ -9,7 +9,7 @@ import abc
 from enum import Enum
 from typing import Any, Callable, Optional, Tuple, Union
 
-from ..common.time import Time
+from ..common.time import Duration, Time
 
 __all__ = [
     "Window",
@@ -44,12 +44,13 @@ __all__ = [
 MAX_LONG = 2**63 - 1
 
 
-def _ms(value: Union[Time, int], what: str) -> int:
-    if isinstance(value, Time):
+def _ms(value: Union[Time, Duration, int], what: str) -> int:
+    # PyFlink takes Time; a Duration (Flink 2.x's Java API) is accepted too.
+    if isinstance(value, (Time, Duration)):
         return value.to_milliseconds()
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise TypeError("%s must be a Time or int milliseconds, got %r" % (what, value))
+    raise TypeError("%s must be a Time, a Duration or int milliseconds, got %r" % (what, value))
 
 
 class Window(abc.ABC):

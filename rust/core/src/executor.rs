@@ -44,6 +44,13 @@ impl JobShared {
     }
 }
 
+impl JobShared {
+    /// The job was cancelled (by the user), not failed.
+    pub(crate) fn is_cancelled_not_failed(&self) -> bool {
+        matches!(&*self.error.lock().unwrap_or_else(|p| p.into_inner()), Some(JobError::Cancelled))
+    }
+}
+
 /// What a finished job reports.
 #[derive(Debug, Clone)]
 pub struct JobOutcome {

@@ -282,8 +282,10 @@ impl<D: DataModel> Task<D> {
     fn snapshot_chain(&mut self, id: CheckpointId) -> Result<Vec<u8>, String> {
         let mut instances = Vec::new();
         let (subtask, parallelism) = (self.subtask, self.parallelism);
-        let mut add = |info: &TaskInfo, snapshot: OperatorSnapshot| {
-            if !snapshot.is_empty() {
+        // A source's snapshot is kept even when empty: on restore it means "nothing left to
+        // read", where no snapshot at all means a new source that starts from the beginning.
+        let mut add = |info: &TaskInfo, snapshot: OperatorSnapshot, source: bool| {
+            if source || !snapshot.is_empty() {
                 instances.push(InstanceSnapshot { uid: info.uid.clone(), subtask, parallelism, snapshot });
             }
         };
@@ -291,12 +293,12 @@ impl<D: DataModel> Task<D> {
         if let Head::Source { source, info } = &mut self.head {
             let mut snapshot = OperatorSnapshot::default();
             source.snapshot_state(id, &mut SnapshotWriter::new(&mut snapshot)).map_err(|e| failed(info, e))?;
-            add(info, snapshot);
+            add(info, snapshot, true);
         }
         for (info, op) in &mut self.operators {
             let mut snapshot = OperatorSnapshot::default();
             op.snapshot_state(id, &mut SnapshotWriter::new(&mut snapshot)).map_err(|e| failed(info, e))?;
-            add(info, snapshot);
+            add(info, snapshot, false);
         }
         encode_task_file(&instances).map_err(|e| format!("the state of task '{}' could not be encoded: {e}", self.name))
     }

@@ -376,3 +376,19 @@ fn a_state_value_that_cannot_be_encoded_fails_the_job_naming_the_operator() {
     assert!(err.contains("KeepFirst") && err.contains("cannot be encoded"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn restoring_the_final_checkpoint_of_a_finished_job_replays_nothing() {
+    let dir = temp_dir();
+    let committed = Shared::default();
+    let mut g = job(2, 500, Duration::ZERO, committed.clone());
+    g.config.checkpoint = Some(settings(&dir, 0));
+    start(g).unwrap().wait().unwrap();
+    let latest = latest_checkpoint(&dir).expect("the final checkpoint");
+    let mut g = job(2, 500, Duration::ZERO, committed.clone());
+    g.config.checkpoint = Some(settings(&dir, 0));
+    g.config.restore = Some(RestoreSettings { snapshot: Arc::new(load_snapshot(&LocalStorage, &latest).unwrap()), ignore_unclaimed: false });
+    start(g).unwrap().wait().unwrap();
+    assert_eq!(committed_values(&committed), expected(500), "the sources had nothing left to read");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

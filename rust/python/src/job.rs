@@ -1,6 +1,7 @@
 //! A running job as seen from Python: start it, wait for it (Ctrl-C cancels), cancel it.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -32,6 +33,8 @@ pub struct NativeJob {
     name: String,
     state: Mutex<State>,
     metrics: JobMetrics,
+    /// The completed checkpoints, kept when the running job is dropped.
+    finished_checkpoints: Mutex<Vec<(u64, String)>>,
 }
 
 impl NativeJob {
@@ -48,6 +51,12 @@ impl NativeJob {
             return self.step_inline(py, slice);
         }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if ended.is_some() {
+            if let State::Running(job) = &*state {
+                *self.finished_checkpoints.lock().unwrap_or_else(|p| p.into_inner()) =
+                    job.completed_checkpoints().into_iter().map(|(id, p)| (id, p.display().to_string())).collect();
+            }
+        }
         match ended {
             Some(Ok(outcome)) => *state = State::Finished { net_runtime_ms: outcome.net_runtime.as_millis() as u64 },
             Some(Err(e)) => *state = State::Failed(to_py_err(py, &self.name, e)),
@@ -173,6 +182,36 @@ impl NativeJob {
         out
     }
 
+    /// Takes a savepoint under the directory `target` and returns the savepoint's path (waits
+    /// for it without holding the GIL; Ctrl-C stops waiting).
+    fn trigger_savepoint(&self, py: Python<'_>, target: PathBuf) -> PyResult<String> {
+        let receiver = {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            match &*state {
+                State::Running(job) => job.trigger_savepoint(target).map_err(|e| JobExecutionError::new_err(e.to_string()))?,
+                _ => return Err(JobExecutionError::new_err(format!("job '{}' is not running; no savepoint can be taken", self.name))),
+            }
+        };
+        loop {
+            match py.detach(|| receiver.recv_timeout(SIGNAL_CHECK)) {
+                Ok(Ok(path)) => return Ok(path.display().to_string()),
+                Ok(Err(reason)) => return Err(JobExecutionError::new_err(format!("the savepoint failed: {reason}"))),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => py.check_signals()?,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    return Err(JobExecutionError::new_err("the job ended before the savepoint completed"))
+                }
+            }
+        }
+    }
+
+    /// The checkpoints completed so far: `(id, path)`, oldest first.
+    fn completed_checkpoints(&self) -> Vec<(u64, String)> {
+        match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
+            State::Running(job) => job.completed_checkpoints().into_iter().map(|(id, p)| (id, p.display().to_string())).collect(),
+            _ => self.finished_checkpoints.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        }
+    }
+
     /// The tasks the job runs as: `(chain name, parallelism, [node indices])`.
     fn tasks(&self) -> Vec<(String, usize, Vec<usize>)> {
         match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
@@ -199,5 +238,5 @@ pub fn start_job(name: String, nodes: &Bound<'_, PyAny>, config: &Bound<'_, PyDi
     } else {
         State::Running(start(graph).map_err(failed)?)
     };
-    Ok(NativeJob { name, state: Mutex::new(state), metrics })
+    Ok(NativeJob { name, state: Mutex::new(state), metrics, finished_checkpoints: Mutex::new(Vec::new()) })
 }

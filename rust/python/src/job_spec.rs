@@ -11,6 +11,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use oxflow_connectors::{collection, file_sink, number_sequence, text_file};
+use oxflow_core::checkpoint::protocol::CoordinatorConfig;
+use oxflow_core::checkpoint::runtime::{CheckpointSettings, RestoreSettings};
+use oxflow_core::checkpoint::storage::{load_snapshot, LocalStorage};
 use oxflow_core::error::BoxError;
 use oxflow_core::graph::{Edge, JobGraph, Partitioning};
 use oxflow_core::operator::{Operator, OperatorFactory, TaskInfo};
@@ -104,9 +107,16 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
     if let Some(v) = config.get_item("batch_size")? {
         graph.config.batch_size = v.extract()?;
     }
+    if let Some(c) = config.get_item("checkpoint")?.filter(|c| !c.is_none()) {
+        graph.config.checkpoint = Some(checkpoint_settings(c.cast::<PyDict>()?)?);
+    }
+    if let Some(r) = config.get_item("restore")?.filter(|r| !r.is_none()) {
+        graph.config.restore = Some(restore_settings(r.cast::<PyDict>()?)?);
+    }
     for node in nodes.try_iter()? {
         let node = node?;
         let node = node.cast::<PyDict>()?;
+        let uid: Option<String> = node.get_item("uid")?.map(|u| u.extract()).transpose()?;
         let name: String = item(node, "name")?.extract()?;
         let parallelism: usize = item(node, "parallelism")?.extract()?;
         let kind: String = item(node, "kind")?.extract()?;
@@ -145,8 +155,39 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
                 graph.add_operator(name, parallelism, factory, inputs).map_err(|e| PyValueError::new_err(e.to_string()))?;
             }
         }
+        if let Some(last) = graph.nodes.last_mut() {
+            last.uid = uid;
+        }
     }
     Ok((graph, metrics))
+}
+
+/// `config["checkpoint"]`: what the Python API resolved from `enable_checkpointing`, the
+/// `CheckpointConfig` and Flink's configuration keys.
+fn checkpoint_settings(c: &Bound<'_, PyDict>) -> PyResult<CheckpointSettings> {
+    let get = |key: &str| item(c, key);
+    Ok(CheckpointSettings {
+        coordinator: CoordinatorConfig {
+            interval_ms: get("interval_ms")?.extract()?,
+            min_pause_ms: get("min_pause_ms")?.extract()?,
+            timeout_ms: get("timeout_ms")?.extract()?,
+            max_concurrent: get("max_concurrent")?.extract()?,
+            tolerable_failures: get("tolerable_failures")?.extract()?,
+            retained: get("retained")?.extract()?,
+        },
+        dir: get("dir")?.extract()?,
+        job_id: get("job_id")?.extract()?,
+        retain_on_cancellation: get("retain_on_cancellation")?.extract()?,
+        storage: Arc::new(LocalStorage),
+    })
+}
+
+/// `config["restore"]`: the snapshot to start from. A missing or corrupt snapshot raises here,
+/// before the job starts, naming the file: never a silent fresh start.
+fn restore_settings(r: &Bound<'_, PyDict>) -> PyResult<RestoreSettings> {
+    let path: PathBuf = item(r, "path")?.extract()?;
+    let snapshot = load_snapshot(&LocalStorage, &path).map_err(|e| crate::errors::JobExecutionError::new_err(e.to_string()))?;
+    Ok(RestoreSettings { snapshot: Arc::new(snapshot), ignore_unclaimed: item(r, "ignore_unclaimed")?.extract()? })
 }
 
 /// A built-in aggregation (`"aggregation": (name, field)`) instead of a Python function.

@@ -225,12 +225,12 @@ pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mu
     for request in unsent_savepoints.into_iter().chain(savepoints.try_iter()) {
         let _ = request.reply.send(Err("the job ended before the savepoint was taken".into()));
     }
-    // A job that did not finish keeps its checkpoints only if they are externalized.
-    let failed = shared.cancelled.load(Ordering::Relaxed);
+    // A cancelled job keeps its checkpoints only if they are retained on cancellation; a failed
+    // one always keeps them (as Flink), so it can be restored.
     for (_, dir) in locations {
         let _ = storage.discard(&dir);
     }
-    if failed && !settings.retain_on_cancellation {
+    if shared.is_cancelled_not_failed() && !settings.retain_on_cancellation {
         for (_, dir) in retained {
             let _ = storage.discard(&dir);
         }

@@ -181,11 +181,12 @@ impl<D: DataModel> KeyedStateStore<D> {
     /// Hands every entry to `emit` as (key, encoded entry), for a checkpoint.
     pub fn snapshot_into(&self, mut emit: impl FnMut(&D::Key, Vec<u8>) -> Result<(), BoxError>) -> Result<(), BoxError> {
         for e in self.table.iter() {
-            let (value, list) = match &e.slot {
-                Slot::Value(v) => (Some(encode_value::<D>(v)?), Vec::new()),
-                Slot::List(items) => (None, items.iter().map(encode_value::<D>).collect::<Result<_, _>>()?),
-            };
             let state = self.states[e.state.0 as usize].0.clone();
+            let named = |err: BoxError| crate::error::message(format!("state '{state}': {err}"));
+            let (value, list) = match &e.slot {
+                Slot::Value(v) => (Some(encode_value::<D>(v).map_err(named)?), Vec::new()),
+                Slot::List(items) => (None, items.iter().map(encode_value::<D>).collect::<Result<_, _>>().map_err(named)?),
+            };
             emit(&e.key, encode(&EntrySnapshot { state, namespace: e.namespace, value, list, touched: e.touched })?)?;
         }
         Ok(())
