@@ -69,6 +69,7 @@ pub(crate) mod test_support {
             max_parallelism: 128,
             attempt_number: 0,
             checkpointing: false,
+            state_backend: None,
             clock: std::sync::Arc::new(oxflow_core::time::SystemClock),
         }
     }

@@ -255,6 +255,11 @@ fn build<D: DataModel>(mut graph: JobGraph<D>) -> Result<Built<D>, JobError> {
     }
     let plan = plan(&graph.shape(), graph.config.chaining, graph.config.max_parallelism)?;
     let config = graph.config.clone();
+    // The job's working directory of state engines, removed once every task is dropped.
+    let state_backend = match &config.state_backend {
+        Some(factory) => Some(crate::state::StateBackend::new(factory.clone(), None).map_err(|e| JobError::Checkpoint(e.to_string()))?),
+        None => None,
+    };
     let shared = Arc::new(JobShared { cancelled: AtomicBool::new(false), error: Mutex::new(None), running: AtomicUsize::new(0) });
 
     // One bounded input channel per task with inputs.
@@ -280,6 +285,7 @@ fn build<D: DataModel>(mut graph: JobGraph<D>) -> Result<Built<D>, JobError> {
                     attempt_number: 0,
                     checkpointing: config.checkpoint.is_some(),
                     clock: config.clock.clone(),
+                    state_backend: state_backend.clone(),
                 };
                 let creation_error = |node: usize, source| JobError::Operator {
                     operator: graph.nodes[node].name.clone(),

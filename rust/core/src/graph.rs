@@ -80,6 +80,9 @@ pub struct JobConfig {
     pub checkpoint: Option<crate::checkpoint::runtime::CheckpointSettings>,
     /// Start from this snapshot.
     pub restore: Option<crate::checkpoint::runtime::RestoreSettings>,
+    /// Keep keyed state in engines this factory creates (one per keyed operator instance);
+    /// `None` keeps it in memory (Flink's `hashmap`). Snapshots are the same either way.
+    pub state_backend: Option<std::sync::Arc<dyn crate::state::KvEngineFactory>>,
 }
 
 impl Default for JobConfig {
@@ -92,6 +95,7 @@ impl Default for JobConfig {
             clock: std::sync::Arc::new(crate::time::SystemClock),
             checkpoint: None,
             restore: None,
+            state_backend: None,
         }
     }
 }

@@ -92,6 +92,9 @@ pub struct TaskInfo {
     /// The job takes checkpoints: two-phase sinks commit on checkpoint completion, not at the
     /// end of their input.
     pub checkpointing: bool,
+    /// Where keyed operators keep their state: `None` in memory, else in the job's engine
+    /// (see [`crate::state::KeyedStateStore::for_task`]).
+    pub state_backend: Option<crate::state::StateBackend>,
 }
 
 impl std::fmt::Debug for TaskInfo {

@@ -20,6 +20,7 @@ use oxflow_core::graph::{Edge, JobGraph, Partitioning};
 use oxflow_core::operator::{Operator, Output, TaskInfo};
 use oxflow_core::operators::{KeyByOperator, KeyedReduceOperator};
 use oxflow_core::source::{Source, SourcePoll};
+use oxflow_core::state::{BTreeMapEngineFactory, KvEngineFactory};
 
 struct Ints;
 impl DataModel for Ints {
@@ -223,7 +224,7 @@ fn job(p: usize, count: i64, delay: Duration, committed: Shared) -> JobGraph<Int
         .add_operator(
             "Sum",
             p,
-            Box::new(|_| Ok(Box::new(KeyedReduceOperator::<Ints, _>::new(Sum)) as Box<dyn Operator<Ints>>)),
+            Box::new(|t: &TaskInfo| Ok(Box::new(KeyedReduceOperator::<Ints, _>::new(Sum).for_task(t)?) as Box<dyn Operator<Ints>>)),
             vec![Edge { from: key_by, partitioning: Partitioning::Hash, port: 0 }],
         )
         .unwrap();
@@ -276,10 +277,13 @@ fn a_finished_job_commits_everything_once_through_its_final_checkpoint() {
 
 #[test]
 fn a_cancelled_job_restored_at_another_parallelism_commits_exactly_once() {
-    for (before, after) in [(2usize, 1usize), (2, 2), (1, 1), (1, 3)] {
+    // State backends change across restores too: snapshots are backend-neutral.
+    let engine = || -> Option<Arc<dyn KvEngineFactory>> { Some(Arc::new(BTreeMapEngineFactory { cache_entries: 3 })) };
+    for (before, after, backends) in [(2usize, 1usize, (None, engine())), (2, 2, (engine(), None)), (1, 1, (engine(), engine())), (1, 3, (None, None))] {
         let dir = temp_dir();
         let committed = Shared::default();
         let mut g = job(before, 3000, Duration::from_millis(2), committed.clone());
+        g.config.state_backend = backends.0;
         g.config.checkpoint = Some(settings(&dir, 15));
         let running = start(g).unwrap();
         // Let a few checkpoints complete, then kill the job.
@@ -291,6 +295,7 @@ fn a_cancelled_job_restored_at_another_parallelism_commits_exactly_once() {
         let latest = latest_checkpoint(&dir).expect("a completed checkpoint");
         let snapshot = Arc::new(load_snapshot(&LocalStorage, &latest).unwrap());
         let mut g = job(after, 3000, Duration::ZERO, committed.clone());
+        g.config.state_backend = backends.1;
         g.config.checkpoint = Some(settings(&dir, 15));
         g.config.restore = Some(RestoreSettings { snapshot, ignore_unclaimed: false });
         start(g).unwrap().wait().unwrap();

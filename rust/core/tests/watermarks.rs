@@ -322,6 +322,7 @@ fn task(clock: &ManualClock) -> TaskInfo {
         max_parallelism: 128,
         attempt_number: 0,
         checkpointing: false,
+        state_backend: None,
         clock: Arc::new(clock.clone()),
     }
 }

@@ -61,7 +61,7 @@ fn partitioning(name: &str) -> PyResult<Partitioning> {
 /// Builds the operator factory of a node whose operator wraps one Python function.
 fn udf_factory<F>(node: &Bound<'_, PyDict>, name: &str, build: F) -> PyResult<OperatorFactory<PyData>>
 where
-    F: Fn(Udf, &TaskInfo) -> Box<dyn Operator<PyData>> + Send + Sync + 'static,
+    F: Fn(Udf, &TaskInfo) -> Result<Box<dyn Operator<PyData>>, BoxError> + Send + Sync + 'static,
 {
     let spec = item(node, "function")?.unbind();
     let output = match node.get_item("output_check")? {
@@ -75,7 +75,7 @@ where
     Ok(Box::new(move |task| {
         let spec = Python::attach(|py| spec.clone_ref(py));
         let output = output.as_ref().map(|(check, type_name)| OutputType::new(check.clone(), type_name.clone()));
-        Ok(build(Udf::new(spec, name.clone(), output), task))
+        build(Udf::new(spec, name.clone(), output), task)
     }))
 }
 
@@ -215,22 +215,22 @@ fn timestamps_factory(node: &Bound<'_, PyDict>, name: &str) -> PyResult<Operator
     };
     let idle_timeout_ms: Option<i64> = node.get_item("idle_timeout_ms")?.map(|v| v.extract()).transpose()?.flatten();
     let has_assigner = !item(node, "function")?.is_none();
-    let build = move |udf: Option<Udf>| -> Box<dyn Operator<PyData>> {
-        Box::new(
+    let build = move |udf: Option<Udf>| -> Result<Box<dyn Operator<PyData>>, BoxError> {
+        Ok(Box::new(
             TimestampsAndWatermarksOperator::new(udf.map(PyTimestampAssigner), WatermarkGenerator::new(strategy.clone()), emission)
                 .with_idle_timeout(idle_timeout_ms),
-        )
+        ))
     };
     if has_assigner {
         udf_factory(node, name, move |f, _| build(Some(f)))
     } else {
-        Ok(Box::new(move |_| Ok(build(None))))
+        Ok(Box::new(move |_| build(None)))
     }
 }
 
 fn operator_factory(node: &Bound<'_, PyDict>, name: &str, kind: &str) -> PyResult<OperatorFactory<PyData>> {
-    fn boxed(op: impl Operator<PyData> + 'static) -> Box<dyn Operator<PyData>> {
-        Box::new(op)
+    fn boxed(op: impl Operator<PyData> + 'static) -> Result<Box<dyn Operator<PyData>>, BoxError> {
+        Ok(Box::new(op))
     }
     Ok(match kind {
         "map" => udf_factory(node, name, |f, _| boxed(MapOperator::new(PyMap(f))))?,
@@ -240,11 +240,13 @@ fn operator_factory(node: &Bound<'_, PyDict>, name: &str, kind: &str) -> PyResul
         "reduce" => {
             let final_only = matches!(node.get_item("emit")?, Some(e) if e.extract::<String>()? == "final");
             match native_aggregation(node, name)? {
-                Some(aggregation) => Box::new(move |_| {
+                Some(aggregation) => Box::new(move |task| {
                     let f = NativeAggregation { aggregation: aggregation.0, field: aggregation.1, operator: aggregation.2.clone() };
-                    Ok(boxed(KeyedReduceOperator::<PyData, _>::new(f).final_only(final_only)))
+                    boxed(KeyedReduceOperator::<PyData, _>::new(f).for_task(task)?.final_only(final_only))
                 }),
-                None => udf_factory(node, name, move |f, _| boxed(KeyedReduceOperator::<PyData, _>::new(PyReduce(f)).final_only(final_only)))?,
+                None => udf_factory(node, name, move |f, task| {
+                    boxed(KeyedReduceOperator::<PyData, _>::new(PyReduce(f)).for_task(task)?.final_only(final_only))
+                })?,
             }
         }
         "process" => {
@@ -254,19 +256,19 @@ fn operator_factory(node: &Bound<'_, PyDict>, name: &str, kind: &str) -> PyResul
         "keyed_process" => {
             let two = two_inputs(node)?;
             udf_factory(node, name, move |f, task| {
-            let context = KeyedContext::shared(task.clock.clone());
-            let handle = Python::attach(|py| Py::new(py, KeyedStateHandle::new(context.clone())).map(|h| h.into_any()))
-                .expect("a state handle can be created");
-            boxed(KeyedProcessOperator::new(PyKeyedProcess(f.with_handle(handle).with_side_outputs().with_two_inputs(two)), context))
+                let context = KeyedContext::for_task(task)?;
+                let handle = Python::attach(|py| Py::new(py, KeyedStateHandle::new(context.clone())).map(|h| h.into_any()))
+                    .expect("a state handle can be created");
+                boxed(KeyedProcessOperator::new(PyKeyedProcess(f.with_handle(handle).with_side_outputs().with_two_inputs(two)), context))
             })?
         }
         "timestamps" => timestamps_factory(node, name)?,
         "select_output" => {
             let output: u32 = item(node, "output")?.extract()?;
-            Box::new(move |_| Ok(boxed(SelectOutputOperator::new(output))))
+            Box::new(move |_| boxed(SelectOutputOperator::new(output)))
         }
         "python_sink" => udf_factory(node, name, |f, _| boxed(SinkOperator::new(PySink(f))))?,
-        "union" => Box::new(|_| Ok(boxed(ForwardOperator))),
+        "union" => Box::new(|_| boxed(ForwardOperator)),
         "file_sink" => {
             let mut config = file_sink::FileSinkConfig::new(item(node, "path")?.extract::<PathBuf>()?);
             config.part_prefix = item(node, "part_prefix")?.extract()?;

@@ -14,6 +14,14 @@ fn runtime_error(e: BoxError) -> PyErr {
     PyRuntimeError::new_err(e.to_string())
 }
 
+/// A state backend's failure: Python's own errors (a value that cannot be pickled) as they are.
+fn state_error(e: BoxError) -> PyErr {
+    match e.downcast::<PyErr>() {
+        Ok(err) => *err,
+        Err(other) => runtime_error(other),
+    }
+}
+
 /// Keyed state and timers of one parallel instance of a keyed operator.
 #[pyclass(module = "oxflow._native", frozen)]
 pub struct KeyedStateHandle {
@@ -40,15 +48,14 @@ fn current_slot<R>(
     let key = ctx.key().map_err(runtime_error)?;
     let key = oxflow_core::data::Keyed { key: key.key.clone_ref(unsafe { Python::assume_attached() }), hash: key.hash };
     let now = ctx.clock.now();
-    Ok(f(ctx.store.get(&key, StateId(state), &Namespace::Void, now)))
+    Ok(f(ctx.store.get(&key, StateId(state), &Namespace::Void, now).map_err(state_error)?))
 }
 
 fn current_put(ctx: &mut KeyedContext<PyData>, state: u32, slot: Slot<PyData>) -> PyResult<()> {
     let key = ctx.key().map_err(runtime_error)?;
     let key = oxflow_core::data::Keyed { key: key.key.clone_ref(unsafe { Python::assume_attached() }), hash: key.hash };
     let now = ctx.clock.now();
-    ctx.store.put(&key, StateId(state), Namespace::Void, slot, now);
-    Ok(())
+    ctx.store.put(&key, StateId(state), Namespace::Void, slot, now).map_err(state_error)
 }
 
 #[pymethods]
@@ -78,7 +85,7 @@ impl KeyedStateHandle {
         self.with(|ctx| {
             let key = ctx.key().map_err(runtime_error)?;
             let key = oxflow_core::data::Keyed { key: key.key.clone_ref(unsafe { Python::assume_attached() }), hash: key.hash };
-            ctx.store.remove(&key, StateId(state), &Namespace::Void);
+            ctx.store.remove(&key, StateId(state), &Namespace::Void).map_err(state_error)?;
             Ok(())
         })
     }

@@ -123,7 +123,7 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
     }
     let _ = py;
     let name = name.to_string();
-    Ok(Box::new(move |_| -> Result<Box<dyn Operator<PyData>>, BoxError> {
+    Ok(Box::new(move |task| -> Result<Box<dyn Operator<PyData>>, BoxError> {
         Python::attach(|py| {
             let output_type = || output.as_ref().map(|(check, type_name)| OutputType::new(check.clone(), type_name.clone()));
             let udf = |spec: &Py<PyAny>, checked: bool| Udf::new(spec.clone_ref(py), name.clone(), if checked { output_type() } else { None });
@@ -143,6 +143,7 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
                 None => assigner.default_trigger(),
             };
             let mut op = WindowOperator::new(assigner.clone(), trigger, contents)
+                .for_task(task)?
                 .allowed_lateness(allowed_lateness)
                 .late_dropped_counter(late_dropped.clone());
             if let Some(spec) = &window_function {

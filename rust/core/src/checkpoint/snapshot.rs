@@ -56,6 +56,11 @@ impl<'a, D: DataModel> SnapshotWriter<'a, D> {
         Ok(())
     }
 
+    /// Adds a keyed entry whose key is already encoded (`DataModel::encode_key`).
+    pub fn keyed_encoded(&mut self, key: Vec<u8>, payload: Vec<u8>) {
+        self.snapshot.keyed.push(KeyedEntry { key, payload });
+    }
+
     /// Adds an element of the operator's list state.
     pub fn list(&mut self, element: Vec<u8>) {
         self.snapshot.list.push(element);

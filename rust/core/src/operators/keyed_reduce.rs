@@ -1,31 +1,41 @@
-use hashbrown::HashTable;
-
-use crate::checkpoint::snapshot::{decode_value, encode_value, RestoredState, SnapshotWriter};
+use crate::checkpoint::snapshot::{untag, RestoredState, SnapshotWriter};
 use crate::checkpoint::CheckpointId;
-use crate::data::{DataModel, Keyed, Record, MAIN_OUTPUT};
+use crate::data::{DataModel, Record, MAIN_OUTPUT};
 use crate::error::{message, BoxError};
 use crate::function::ReduceFn;
 use crate::operator::{refuse_state, Operator, Output, TaskInfo};
+use crate::state::{KeyedStateStore, Namespace, Slot, StateId};
+
+/// Keyed entries of the snapshot are tagged as the keyed context's state entries, so the
+/// format says what it holds.
+const STATE_ENTRY: u8 = 0;
 
 /// Flink's `KeyedStream.reduce`: a rolling reduce that emits the updated value for every input.
 ///
-/// State is one accumulated value per key, in a hash table probed with the key's precomputed hash.
-/// In batch execution only the final value of each key is emitted, at the end of the input.
+/// State is one accumulated value per key (a value state, `reduce`), in a keyed state store,
+/// so it follows the job's state backend. In batch execution only the final value of each key is
+/// emitted, at the end of the input.
 pub struct KeyedReduceOperator<D: DataModel, F> {
     function: F,
-    state: HashTable<Entry<D>>,
+    store: KeyedStateStore<D>,
+    state: StateId,
     final_only: bool,
-}
-
-struct Entry<D: DataModel> {
-    hash: u64,
-    key: D::Key,
-    value: D::Value,
 }
 
 impl<D: DataModel, F> KeyedReduceOperator<D, F> {
     pub fn new(function: F) -> Self {
-        KeyedReduceOperator { function, state: HashTable::new(), final_only: false }
+        let mut store = KeyedStateStore::default();
+        let state = store.register("reduce", None);
+        KeyedReduceOperator { function, store, state, final_only: false }
+    }
+
+    /// Keeps the state in the task's state backend (memory otherwise). Call it in the operator
+    /// factory: restored state arrives before `open`.
+    pub fn for_task(mut self, task: &TaskInfo) -> Result<Self, BoxError> {
+        let mut store = KeyedStateStore::for_task(task)?;
+        self.state = store.register("reduce", None);
+        self.store = store;
+        Ok(self)
     }
 
     /// Emit each key's result once at the end of the input instead of on every update.
@@ -36,7 +46,7 @@ impl<D: DataModel, F> KeyedReduceOperator<D, F> {
 
     /// Number of keys with state.
     pub fn key_count(&self) -> usize {
-        self.state.len()
+        self.store.len()
     }
 }
 
@@ -51,22 +61,18 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
             let Some(keyed) = record.key else {
                 return Err(message("reduce needs a keyed stream: the record carries no key"));
             };
-            let hash = keyed.hash;
-            let found = self.state.find_mut(hash, |e| e.hash == hash && D::key_eq(&e.key, &keyed.key));
-            match found {
-                Some(entry) => {
-                    entry.value = self.function.reduce(&entry.value, record.value)?;
-                    if !self.final_only {
-                        out.push(Record { value: D::duplicate(&entry.value), timestamp: record.timestamp, key: Some(keyed), output: MAIN_OUTPUT });
-                    }
-                }
-                None => {
-                    if !self.final_only {
-                        let key = Some(Keyed { key: D::duplicate_key(&keyed.key), hash });
-                        out.push(Record { value: D::duplicate(&record.value), timestamp: record.timestamp, key, output: MAIN_OUTPUT });
-                    }
-                    self.state.insert_unique(hash, Entry { hash, key: keyed.key, value: record.value }, |e| e.hash);
-                }
+            // The first value of a key becomes its state as is; later ones are reduced into it.
+            let mut value = Some(record.value);
+            let (slot, created) = self.store.get_or_insert_with(&keyed, self.state, Namespace::Void, 0, || {
+                Slot::Value(value.take().expect("taken once"))
+            })?;
+            let Slot::Value(acc) = slot else { return Err(message("reduce state holds a list")) };
+            if let Some(value) = value {
+                debug_assert!(!created);
+                *acc = self.function.reduce(acc, value)?;
+            }
+            if !self.final_only {
+                out.push(Record { value: D::duplicate(acc), timestamp: record.timestamp, key: Some(keyed), output: MAIN_OUTPUT });
             }
         }
         Ok(())
@@ -74,9 +80,11 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
 
     fn finish(&mut self, out: &mut Output<D>) -> Result<(), BoxError> {
         if self.final_only {
-            for entry in self.state.drain() {
-                out.push(Record { value: entry.value, timestamp: None, key: Some(Keyed { key: entry.key, hash: entry.hash }), output: MAIN_OUTPUT });
-            }
+            self.store.drain(|key, _, _, slot| {
+                if let Slot::Value(value) = slot {
+                    out.push(Record { value, timestamp: None, key: Some(key), output: MAIN_OUTPUT });
+                }
+            })?;
         }
         Ok(())
     }
@@ -86,18 +94,32 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
     }
 
     fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
-        for entry in self.state.iter() {
-            state.keyed(&entry.key, encode_value::<D>(&entry.value)?)?;
-        }
-        Ok(())
+        self.store.snapshot_into(|key, body| {
+            state.keyed_encoded(key, crate::checkpoint::snapshot::tagged(STATE_ENTRY, body));
+            Ok(())
+        })
     }
 
     fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
         let RestoredState { keyed, list, broadcast } = state;
-        for (keyed, payload) in keyed {
-            let value = decode_value::<D>(&payload)?;
-            let hash = keyed.hash;
-            self.state.insert_unique(hash, Entry { hash, key: keyed.key, value }, |e| e.hash);
+        for (key, payload) in &keyed {
+            match untag(payload)? {
+                (STATE_ENTRY, body) => self.store.restore_entry(key, body)?,
+                (other, _) => return Err(message(format!("corrupt snapshot: unknown keyed entry kind {other}"))),
+            }
+        }
+        if self.store.len() != keyed.len() {
+            return Err(message("corrupt reduce snapshot: a key's state appears twice"));
+        }
+        let mut foreign = None;
+        self.store.for_each_entry(|_, _, state, _, slot| {
+            if foreign.is_none() && (state != self.state || !matches!(slot, Slot::Value(_))) {
+                foreign = Some(state);
+            }
+            Ok(())
+        })?;
+        if let Some(state) = foreign {
+            return Err(message(format!("the snapshot holds state '{}', which a reduce does not keep", self.store.state_name(state))));
         }
         refuse_state(RestoredState::<D> { keyed: Vec::new(), list, broadcast })
     }

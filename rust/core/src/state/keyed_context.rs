@@ -8,6 +8,7 @@ use super::{KeyedStateStore, Namespace, TimerQueue};
 use crate::data::{DataModel, Keyed};
 use crate::error::{message, BoxError};
 use crate::checkpoint::snapshot::{tagged, untag, RestoredState, SnapshotWriter};
+use crate::operator::TaskInfo;
 use crate::time::{Clock, MIN_WATERMARK};
 
 // Kinds of keyed entries in a keyed context's snapshot.
@@ -27,9 +28,19 @@ pub struct KeyedContext<D: DataModel> {
 pub type SharedKeyedContext<D> = Arc<Mutex<KeyedContext<D>>>;
 
 impl<D: DataModel> KeyedContext<D> {
+    /// A context whose state is in memory.
     pub fn shared(clock: Arc<dyn Clock>) -> SharedKeyedContext<D> {
+        Self::with_store(KeyedStateStore::default(), clock)
+    }
+
+    /// A context whose state follows the task's state backend.
+    pub fn for_task(task: &TaskInfo) -> Result<SharedKeyedContext<D>, BoxError> {
+        Ok(Self::with_store(KeyedStateStore::for_task(task)?, task.clock.clone()))
+    }
+
+    fn with_store(store: KeyedStateStore<D>, clock: Arc<dyn Clock>) -> SharedKeyedContext<D> {
         Arc::new(Mutex::new(KeyedContext {
-            store: KeyedStateStore::default(),
+            store,
             event_timers: TimerQueue::default(),
             processing_timers: TimerQueue::default(),
             current_key: None,
@@ -44,8 +55,11 @@ impl<D: DataModel> KeyedContext<D> {
     }
 
     /// Writes the keyed state and both timer queues as keyed entries.
-    pub fn snapshot(&self, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
-        self.store.snapshot_into(|key, body| state.keyed(key, tagged(STATE_ENTRY, body)))?;
+    pub fn snapshot(&mut self, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        self.store.snapshot_into(|key, body| {
+            state.keyed_encoded(key, tagged(STATE_ENTRY, body));
+            Ok(())
+        })?;
         self.event_timers.snapshot_into(|key, body| state.keyed(key, tagged(EVENT_TIMER, body)))?;
         self.processing_timers.snapshot_into(|key, body| state.keyed(key, tagged(PROCESSING_TIMER, body)))
     }

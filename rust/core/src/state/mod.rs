@@ -1,11 +1,15 @@
 //! Keyed state and timers: what keyed operators (process functions, windows, SQL aggregates)
-//! keep per key. One in-memory backend now; the store's interface is what other backends implement.
+//! keep per key. The store keeps its entries in memory (the default) or in a byte-level
+//! [`KvEngine`] (RocksDB, from `oxflow-state-rocksdb`), as the job's [`StateBackend`] says.
+//! Timers stay in memory in both cases (as Flink's `HEAP` timer service).
 
+mod engine;
 mod keyed_context;
 mod namespace;
 mod store;
 mod timers;
 
+pub use engine::{BTreeMapEngine, BTreeMapEngineFactory, EngineSpec, KvEngine, KvEngineFactory, StateBackend, DEFAULT_CACHE_ENTRIES};
 pub use keyed_context::{KeyedContext, SharedKeyedContext};
 pub use namespace::Namespace;
 pub use store::{KeyedStateStore, Slot, StateId, TtlConfig};

@@ -1,13 +1,31 @@
-//! The in-memory keyed state store: one hash table of (key, state, namespace) -> slot.
+//! The keyed state store: (key, state, namespace) -> slot, in one of two modes.
+//!
+//! - Memory (the default, Flink's `hashmap` backend): one hash table of decoded entries.
+//! - Engine (Flink's `rocksdb` backend when the engine is RocksDB): entries serialized in a
+//!   [`KvEngine`](super::KvEngine), behind a bounded write-back cache (see `engine_table`).
+//!
+//! Both modes behave the same through every method here (the tests run each assertion against
+//! both), except for key equality: encoded-bytes equality in engine mode, `DataModel::key_eq`
+//! in memory. Methods return `Result` because the engine mode encodes, decodes and does I/O;
+//! the memory mode never fails.
 
 use hashbrown::HashTable;
 
 use serde::{Deserialize, Serialize};
 
+use super::engine::KvEngine;
 use super::Namespace;
 use crate::checkpoint::snapshot::{decode, decode_value, encode, encode_value};
 use crate::data::{DataModel, Keyed};
 use crate::error::BoxError;
+use crate::operator::TaskInfo;
+
+mod codec;
+mod engine_table;
+#[cfg(test)]
+mod tests;
+
+use engine_table::EngineTable;
 
 /// One store entry in a snapshot (its key is the keyed entry's key). States are named, not
 /// numbered, so a restored job may declare them in another order.
@@ -41,33 +59,44 @@ pub struct TtlConfig {
     pub return_expired: bool,
 }
 
-struct Entry<D: DataModel> {
-    hash: u64,
-    key: D::Key,
-    key_hash: u64,
-    state: StateId,
-    namespace: Namespace,
-    slot: Slot<D>,
-    /// Processing time of the last write (or read, with `refresh_on_read`).
-    touched: i64,
+pub struct KeyedStateStore<D: DataModel> {
+    states: Vec<(String, Option<TtlConfig>)>,
+    backend: Backend<D>,
 }
 
-pub struct KeyedStateStore<D: DataModel> {
-    table: HashTable<Entry<D>>,
-    states: Vec<(String, Option<TtlConfig>)>,
+// The engine table is boxed so the memory mode pays one enum match and nothing else.
+enum Backend<D: DataModel> {
+    Memory(MemoryTable<D>),
+    Engine(Box<EngineTable<D>>),
 }
 
 impl<D: DataModel> Default for KeyedStateStore<D> {
     fn default() -> Self {
-        KeyedStateStore { table: HashTable::new(), states: Vec::new() }
+        KeyedStateStore { states: Vec::new(), backend: Backend::Memory(MemoryTable { table: HashTable::new() }) }
     }
 }
 
-fn entry_hash(key_hash: u64, state: StateId, namespace: &Namespace) -> u64 {
-    key_hash ^ (state.0 as u64).wrapping_mul(0x2545_f491_4f6c_dd1d) ^ namespace.hash()
-}
-
 impl<D: DataModel> KeyedStateStore<D> {
+    /// A store in engine mode over `engine`, caching at most `cache_entries` decoded entries.
+    /// `max_parallelism` places keys in key groups (the prefix of engine keys).
+    pub fn with_engine(engine: Box<dyn KvEngine>, max_parallelism: usize, cache_entries: usize) -> Self {
+        let table = EngineTable::new(engine, None, max_parallelism, cache_entries);
+        KeyedStateStore { states: Vec::new(), backend: Backend::Engine(Box::new(table)) }
+    }
+
+    /// A store in the mode of the task's state backend (memory when it has none).
+    pub fn for_task(task: &TaskInfo) -> Result<Self, BoxError> {
+        let Some(backend) = &task.state_backend else { return Ok(Self::default()) };
+        let owned = backend.create_engine(&task.uid, task.subtask_index)?;
+        let table = EngineTable::new(owned.engine, Some(owned.dirs), task.max_parallelism, owned.cache_entries);
+        Ok(KeyedStateStore { states: Vec::new(), backend: Backend::Engine(Box::new(table)) })
+    }
+
+    /// The store keeps its entries in an engine (not in memory).
+    pub fn is_engine(&self) -> bool {
+        matches!(self.backend, Backend::Engine(_))
+    }
+
     /// Declares a state; the same name returns the same id (a function may ask twice).
     pub fn register(&mut self, name: &str, ttl: Option<TtlConfig>) -> StateId {
         if let Some(i) = self.states.iter().position(|(n, _)| n == name) {
@@ -82,51 +111,29 @@ impl<D: DataModel> KeyedStateStore<D> {
         &self.states[state.0 as usize].0
     }
 
-    fn find_index(&self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Option<u64> {
-        let hash = entry_hash(key.hash, state, namespace);
-        self.table
-            .find(hash, |e| e.hash == hash && e.state == state && e.namespace == *namespace && D::key_eq(&e.key, &key.key))
-            .map(|_| hash)
-    }
-
     /// The slot of `key`/`state`/`namespace`; `now` is the processing time for TTL.
-    pub fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) -> Option<&mut Slot<D>> {
+    pub fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) -> Result<Option<&mut Slot<D>>, BoxError> {
         let ttl = self.states[state.0 as usize].1;
-        let hash = entry_hash(key.hash, state, namespace);
-        let eq = |e: &Entry<D>| e.hash == hash && e.state == state && e.namespace == *namespace && D::key_eq(&e.key, &key.key);
-        if let Some(ttl) = ttl {
-            let expired = self.table.find(hash, eq).map(|e| now - e.touched >= ttl.ttl_ms)?;
-            if expired && !ttl.return_expired {
-                if let Ok(entry) = self.table.find_entry(hash, eq) {
-                    entry.remove();
-                }
-                return None;
-            }
-            let entry = self.table.find_mut(hash, eq)?;
-            if ttl.refresh_on_read {
-                entry.touched = now;
-            }
-            return Some(&mut entry.slot);
+        match &mut self.backend {
+            Backend::Memory(t) => Ok(t.get(key, state, namespace, ttl, now)),
+            Backend::Engine(t) => t.get(key, state, namespace, ttl, now),
         }
-        self.table.find_mut(hash, eq).map(|e| &mut e.slot)
     }
 
     /// Sets the slot (a write: refreshes the entry's time).
-    pub fn put(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: Namespace, slot: Slot<D>, now: i64) {
-        let hash = entry_hash(key.hash, state, &namespace);
-        let eq = |e: &Entry<D>| e.hash == hash && e.state == state && e.namespace == namespace && D::key_eq(&e.key, &key.key);
-        if let Some(entry) = self.table.find_mut(hash, eq) {
-            entry.slot = slot;
-            entry.touched = now;
-            return;
+    pub fn put(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: Namespace, slot: Slot<D>, now: i64) -> Result<(), BoxError> {
+        match &mut self.backend {
+            Backend::Memory(t) => {
+                t.put(key, state, namespace, slot, now);
+                Ok(())
+            }
+            Backend::Engine(t) => t.put(key, state, &namespace, slot, now),
         }
-        let entry = Entry { hash, key: D::duplicate_key(&key.key), key_hash: key.hash, state, namespace, slot, touched: now };
-        self.table.insert_unique(hash, entry, |e| e.hash);
     }
 
     /// The slot of `key`/`state`/`namespace`, created by `make` if there is none (one lookup
     /// instead of a `get` and a `put`); `true` with the slot if it was created. For states without
-    /// time-to-live (window contents).
+    /// time-to-live (window contents, rolling reduce).
     pub fn get_or_insert_with(
         &mut self,
         key: &Keyed<D::Key>,
@@ -134,60 +141,76 @@ impl<D: DataModel> KeyedStateStore<D> {
         namespace: Namespace,
         now: i64,
         make: impl FnOnce() -> Slot<D>,
-    ) -> (&mut Slot<D>, bool) {
+    ) -> Result<(&mut Slot<D>, bool), BoxError> {
         debug_assert!(self.states[state.0 as usize].1.is_none(), "get_or_insert_with is for states without TTL");
-        let hash = entry_hash(key.hash, state, &namespace);
-        let entry = self.table.entry(
-            hash,
-            |e| e.hash == hash && e.state == state && e.namespace == namespace && D::key_eq(&e.key, &key.key),
-            |e| e.hash,
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(o) => (&mut o.into_mut().slot, false),
-            hashbrown::hash_table::Entry::Vacant(v) => {
-                let entry = Entry { hash, key: D::duplicate_key(&key.key), key_hash: key.hash, state, namespace, slot: make(), touched: now };
-                (&mut v.insert(entry).into_mut().slot, true)
-            }
+        match &mut self.backend {
+            Backend::Memory(t) => Ok(t.get_or_insert_with(key, state, namespace, now, make)),
+            Backend::Engine(t) => t.get_or_insert_with(key, state, &namespace, now, make),
         }
     }
 
     /// Marks an entry as written now (after it was changed in place through `get`).
-    pub fn touch(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) {
-        if self.find_index(key, state, namespace).is_some() {
-            let hash = entry_hash(key.hash, state, namespace);
-            if let Some(e) = self.table.find_mut(hash, |e| e.hash == hash && e.state == state && e.namespace == *namespace && D::key_eq(&e.key, &key.key)) {
-                e.touched = now;
+    pub fn touch(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) -> Result<(), BoxError> {
+        match &mut self.backend {
+            Backend::Memory(t) => {
+                let hash = entry_hash(key.hash, state, namespace);
+                if let Some(e) = t.table.find_mut(hash, eq::<D>(hash, key, state, namespace)) {
+                    e.touched = now;
+                }
+                Ok(())
             }
+            Backend::Engine(t) => t.touch(key, state, namespace, now),
         }
     }
 
-    pub fn remove(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Option<Slot<D>> {
-        let hash = entry_hash(key.hash, state, namespace);
-        let found = self
-            .table
-            .find_entry(hash, |e| e.hash == hash && e.state == state && e.namespace == *namespace && D::key_eq(&e.key, &key.key));
-        found.ok().map(|entry| entry.remove().0.slot)
+    pub fn remove(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Result<Option<Slot<D>>, BoxError> {
+        match &mut self.backend {
+            Backend::Memory(t) => {
+                let hash = entry_hash(key.hash, state, namespace);
+                let found = t.table.find_entry(hash, eq::<D>(hash, key, state, namespace));
+                Ok(found.ok().map(|entry| entry.remove().0.slot))
+            }
+            Backend::Engine(t) => t.remove(key, state, namespace),
+        }
     }
 
     /// Number of entries (all keys, states and namespaces).
     pub fn len(&self) -> usize {
-        self.table.len()
+        match &self.backend {
+            Backend::Memory(t) => t.table.len(),
+            Backend::Engine(t) => t.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.len() == 0
     }
 
-    /// Hands every entry to `emit` as (key, encoded entry), for a checkpoint.
-    pub fn snapshot_into(&self, mut emit: impl FnMut(&D::Key, Vec<u8>) -> Result<(), BoxError>) -> Result<(), BoxError> {
-        for e in self.table.iter() {
+    /// Writes the engine mode's cache back to the engine (nothing to do in memory).
+    pub fn flush(&mut self) -> Result<(), BoxError> {
+        match &mut self.backend {
+            Backend::Memory(_) => Ok(()),
+            Backend::Engine(t) => t.flush(),
+        }
+    }
+
+    /// Hands every entry to `emit` as (encoded key, encoded entry), for a checkpoint. The
+    /// encoding is the same in both modes, so a snapshot restores into either.
+    pub fn snapshot_into(&mut self, mut emit: impl FnMut(Vec<u8>, Vec<u8>) -> Result<(), BoxError>) -> Result<(), BoxError> {
+        let t = match &mut self.backend {
+            Backend::Memory(t) => t,
+            Backend::Engine(t) => return t.snapshot_into(&self.states, &mut emit),
+        };
+        for e in t.table.iter() {
             let state = self.states[e.state.0 as usize].0.clone();
             let named = |err: BoxError| crate::error::message(format!("state '{state}': {err}"));
             let (value, list) = match &e.slot {
                 Slot::Value(v) => (Some(encode_value::<D>(v).map_err(named)?), Vec::new()),
                 Slot::List(items) => (None, items.iter().map(encode_value::<D>).collect::<Result<_, _>>().map_err(named)?),
             };
-            emit(&e.key, encode(&EntrySnapshot { state, namespace: e.namespace, value, list, touched: e.touched })?)?;
+            let mut key = Vec::new();
+            D::encode_key(&e.key, &mut key)?;
+            emit(key, encode(&EntrySnapshot { state, namespace: e.namespace, value, list, touched: e.touched })?)?;
         }
         Ok(())
     }
@@ -204,102 +227,108 @@ impl<D: DataModel> KeyedStateStore<D> {
             Some(v) => Slot::Value(decode_value::<D>(&v)?),
             None => Slot::List(e.list.iter().map(|v| decode_value::<D>(v)).collect::<Result<_, _>>()?),
         };
-        self.put(key, state, e.namespace, slot, e.touched);
-        Ok(())
+        self.put(key, state, e.namespace, slot, e.touched)
     }
 
-    /// Every entry as (key, key hash, state, namespace, slot), for checks after a restore.
-    pub fn entries(&self) -> impl Iterator<Item = (&D::Key, u64, StateId, &Namespace, &Slot<D>)> + '_ {
-        self.table.iter().map(|e| (&e.key, e.key_hash, e.state, &e.namespace, &e.slot))
+    /// Calls `f` with every entry as (key, key hash, state, namespace, slot), in no particular
+    /// order; `f` may stop by returning an error.
+    pub fn for_each_entry(
+        &mut self,
+        mut f: impl FnMut(&D::Key, u64, StateId, &Namespace, &Slot<D>) -> Result<(), BoxError>,
+    ) -> Result<(), BoxError> {
+        match &mut self.backend {
+            Backend::Memory(t) => t.table.iter().try_for_each(|e| f(&e.key, e.key_hash, e.state, &e.namespace, &e.slot)),
+            Backend::Engine(t) => t.for_each(&mut f),
+        }
     }
 
-    /// The key hashes of every entry, for tests and snapshots.
-    pub fn key_hashes(&self) -> impl Iterator<Item = u64> + '_ {
-        self.table.iter().map(|e| e.key_hash)
+    /// Takes every entry out (the store is empty afterwards), in no particular order.
+    pub fn drain(&mut self, mut f: impl FnMut(Keyed<D::Key>, StateId, Namespace, Slot<D>)) -> Result<(), BoxError> {
+        match &mut self.backend {
+            Backend::Memory(t) => {
+                for e in t.table.drain() {
+                    f(Keyed { key: e.key, hash: e.key_hash }, e.state, e.namespace, e.slot);
+                }
+                Ok(())
+            }
+            Backend::Engine(t) => t.drain(&mut f),
+        }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::test_support::Ints;
+// ---- The memory mode ----
 
-    fn k(v: i64) -> Keyed<i64> {
-        Keyed { key: v, hash: v as u64 }
+struct Entry<D: DataModel> {
+    hash: u64,
+    key: D::Key,
+    key_hash: u64,
+    state: StateId,
+    namespace: Namespace,
+    slot: Slot<D>,
+    /// Processing time of the last write (or read, with `refresh_on_read`).
+    touched: i64,
+}
+
+struct MemoryTable<D: DataModel> {
+    table: HashTable<Entry<D>>,
+}
+
+fn entry_hash(key_hash: u64, state: StateId, namespace: &Namespace) -> u64 {
+    key_hash ^ (state.0 as u64).wrapping_mul(0x2545_f491_4f6c_dd1d) ^ namespace.hash()
+}
+
+/// The lookup predicate of an entry whose hash is `hash`.
+fn eq<'a, D: DataModel>(hash: u64, key: &'a Keyed<D::Key>, state: StateId, namespace: &'a Namespace) -> impl Fn(&Entry<D>) -> bool + 'a {
+    move |e| e.hash == hash && e.state == state && e.namespace == *namespace && D::key_eq(&e.key, &key.key)
+}
+
+impl<D: DataModel> MemoryTable<D> {
+    fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, ttl: Option<TtlConfig>, now: i64) -> Option<&mut Slot<D>> {
+        let hash = entry_hash(key.hash, state, namespace);
+        let eq = eq::<D>(hash, key, state, namespace);
+        if let Some(ttl) = ttl {
+            let expired = self.table.find(hash, &eq).map(|e| now - e.touched >= ttl.ttl_ms)?;
+            if expired && !ttl.return_expired {
+                if let Ok(entry) = self.table.find_entry(hash, &eq) {
+                    entry.remove();
+                }
+                return None;
+            }
+            let entry = self.table.find_mut(hash, &eq)?;
+            if ttl.refresh_on_read {
+                entry.touched = now;
+            }
+            return Some(&mut entry.slot);
+        }
+        self.table.find_mut(hash, eq).map(|e| &mut e.slot)
     }
 
-    fn value(slot: Option<&mut Slot<Ints>>) -> Option<i64> {
-        match slot {
-            Some(Slot::Value(v)) => Some(*v),
-            Some(Slot::List(_)) => panic!("list"),
-            None => None,
+    fn put(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: Namespace, slot: Slot<D>, now: i64) {
+        let hash = entry_hash(key.hash, state, &namespace);
+        if let Some(entry) = self.table.find_mut(hash, eq::<D>(hash, key, state, &namespace)) {
+            entry.slot = slot;
+            entry.touched = now;
+            return;
         }
+        let entry = Entry { hash, key: D::duplicate_key(&key.key), key_hash: key.hash, state, namespace, slot, touched: now };
+        self.table.insert_unique(hash, entry, |e| e.hash);
     }
 
-    #[test]
-    fn values_are_kept_per_key_state_and_namespace() {
-        let mut s = KeyedStateStore::<Ints>::default();
-        let a = s.register("a", None);
-        let b = s.register("b", None);
-        assert_eq!(s.register("a", None), a);
-        let w = Namespace::Window { start: 0, end: 10 };
-        s.put(&k(1), a, Namespace::Void, Slot::Value(10), 0);
-        s.put(&k(1), b, Namespace::Void, Slot::Value(20), 0);
-        s.put(&k(2), a, Namespace::Void, Slot::Value(30), 0);
-        s.put(&k(1), a, w, Slot::Value(40), 0);
-        assert_eq!(value(s.get(&k(1), a, &Namespace::Void, 0)), Some(10));
-        assert_eq!(value(s.get(&k(1), b, &Namespace::Void, 0)), Some(20));
-        assert_eq!(value(s.get(&k(2), a, &Namespace::Void, 0)), Some(30));
-        assert_eq!(value(s.get(&k(1), a, &w, 0)), Some(40));
-        assert_eq!(value(s.get(&k(3), a, &Namespace::Void, 0)), None);
-        s.put(&k(1), a, Namespace::Void, Slot::Value(11), 0);
-        assert_eq!(value(s.get(&k(1), a, &Namespace::Void, 0)), Some(11));
-        assert_eq!(s.len(), 4);
-        assert!(s.remove(&k(1), a, &w).is_some());
-        assert_eq!(value(s.get(&k(1), a, &w, 0)), None);
-        assert_eq!(s.len(), 3);
-    }
-
-    #[test]
-    fn entries_survive_a_snapshot_and_restore() {
-        let mut s = KeyedStateStore::<Ints>::default();
-        let a = s.register("a", None);
-        let l = s.register("l", None);
-        s.put(&k(1), a, Namespace::Void, Slot::Value(10), 5);
-        s.put(&k(2), l, Namespace::Window { start: 0, end: 10 }, Slot::List(vec![1, 2, 3]), 6);
-        let mut entries = Vec::new();
-        s.snapshot_into(|key, body| {
-            entries.push((*key, body));
-            Ok(())
-        })
-        .unwrap();
-        let mut r = KeyedStateStore::<Ints>::default();
-        let l2 = r.register("l", None); // declared in another order
-        for (key, body) in &entries {
-            r.restore_entry(&k(*key), body).unwrap();
+    fn get_or_insert_with(
+        &mut self,
+        key: &Keyed<D::Key>,
+        state: StateId,
+        namespace: Namespace,
+        now: i64,
+        make: impl FnOnce() -> Slot<D>,
+    ) -> (&mut Slot<D>, bool) {
+        let hash = entry_hash(key.hash, state, &namespace);
+        match self.table.entry(hash, eq::<D>(hash, key, state, &namespace), |e| e.hash) {
+            hashbrown::hash_table::Entry::Occupied(o) => (&mut o.into_mut().slot, false),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let entry = Entry { hash, key: D::duplicate_key(&key.key), key_hash: key.hash, state, namespace, slot: make(), touched: now };
+                (&mut v.insert(entry).into_mut().slot, true)
+            }
         }
-        let a2 = r.register("a", None);
-        assert_eq!(value(r.get(&k(1), a2, &Namespace::Void, 0)), Some(10));
-        match r.get(&k(2), l2, &Namespace::Window { start: 0, end: 10 }, 0) {
-            Some(Slot::List(items)) => assert_eq!(items, &vec![1, 2, 3]),
-            _ => panic!("list restored"),
-        }
-        assert!(r.restore_entry(&k(1), &[0xff, 0xff]).is_err(), "corrupt entries are refused");
-    }
-
-    #[test]
-    fn ttl_expires_entries_unless_refreshed() {
-        let mut s = KeyedStateStore::<Ints>::default();
-        let on_write = s.register("w", Some(TtlConfig { ttl_ms: 100, refresh_on_read: false, return_expired: false }));
-        let on_read = s.register("r", Some(TtlConfig { ttl_ms: 100, refresh_on_read: true, return_expired: false }));
-        let lax = s.register("x", Some(TtlConfig { ttl_ms: 100, refresh_on_read: false, return_expired: true }));
-        for st in [on_write, on_read, lax] {
-            s.put(&k(1), st, Namespace::Void, Slot::Value(1), 0);
-        }
-        assert_eq!(value(s.get(&k(1), on_read, &Namespace::Void, 90)), Some(1));
-        assert_eq!(value(s.get(&k(1), on_write, &Namespace::Void, 99)), Some(1));
-        assert_eq!(value(s.get(&k(1), on_write, &Namespace::Void, 100)), None, "expired after 100 ms");
-        assert_eq!(value(s.get(&k(1), on_read, &Namespace::Void, 150)), Some(1), "the read at 90 refreshed it");
-        assert_eq!(value(s.get(&k(1), lax, &Namespace::Void, 500)), Some(1), "returned while not cleaned up");
     }
 }

@@ -112,6 +112,16 @@ impl<D: DataModel> WindowOperator<D> {
         WindowOperator::with_default_trigger(WindowAssigner::CountSliding { size, slide }, contents)
     }
 
+    /// Keeps the window contents in the task's state backend (memory otherwise). Call it in
+    /// the operator factory: restored state arrives before `open`.
+    pub fn for_task(mut self, task: &TaskInfo) -> Result<Self, BoxError> {
+        debug_assert!(self.store.is_empty(), "the store is chosen before any state is kept");
+        let mut store = KeyedStateStore::for_task(task)?;
+        self.contents_state = store.register("window-contents", None);
+        self.store = store;
+        Ok(self)
+    }
+
     pub fn window_fn(mut self, function: Box<dyn WindowFn<D>>) -> Self {
         self.window_fn = Some(function);
         self

@@ -32,7 +32,7 @@ impl<D: DataModel> WindowOperator<D> {
         let state = self.contents_state;
         let list = self.uses_list();
         // An empty list allocates nothing: the placeholder of a new slot until it is filled.
-        let (slot, created) = self.store.get_or_insert_with(key, state, window, now, || Slot::List(Vec::new()));
+        let (slot, created) = self.store.get_or_insert_with(key, state, window, now, || Slot::List(Vec::new()))?;
         match (slot, created) {
             (Slot::List(elements), _) if list => elements.push(value),
             (slot, true) => {
@@ -60,9 +60,9 @@ impl<D: DataModel> WindowOperator<D> {
     /// Moves the contents of `merged` windows into `target` (in window order).
     pub(super) fn merge_contents(&mut self, key: &Keyed<D::Key>, target: Namespace, merged: &[Namespace], now: i64) -> Result<(), BoxError> {
         let state = self.contents_state;
-        let mut acc = self.store.remove(key, state, &target);
+        let mut acc = self.store.remove(key, state, &target)?;
         for window in merged {
-            let Some(next) = self.store.remove(key, state, window) else { continue };
+            let Some(next) = self.store.remove(key, state, window)? else { continue };
             acc = Some(match (acc, next) {
                 (None, next) => next,
                 (Some(Slot::List(mut a)), Slot::List(b)) => {
@@ -78,7 +78,7 @@ impl<D: DataModel> WindowOperator<D> {
             });
         }
         if let Some(acc) = acc {
-            self.store.put(key, state, target, acc, now);
+            self.store.put(key, state, target, acc, now)?;
         }
         Ok(())
     }
@@ -90,7 +90,7 @@ impl<D: DataModel> WindowOperator<D> {
             self.emit(key, window, result.purge, now, out)
         } else {
             if result.purge {
-                self.store.remove(key, self.contents_state, &window);
+                self.store.remove(key, self.contents_state, &window)?;
             }
             Ok(())
         }
@@ -100,20 +100,20 @@ impl<D: DataModel> WindowOperator<D> {
     pub(super) fn emit(&mut self, key: &Keyed<D::Key>, window: Namespace, purge: bool, now: i64, out: &mut Output<D>) -> Result<(), BoxError> {
         let state = self.contents_state;
         let values: Vec<D::Value> = if let Some(max_count) = self.evictor {
-            let Some(Slot::List(mut list)) = self.store.remove(key, state, &window) else { return Ok(()) };
+            let Some(Slot::List(mut list)) = self.store.remove(key, state, &window)? else { return Ok(()) };
             if list.len() > max_count {
                 list.drain(..list.len() - max_count);
             }
             let values = self.evaluate(&list)?;
             if !purge {
-                self.store.put(key, state, window, Slot::List(list), now);
+                self.store.put(key, state, window, Slot::List(list), now)?;
             }
             match values {
                 Some(v) => v,
                 None => return Ok(()),
             }
         } else if purge {
-            match self.store.remove(key, state, &window) {
+            match self.store.remove(key, state, &window)? {
                 None => return Ok(()),
                 Some(Slot::List(list)) => list,
                 Some(Slot::Value(v)) => match &mut self.contents {
@@ -122,7 +122,7 @@ impl<D: DataModel> WindowOperator<D> {
                 },
             }
         } else {
-            match self.store.get(key, state, &window, now) {
+            match self.store.get(key, state, &window, now)? {
                 None => return Ok(()),
                 Some(Slot::List(list)) => list.iter().map(D::duplicate).collect(),
                 Some(Slot::Value(v)) => match &mut self.contents {

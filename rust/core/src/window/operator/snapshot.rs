@@ -44,8 +44,11 @@ struct TriggerSnapshot {
 
 impl<D: DataModel> WindowOperator<D> {
     /// Writes every piece of state as keyed entries.
-    pub(super) fn write_snapshot(&self, w: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
-        self.store.snapshot_into(|key, body| w.keyed(key, tagged(CONTENTS, body)))?;
+    pub(super) fn write_snapshot(&mut self, w: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        self.store.snapshot_into(|key, body| {
+            w.keyed_encoded(key, tagged(CONTENTS, body));
+            Ok(())
+        })?;
         // Timers come out in firing order and are registered back in it, so timers due at the
         // same time still fire in the order they were registered.
         self.timers.event_time.snapshot_into(|key, body| w.keyed(key, tagged(EVENT_TIMER, body)))?;
@@ -147,15 +150,17 @@ impl<D: DataModel> WindowOperator<D> {
     /// when buffering), else adding to them later would fail deep inside; and a session's
     /// contents and trigger state live under the session window itself, so every such window
     /// must be one of its key's sessions.
-    fn check_restored(&self, trigger_windows: &[(Keyed<D::Key>, Namespace)]) -> Result<(), BoxError> {
+    fn check_restored(&mut self, trigger_windows: &[(Keyed<D::Key>, Namespace)]) -> Result<(), BoxError> {
         let list = self.uses_list();
         let merging = self.assigner.is_merging();
-        for (key, hash, state, window, slot) in self.store.entries() {
-            if state != self.contents_state {
-                return Err(message(format!(
-                    "the window snapshot holds state '{}', which a window operator does not keep",
-                    self.store.state_name(state)
-                )));
+        let contents_state = self.contents_state;
+        // The store is taken out for the scan, which needs the sessions too.
+        let mut store = std::mem::take(&mut self.store);
+        let mut foreign = None;
+        let checked = store.for_each_entry(|key, hash, state, window, slot| {
+            if state != contents_state {
+                foreign = Some(state);
+                return Err(message("foreign state"));
             }
             if list != matches!(slot, Slot::List(_)) {
                 let (has, wants) = if list { ("one value", "a list of elements") } else { ("a list of elements", "one value") };
@@ -166,7 +171,13 @@ impl<D: DataModel> WindowOperator<D> {
             if merging && !self.session_exists(&Keyed { key: D::duplicate_key(key), hash }, window) {
                 return Err(message(format!("corrupt window snapshot: contents of {window:?}, which is no session of its key")));
             }
+            Ok(())
+        });
+        if let Some(state) = foreign {
+            return Err(message(format!("the window snapshot holds state '{}', which a window operator does not keep", store.state_name(state))));
         }
+        self.store = store;
+        checked?;
         if merging {
             if let Some((_, window)) = trigger_windows.iter().find(|(key, window)| !self.session_exists(key, window)) {
                 return Err(message(format!("corrupt window snapshot: trigger state of {window:?}, which is no session of its key")));

@@ -101,7 +101,7 @@ impl<D: DataModel> WindowOperator<D> {
 
     /// Drops everything of `window`: contents, trigger state, the window function's state.
     pub(super) fn clear_all_state(&mut self, key: &Keyed<D::Key>, window: Namespace, now: i64) -> Result<(), BoxError> {
-        self.store.remove(key, self.contents_state, &window);
+        self.store.remove(key, self.contents_state, &window)?;
         self.with_trigger(key, window, now, &[], |t, ctx| t.clear(&window, ctx))?;
         self.trigger_states.remove_window(key, &window);
         if let Some(f) = &mut self.window_fn {

@@ -1,0 +1,228 @@
+//! The byte-level storage engine under a keyed state store in engine mode (RocksDB in
+//! `oxflow-state-rocksdb`, a `BTreeMap` here for tests), and how a job picks one.
+//!
+//! The store owns all the meaning (keys, states, namespaces, TTL); an engine only keeps sorted
+//! byte keys and byte values, so a new engine needs nothing of the data model.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::error::BoxError;
+
+/// A sorted map of byte keys to byte values, private to one operator instance (never shared
+/// between threads, hence `Send` but not `Sync`).
+pub trait KvEngine: Send {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BoxError>;
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<(), BoxError>;
+    fn delete(&mut self, key: &[u8]) -> Result<(), BoxError>;
+
+    /// Writes many entries at once (the store's cache write-back); engines with atomic batches
+    /// override this to pay the write path once.
+    fn put_all(&mut self, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<(), BoxError> {
+        entries.iter().try_for_each(|(k, v)| self.put(k, v))
+    }
+
+    /// Calls `visit` with every entry whose key starts with `prefix`, in key order (an empty
+    /// prefix visits everything). `visit` may stop the scan by returning an error.
+    fn scan_prefix(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), BoxError>) -> Result<(), BoxError>;
+}
+
+/// Where and for whom an engine is created.
+pub struct EngineSpec<'a> {
+    /// The operator's uid (as snapshots know it).
+    pub operator_uid: &'a str,
+    pub subtask_index: usize,
+    /// An empty directory the engine may fill; removed after the engine is dropped.
+    pub working_dir: &'a Path,
+}
+
+/// Creates the engine of each keyed operator instance of a job.
+pub trait KvEngineFactory: Send + Sync {
+    /// The backend's name in messages (`rocksdb`, ...).
+    fn name(&self) -> &str;
+
+    fn create(&self, spec: &EngineSpec<'_>) -> Result<Box<dyn KvEngine>, BoxError>;
+
+    /// Decoded entries a store keeps in its write-back cache before it writes them back to the
+    /// engine. Larger saves decoding (for Python: unpickling) on hot keys, smaller bounds memory.
+    fn cache_entries(&self) -> usize {
+        DEFAULT_CACHE_ENTRIES
+    }
+}
+
+/// The default bound of a store's write-back cache.
+pub const DEFAULT_CACHE_ENTRIES: usize = 4096;
+
+/// An in-memory [`KvEngine`] (a `BTreeMap`): the engine mode's reference, for tests.
+#[derive(Default)]
+pub struct BTreeMapEngine {
+    map: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl KvEngine for BTreeMapEngine {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BoxError> {
+        Ok(self.map.get(key).cloned())
+    }
+
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<(), BoxError> {
+        self.map.insert(key.to_vec(), value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&mut self, key: &[u8]) -> Result<(), BoxError> {
+        self.map.remove(key);
+        Ok(())
+    }
+
+    fn scan_prefix(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), BoxError>) -> Result<(), BoxError> {
+        for (k, v) in self.map.range(prefix.to_vec()..) {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            visit(k, v)?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates [`BTreeMapEngine`]s (with a configurable cache bound, to test write-back).
+pub struct BTreeMapEngineFactory {
+    pub cache_entries: usize,
+}
+
+impl Default for BTreeMapEngineFactory {
+    fn default() -> Self {
+        BTreeMapEngineFactory { cache_entries: DEFAULT_CACHE_ENTRIES }
+    }
+}
+
+impl KvEngineFactory for BTreeMapEngineFactory {
+    fn name(&self) -> &str {
+        "btreemap"
+    }
+
+    fn create(&self, _: &EngineSpec<'_>) -> Result<Box<dyn KvEngine>, BoxError> {
+        Ok(Box::new(BTreeMapEngine::default()))
+    }
+
+    fn cache_entries(&self) -> usize {
+        self.cache_entries
+    }
+}
+
+/// A directory removed (with its contents) when dropped.
+pub(crate) struct DirGuard(PathBuf);
+
+impl DirGuard {
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for DirGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A job's state backend as its tasks see it: the engine factory and the job's working
+/// directory, which goes away once the job and every store in it are dropped.
+#[derive(Clone)]
+pub struct StateBackend {
+    factory: Arc<dyn KvEngineFactory>,
+    job_dir: Arc<DirGuard>,
+    next_instance: Arc<AtomicU64>,
+}
+
+/// Tells apart the working directories of jobs in one process.
+static NEXT_JOB_DIR: AtomicU64 = AtomicU64::new(0);
+
+impl StateBackend {
+    /// Creates the job's working directory under `base` (the system's temporary directory when
+    /// `None`; Flink's `state.backend.rocksdb.localdir`).
+    pub fn new(factory: Arc<dyn KvEngineFactory>, base: Option<&Path>) -> Result<Self, BoxError> {
+        let base = base.map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
+        let n = NEXT_JOB_DIR.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = base.join(format!("oxflow-state-{}-{nanos}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| crate::error::message(format!("cannot create the state directory {}: {e}", dir.display())))?;
+        Ok(StateBackend { factory, job_dir: Arc::new(DirGuard(dir)), next_instance: Arc::default() })
+    }
+
+    pub fn name(&self) -> &str {
+        self.factory.name()
+    }
+
+    pub fn job_dir(&self) -> &Path {
+        self.job_dir.path()
+    }
+
+    /// An engine for one store of an operator instance, in a directory of its own.
+    pub(crate) fn create_engine(&self, operator_uid: &str, subtask_index: usize) -> Result<OwnedEngine, BoxError> {
+        let n = self.next_instance.fetch_add(1, Ordering::Relaxed);
+        // The uid is the user's: keep only what is safe in a file name.
+        let safe: String = operator_uid.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(64).collect();
+        let dir = self.job_dir.path().join(format!("{safe}_{subtask_index}_{n}"));
+        std::fs::create_dir_all(&dir).map_err(|e| crate::error::message(format!("cannot create the state directory {}: {e}", dir.display())))?;
+        let dir = DirGuard(dir);
+        let spec = EngineSpec { operator_uid, subtask_index, working_dir: dir.path() };
+        let engine = self.factory.create(&spec).map_err(|e| crate::error::message(format!("the {} state backend failed to open: {e}", self.name())))?;
+        let dirs = EngineDirs { _own: dir, _job: self.job_dir.clone() };
+        Ok(OwnedEngine { engine, dirs, cache_entries: self.factory.cache_entries().max(1) })
+    }
+}
+
+/// The directories an engine lives in (its own, and the job's, kept while it is open).
+pub(crate) struct EngineDirs {
+    _own: DirGuard,
+    _job: Arc<DirGuard>,
+}
+
+/// An engine as [`StateBackend`] created it. Whoever keeps it must drop the engine before the
+/// directories.
+pub(crate) struct OwnedEngine {
+    pub(crate) engine: Box<dyn KvEngine>,
+    pub(crate) dirs: EngineDirs,
+    pub(crate) cache_entries: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_scans_visit_matching_keys_in_order() {
+        let mut e = BTreeMapEngine::default();
+        for k in [&b"b2"[..], b"a", b"b1", b"c", b"b"] {
+            e.put(k, k).unwrap();
+        }
+        e.delete(b"c").unwrap();
+        let mut seen = Vec::new();
+        e.scan_prefix(b"b", &mut |k, _| {
+            seen.push(k.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![b"b".to_vec(), b"b1".to_vec(), b"b2".to_vec()]);
+        assert_eq!(e.get(b"a").unwrap(), Some(b"a".to_vec()));
+        assert_eq!(e.get(b"c").unwrap(), None);
+    }
+
+    #[test]
+    fn working_directories_go_away_with_the_last_engine() {
+        let backend = StateBackend::new(Arc::new(BTreeMapEngineFactory::default()), None).unwrap();
+        let job_dir = backend.job_dir().to_path_buf();
+        let engine = backend.create_engine("op/1 ü", 0).unwrap();
+        let own = engine.dirs._own.path().to_path_buf();
+        assert!(own.starts_with(&job_dir) && own.is_dir());
+        assert!(own.file_name().unwrap().to_str().unwrap().starts_with("op_1___0_"));
+        drop(backend);
+        assert!(job_dir.is_dir(), "an open engine keeps the job directory");
+        let OwnedEngine { engine: kv, dirs, .. } = engine;
+        drop(kv);
+        drop(dirs);
+        assert!(!job_dir.exists());
+    }
+}

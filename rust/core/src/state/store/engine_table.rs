@@ -1,0 +1,265 @@
+//! The engine mode of the keyed state store: entries live serialized in a [`KvEngine`], with a
+//! bounded write-back cache of decoded entries in front so that the store can still hand out
+//! `&mut Slot` (callers change slots in place, as with the in-memory table).
+//!
+//! Every cached entry counts as dirty (a `&mut Slot` may have changed it): the whole cache is
+//! written back, then cleared, when it is full, on `flush`, and before anything scans the
+//! engine (snapshots, iteration). Removals go to the engine at once.
+//!
+//! Two keys are the same key here when their encodings (`DataModel::encode_key`) are equal,
+//! as in Flink's RocksDB backend; the in-memory table uses `DataModel::key_eq`. They agree for
+//! keys whose equal values encode equally (ints, strings, tuples of them); keys such as `1` and
+//! `1.0` in Python are one key in memory and two here.
+
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+
+use super::codec::{encode_slot, entry_key, parse_key, parse_slot};
+use super::{EntrySnapshot, Slot, TtlConfig};
+use crate::checkpoint::snapshot::encode;
+use crate::data::{DataModel, Keyed};
+use crate::error::BoxError;
+use crate::state::engine::{EngineDirs, KvEngine};
+use crate::state::{Namespace, StateId};
+
+struct Cached<D: DataModel> {
+    hash: u64,
+    /// The entry's engine key.
+    db_key: Box<[u8]>,
+    key_hash: u64,
+    slot: Slot<D>,
+    touched: i64,
+}
+
+/// Where an entry is.
+enum Found {
+    Cached,
+    /// Only in the engine, with its engine value.
+    Stored(Vec<u8>),
+    Missing,
+}
+
+pub(super) struct EngineTable<D: DataModel> {
+    cache: HashTable<Cached<D>>,
+    hasher: DefaultHashBuilder,
+    cache_limit: usize,
+    /// Entries in the engine and the cache together.
+    len: usize,
+    max_parallelism: usize,
+    /// The engine key of the entry being looked up.
+    scratch: Vec<u8>,
+    // Declared before the directories: the engine closes before they are removed.
+    engine: Box<dyn KvEngine>,
+    _dirs: Option<EngineDirs>,
+}
+
+impl<D: DataModel> EngineTable<D> {
+    pub(super) fn new(engine: Box<dyn KvEngine>, dirs: Option<EngineDirs>, max_parallelism: usize, cache_limit: usize) -> Self {
+        EngineTable {
+            cache: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            cache_limit: cache_limit.max(1),
+            len: 0,
+            max_parallelism,
+            scratch: Vec::new(),
+            engine,
+            _dirs: dirs,
+        }
+    }
+
+    /// Encodes the entry's engine key into `scratch` and finds the entry.
+    fn find(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Result<(u64, Found), BoxError> {
+        entry_key::<D>(&mut self.scratch, key, state, namespace, self.max_parallelism)?;
+        let hash = self.hasher.hash_one(&self.scratch[..]);
+        let scratch = &self.scratch;
+        if self.cache.find(hash, |c| c.hash == hash && *c.db_key == **scratch).is_some() {
+            return Ok((hash, Found::Cached));
+        }
+        Ok((hash, self.engine.get(scratch)?.map_or(Found::Missing, Found::Stored)))
+    }
+
+    /// The cached entry `find` just located (or `insert` just added).
+    fn cached(&mut self, hash: u64) -> &mut Cached<D> {
+        let scratch = &self.scratch;
+        self.cache.find_mut(hash, |c| c.hash == hash && *c.db_key == **scratch).expect("the entry was just cached")
+    }
+
+    /// Caches the entry under the engine key in `scratch`, writing the cache back first if full.
+    fn insert(&mut self, hash: u64, key_hash: u64, slot: Slot<D>, touched: i64) -> Result<&mut Cached<D>, BoxError> {
+        if self.cache.len() >= self.cache_limit {
+            self.flush()?;
+        }
+        let entry = Cached { hash, db_key: self.scratch.as_slice().into(), key_hash, slot, touched };
+        Ok(self.cache.insert_unique(hash, entry, |c| c.hash).into_mut())
+    }
+
+    /// Caches a stored entry, decoded.
+    fn load(&mut self, hash: u64, stored: &[u8]) -> Result<&mut Cached<D>, BoxError> {
+        let parsed = parse_slot(stored)?;
+        let slot = parsed.decode::<D>()?;
+        self.insert(hash, parsed.key_hash, slot, parsed.touched)
+    }
+
+    /// Drops the entry whose engine key is in `scratch` from the cache and the engine.
+    fn forget(&mut self, hash: u64) -> Result<Option<Cached<D>>, BoxError> {
+        let scratch = &self.scratch;
+        let cached = self.cache.find_entry(hash, |c| c.hash == hash && *c.db_key == **scratch).ok().map(|e| e.remove().0);
+        self.engine.delete(&self.scratch)?;
+        self.len -= 1;
+        Ok(cached)
+    }
+
+    pub(super) fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, ttl: Option<TtlConfig>, now: i64) -> Result<Option<&mut Slot<D>>, BoxError> {
+        let (hash, found) = self.find(key, state, namespace)?;
+        let touched = match found {
+            Found::Missing => return Ok(None),
+            Found::Cached => self.cached(hash).touched,
+            Found::Stored(bytes) => self.load(hash, &bytes)?.touched,
+        };
+        if let Some(ttl) = ttl {
+            if now - touched >= ttl.ttl_ms && !ttl.return_expired {
+                self.forget(hash)?;
+                return Ok(None);
+            }
+            if ttl.refresh_on_read {
+                self.cached(hash).touched = now;
+            }
+        }
+        Ok(Some(&mut self.cached(hash).slot))
+    }
+
+    pub(super) fn put(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, slot: Slot<D>, now: i64) -> Result<(), BoxError> {
+        let (hash, found) = self.find(key, state, namespace)?;
+        match found {
+            Found::Cached => {
+                let entry = self.cached(hash);
+                entry.slot = slot;
+                entry.touched = now;
+            }
+            // The stored value is replaced whole: no need to decode it.
+            Found::Stored(_) => {
+                self.insert(hash, key.hash, slot, now)?;
+            }
+            Found::Missing => {
+                self.insert(hash, key.hash, slot, now)?;
+                self.len += 1;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn get_or_insert_with(
+        &mut self,
+        key: &Keyed<D::Key>,
+        state: StateId,
+        namespace: &Namespace,
+        now: i64,
+        make: impl FnOnce() -> Slot<D>,
+    ) -> Result<(&mut Slot<D>, bool), BoxError> {
+        let (hash, found) = self.find(key, state, namespace)?;
+        Ok(match found {
+            Found::Cached => (&mut self.cached(hash).slot, false),
+            Found::Stored(bytes) => (&mut self.load(hash, &bytes)?.slot, false),
+            Found::Missing => {
+                self.len += 1;
+                (&mut self.insert(hash, key.hash, make(), now)?.slot, true)
+            }
+        })
+    }
+
+    pub(super) fn touch(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) -> Result<(), BoxError> {
+        let (hash, found) = self.find(key, state, namespace)?;
+        match found {
+            Found::Missing => {}
+            Found::Cached => self.cached(hash).touched = now,
+            Found::Stored(bytes) => self.load(hash, &bytes)?.touched = now,
+        }
+        Ok(())
+    }
+
+    pub(super) fn remove(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Result<Option<Slot<D>>, BoxError> {
+        let (hash, found) = self.find(key, state, namespace)?;
+        match found {
+            Found::Missing => Ok(None),
+            Found::Cached => Ok(self.forget(hash)?.map(|c| c.slot)),
+            Found::Stored(bytes) => {
+                let slot = parse_slot(&bytes)?.decode::<D>()?;
+                self.forget(hash)?;
+                Ok(Some(slot))
+            }
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Writes every cached entry back to the engine and empties the cache.
+    pub(super) fn flush(&mut self) -> Result<(), BoxError> {
+        if self.cache.is_empty() {
+            return Ok(());
+        }
+        let mut batch = Vec::with_capacity(self.cache.len());
+        for c in self.cache.iter() {
+            let mut value = Vec::new();
+            encode_slot::<D>(&mut value, c.key_hash, c.touched, &c.slot)?;
+            batch.push((c.db_key.to_vec(), value));
+        }
+        self.engine.put_all(&batch)?;
+        self.cache.clear();
+        Ok(())
+    }
+
+    /// Every entry as snapshot entries (encoded key, [`EntrySnapshot`]), straight from the
+    /// engine's bytes: nothing is decoded.
+    pub(super) fn snapshot_into(
+        &mut self,
+        states: &[(String, Option<TtlConfig>)],
+        emit: &mut dyn FnMut(Vec<u8>, Vec<u8>) -> Result<(), BoxError>,
+    ) -> Result<(), BoxError> {
+        self.flush()?;
+        self.engine.scan_prefix(&[], &mut |k, v| {
+            let (key, state, namespace) = parse_key(k)?;
+            let stored = parse_slot(v)?;
+            let state = states.get(state.0 as usize).ok_or_else(|| crate::error::message("state backend holds an undeclared state"))?.0.clone();
+            let (value, list) = match stored.value {
+                Some(v) => (Some(v.to_vec()), Vec::new()),
+                None => (None, stored.list.iter().map(|v| v.to_vec()).collect()),
+            };
+            emit(key.to_vec(), encode(&EntrySnapshot { state, namespace, value, list, touched: stored.touched })?)
+        })
+    }
+
+    /// Calls `f` with every entry, decoded, in engine key order.
+    pub(super) fn for_each(
+        &mut self,
+        f: &mut dyn FnMut(&D::Key, u64, StateId, &Namespace, &Slot<D>) -> Result<(), BoxError>,
+    ) -> Result<(), BoxError> {
+        self.flush()?;
+        self.engine.scan_prefix(&[], &mut |k, v| {
+            let (key, state, namespace) = parse_key(k)?;
+            let stored = parse_slot(v)?;
+            let slot = stored.decode::<D>()?;
+            f(&D::decode_key(key)?, stored.key_hash, state, &namespace, &slot)
+        })
+    }
+
+    /// Takes every entry out, in engine key order.
+    pub(super) fn drain(&mut self, f: &mut dyn FnMut(Keyed<D::Key>, StateId, Namespace, Slot<D>)) -> Result<(), BoxError> {
+        self.flush()?;
+        let mut taken = Vec::new();
+        self.engine.scan_prefix(&[], &mut |k, v| {
+            let (key, state, namespace) = parse_key(k)?;
+            let stored = parse_slot(v)?;
+            taken.push((k.to_vec(), Keyed { key: D::decode_key(key)?, hash: stored.key_hash }, state, namespace, stored.decode::<D>()?));
+            Ok(())
+        })?;
+        for (db_key, key, state, namespace, slot) in taken {
+            self.engine.delete(&db_key)?;
+            self.len -= 1;
+            f(key, state, namespace, slot);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,140 @@
+//! Embedded RocksDB as oxflow's large-state backend (Flink's `EmbeddedRocksDBStateBackend`).
+//!
+//! Each keyed operator instance gets its own RocksDB instance in a directory of the job's
+//! working directory (removed when the job ends); all instances of a factory share one block
+//! cache. Writes skip the write-ahead log: the database is a working copy, durability comes
+//! from checkpoints, which are written in oxflow's backend-neutral format (not RocksDB files),
+//! so a job checkpointed with RocksDB restores in memory and the other way round.
+
+use std::path::Path;
+
+use oxflow_core::error::{message, BoxError};
+use oxflow_core::state::{EngineSpec, KvEngine, KvEngineFactory, DEFAULT_CACHE_ENTRIES};
+use rocksdb::{BlockBasedOptions, Cache, DBCompressionType, Options, WriteBatch, WriteOptions, DB};
+
+/// Settings of the RocksDB backend.
+#[derive(Clone, Debug)]
+pub struct RocksDbConfig {
+    /// Bytes of the block cache all instances share (reads of data not in memtables).
+    pub block_cache_bytes: usize,
+    /// Bytes of one instance's memtable before it is flushed to a file.
+    pub write_buffer_bytes: usize,
+    /// Decoded entries each store keeps in front of RocksDB (see `KvEngineFactory`).
+    pub cache_entries: usize,
+}
+
+impl Default for RocksDbConfig {
+    fn default() -> Self {
+        RocksDbConfig { block_cache_bytes: 64 << 20, write_buffer_bytes: 16 << 20, cache_entries: DEFAULT_CACHE_ENTRIES }
+    }
+}
+
+/// Creates one RocksDB instance per keyed operator instance.
+pub struct RocksDbFactory {
+    config: RocksDbConfig,
+    block_cache: Cache,
+}
+
+impl RocksDbFactory {
+    pub fn new(config: RocksDbConfig) -> Self {
+        let block_cache = Cache::new_lru_cache(config.block_cache_bytes);
+        RocksDbFactory { config, block_cache }
+    }
+
+    fn options(&self) -> Options {
+        let mut table = BlockBasedOptions::default();
+        table.set_block_cache(&self.block_cache);
+        // Most lookups are point gets, many of them for keys not there yet (a new key's first
+        // element): bloom filters answer those without reading blocks.
+        table.set_bloom_filter(10.0, false);
+        table.set_cache_index_and_filter_blocks(true);
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.set_block_based_table_factory(&table);
+        opts.set_write_buffer_size(self.config.write_buffer_bytes);
+        opts.set_max_write_buffer_number(2);
+        opts.set_compression_type(DBCompressionType::Lz4);
+        // A working copy on local disk: keep RocksDB's own log small.
+        opts.set_keep_log_file_num(1);
+        opts.set_max_log_file_size(1 << 20);
+        opts
+    }
+}
+
+impl Default for RocksDbFactory {
+    fn default() -> Self {
+        RocksDbFactory::new(RocksDbConfig::default())
+    }
+}
+
+impl KvEngineFactory for RocksDbFactory {
+    fn name(&self) -> &str {
+        "rocksdb"
+    }
+
+    fn create(&self, spec: &EngineSpec<'_>) -> Result<Box<dyn KvEngine>, BoxError> {
+        Ok(Box::new(RocksDbEngine::open(spec.working_dir, &self.options())?))
+    }
+
+    fn cache_entries(&self) -> usize {
+        self.config.cache_entries
+    }
+}
+
+fn rocks(e: rocksdb::Error) -> BoxError {
+    message(format!("RocksDB: {e}"))
+}
+
+/// One RocksDB instance.
+pub struct RocksDbEngine {
+    db: DB,
+    write: WriteOptions,
+}
+
+impl RocksDbEngine {
+    pub fn open(path: &Path, options: &Options) -> Result<Self, BoxError> {
+        let db = DB::open(options, path).map_err(rocks)?;
+        let mut write = WriteOptions::default();
+        write.disable_wal(true);
+        Ok(RocksDbEngine { db, write })
+    }
+}
+
+impl KvEngine for RocksDbEngine {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BoxError> {
+        Ok(self.db.get_pinned(key).map_err(rocks)?.map(|v| v.to_vec()))
+    }
+
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<(), BoxError> {
+        self.db.put_opt(key, value, &self.write).map_err(rocks)
+    }
+
+    fn delete(&mut self, key: &[u8]) -> Result<(), BoxError> {
+        self.db.delete_opt(key, &self.write).map_err(rocks)
+    }
+
+    fn put_all(&mut self, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<(), BoxError> {
+        let mut batch = WriteBatch::default();
+        for (k, v) in entries {
+            batch.put(k, v);
+        }
+        self.db.write_opt(batch, &self.write).map_err(rocks)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), BoxError>) -> Result<(), BoxError> {
+        // The raw iterator lends keys and values without copying them.
+        let mut it = self.db.raw_iterator();
+        it.seek(prefix);
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            visit(k, v)?;
+            it.next();
+        }
+        it.status().map_err(rocks)
+    }
+}
+
+#[cfg(test)]
+mod tests;
