@@ -7,9 +7,25 @@ Snapshots have one format whatever the backend, so a savepoint of one restores i
 
 from __future__ import annotations
 
-from typing import List, Optional
+import os
+from typing import Any, Dict, List, Optional
 
 __all__ = ["StateBackend", "HashMapStateBackend", "EmbeddedRocksDBStateBackend", "PredefinedOptions", "CustomStateBackend"]
+
+#: The values ``state.backend.type`` takes.
+BACKEND_TYPES = ("hashmap", "rocksdb")
+
+
+def native_state_backend(conf: Any) -> Dict[str, Optional[str]]:
+    """The ``state_backend``/``state_dir`` entries of the native job config, from the
+    configuration keys ``state.backend.type`` (case-insensitive) and
+    ``state.backend.rocksdb.localdir``."""
+    text = conf.get_string("state.backend.type", None)
+    kind = (text or "hashmap").strip().lower()
+    if kind not in BACKEND_TYPES:
+        raise ValueError("state.backend.type must be one of %s, got %r" % (", ".join(repr(t) for t in BACKEND_TYPES), text))
+    local_dir = conf.get_string("state.backend.rocksdb.localdir", None) if kind == "rocksdb" else None
+    return {"state_backend": kind, "state_dir": os.path.abspath(os.path.expanduser(local_dir)) if local_dir else None}
 
 
 class StateBackend:

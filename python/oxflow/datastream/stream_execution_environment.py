@@ -20,7 +20,7 @@ from ._checkpointing import native_checkpoint_settings, native_restore_settings
 from .checkpoint_config import CheckpointConfig
 from .checkpointing_mode import CheckpointingMode
 from .execution_mode import RuntimeExecutionMode
-from .state_backend import EmbeddedRocksDBStateBackend, HashMapStateBackend, StateBackend
+from .state_backend import EmbeddedRocksDBStateBackend, HashMapStateBackend, StateBackend, native_state_backend
 
 __all__ = ["StreamExecutionEnvironment"]
 
@@ -134,6 +134,9 @@ class StreamExecutionEnvironment:
         if not isinstance(state_backend, StateBackend):
             raise TypeError("set_state_backend expects a StateBackend, got %r" % (state_backend,))
         self._configuration.set_string("state.backend.type", state_backend.type_name)
+        if isinstance(state_backend, EmbeddedRocksDBStateBackend) and state_backend.get_db_storage_paths():
+            # One local directory here (Flink spreads instances over several).
+            self._configuration.set_string("state.backend.rocksdb.localdir", state_backend.get_db_storage_paths()[0])
         self._state_backend = state_backend
         return self
 
@@ -231,6 +234,7 @@ class StreamExecutionEnvironment:
         job_id = job_id or JobID()
         config["checkpoint"] = native_checkpoint_settings(self._configuration, self._checkpoint_config, str(job_id))
         config["restore"] = native_restore_settings(self._configuration)
+        config.update(native_state_backend(self._configuration))
         # PyFlink's bundle size (elements per batch handed to Python) is our batch size.
         bundle = self._configuration.get_integer("python.fn-execution.bundle.size", 0)
         if bundle > 0:

@@ -257,7 +257,7 @@ fn build<D: DataModel>(mut graph: JobGraph<D>) -> Result<Built<D>, JobError> {
     let config = graph.config.clone();
     // The job's working directory of state engines, removed once every task is dropped.
     let state_backend = match &config.state_backend {
-        Some(factory) => Some(crate::state::StateBackend::new(factory.clone(), None).map_err(|e| JobError::Checkpoint(e.to_string()))?),
+        Some(factory) => Some(crate::state::StateBackend::new(factory.clone(), config.state_dir.as_deref()).map_err(|e| JobError::Checkpoint(e.to_string()))?),
         None => None,
     };
     let shared = Arc::new(JobShared { cancelled: AtomicBool::new(false), error: Mutex::new(None), running: AtomicUsize::new(0) });

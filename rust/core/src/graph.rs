@@ -83,6 +83,9 @@ pub struct JobConfig {
     /// Keep keyed state in engines this factory creates (one per keyed operator instance);
     /// `None` keeps it in memory (Flink's `hashmap`). Snapshots are the same either way.
     pub state_backend: Option<std::sync::Arc<dyn crate::state::KvEngineFactory>>,
+    /// Where the job's state engines keep their files (Flink's `state.backend.rocksdb.localdir`);
+    /// `None` is the system's temporary directory.
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for JobConfig {
@@ -96,6 +99,7 @@ impl Default for JobConfig {
             checkpoint: None,
             restore: None,
             state_backend: None,
+            state_dir: None,
         }
     }
 }

@@ -5,6 +5,10 @@
 //! (text_file), `function` and optional `output_check`/`output_type_name` (map, flat_map, filter,
 //! key_by, reduce, process, python_sink), `path`/`part_prefix`/`part_suffix`/`bucket`/`encoder`
 //! (file_sink).
+//!
+//! Job config keys: `max_parallelism`, `chaining`, `batch_size`, `checkpoint`, `restore`,
+//! `state_backend` (`"hashmap"` or `"rocksdb"`; absent: hashmap) and `state_dir` (where RocksDB
+//! keeps its files; absent: the temporary directory).
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
@@ -22,7 +26,7 @@ use oxflow_core::operators::{
     MapOperator, ProcessOperator, SelectOutputOperator, SinkOperator, TimestampsAndWatermarksOperator,
     WatermarkEmission,
 };
-use oxflow_core::state::KeyedContext;
+use oxflow_core::state::{KeyedContext, KvEngineFactory};
 use oxflow_core::time::{WatermarkGenerator, WatermarkStrategy};
 use pyo3::exceptions::{PyFileNotFoundError, PyValueError};
 use pyo3::prelude::*;
@@ -113,6 +117,12 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
     if let Some(r) = config.get_item("restore")?.filter(|r| !r.is_none()) {
         graph.config.restore = Some(restore_settings(r.cast::<PyDict>()?)?);
     }
+    if let Some(b) = config.get_item("state_backend")?.filter(|b| !b.is_none()) {
+        graph.config.state_backend = state_backend(&b.extract::<String>()?)?;
+    }
+    if let Some(d) = config.get_item("state_dir")?.filter(|d| !d.is_none()) {
+        graph.config.state_dir = Some(d.extract()?);
+    }
     for node in nodes.try_iter()? {
         let node = node?;
         let node = node.cast::<PyDict>()?;
@@ -180,6 +190,20 @@ fn checkpoint_settings(c: &Bound<'_, PyDict>) -> PyResult<CheckpointSettings> {
         retain_on_cancellation: get("retain_on_cancellation")?.extract()?,
         storage: Arc::new(LocalStorage),
     })
+}
+
+/// `config["state_backend"]`: where keyed state lives (`None`: in memory).
+fn state_backend(name: &str) -> PyResult<Option<Arc<dyn KvEngineFactory>>> {
+    match name {
+        "hashmap" => Ok(None),
+        #[cfg(feature = "rocksdb")]
+        "rocksdb" => Ok(Some(Arc::new(oxflow_state_rocksdb::RocksDbFactory::default()))),
+        #[cfg(not(feature = "rocksdb"))]
+        "rocksdb" => Err(PyValueError::new_err(
+            "state.backend.type 'rocksdb': this build of oxflow has no RocksDB state backend (its native module was built without the 'rocksdb' cargo feature); use 'hashmap' or rebuild with the feature",
+        )),
+        other => Err(PyValueError::new_err(format!("unknown state backend '{other}' (expected 'hashmap' or 'rocksdb')"))),
+    }
 }
 
 /// `config["restore"]`: the snapshot to start from. A missing or corrupt snapshot raises here,
