@@ -88,15 +88,18 @@ def run_plain(lines):
 
 # --------------------------------------------------------------------------
 # (b) oxflow
-def run_oxflow(lines, parallelism):
+def run_oxflow(lines, parallelism, state_backend="hashmap"):
     try:
         import oxflow  # noqa: F401
+        from oxflow.common import Configuration
         from oxflow.common.typeinfo import Types
         from oxflow.datastream import StreamExecutionEnvironment
     except Exception as e:  # ImportError, or a half-built package
         return None, f"skipped (import oxflow failed: {type(e).__name__}: {e})"
     t0 = time.perf_counter()
-    env = StreamExecutionEnvironment.get_execution_environment()
+    conf = Configuration()
+    conf.set_string("state.backend.type", state_backend)
+    env = StreamExecutionEnvironment.get_execution_environment(conf)
     env.set_parallelism(parallelism)
     ds = env.from_collection(lines, type_info=Types.STRING())
     ds = ds.flat_map(fm, output_type=Types.TUPLE([Types.STRING(), Types.INT()]))
@@ -175,6 +178,8 @@ def main():
     ap.add_argument("--skip-flink", action="store_true")
     ap.add_argument("--skip-bytewax", action="store_true")
     ap.add_argument("--skip-oxflow", action="store_true")
+    ap.add_argument("--state-backend", choices=["hashmap", "rocksdb"], default="hashmap",
+                    help="oxflow's state.backend.type (default hashmap)")
     ap.add_argument("--parallelism", type=int, default=1,
                     help="parallelism for oxflow and PyFlink (Bytewax: 1 worker)")
     ap.add_argument("--flink-sink", choices=["print-file", "discard", "collect"],
@@ -219,7 +224,7 @@ def main():
         result = None
         for _ in range(args.repeat):
             result = None  # drop the previous run's list before the next run
-            res, err = run_oxflow(lines, args.parallelism)
+            res, err = run_oxflow(lines, args.parallelism, args.state_backend)
             if err:
                 break
             ox_times.append(res[0])
