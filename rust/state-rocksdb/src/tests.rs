@@ -11,7 +11,7 @@ use oxflow_core::graph::{Edge, JobGraph, Partitioning};
 use oxflow_core::operator::{Operator, TaskInfo};
 use oxflow_core::operators::{KeyByOperator, KeyedReduceOperator, SinkOperator};
 use oxflow_core::source::{Source, SourcePoll};
-use oxflow_core::state::{KeyedStateStore, Namespace, Slot, StateBackend, StateId, TtlConfig};
+use oxflow_core::state::{KeyedStateStore, Namespace, Slot, SlotRef, StateBackend, StateId, TtlConfig};
 use oxflow_core::time::SystemClock;
 
 use super::*;
@@ -133,7 +133,7 @@ fn state_far_larger_than_the_cache_stays_correct() {
     let mut total = 0;
     let mut count = 0;
     s.for_each_entry(|_, _, _, _, slot| {
-        if let Slot::Value(v) = slot {
+        if let SlotRef::Value(v) = slot {
             total += v;
             count += 1;
         }

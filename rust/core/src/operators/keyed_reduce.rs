@@ -4,7 +4,7 @@ use crate::data::{DataModel, Record, MAIN_OUTPUT};
 use crate::error::{message, BoxError};
 use crate::function::ReduceFn;
 use crate::operator::{refuse_state, Operator, Output, TaskInfo};
-use crate::state::{KeyedStateStore, Namespace, Slot, StateId};
+use crate::state::{KeyedStateStore, Slot, SlotRef, ValueStateId};
 
 /// Keyed entries of the snapshot are tagged as the keyed context's state entries, so the
 /// format says what it holds.
@@ -18,14 +18,14 @@ const STATE_ENTRY: u8 = 0;
 pub struct KeyedReduceOperator<D: DataModel, F> {
     function: F,
     store: KeyedStateStore<D>,
-    state: StateId,
+    state: ValueStateId,
     final_only: bool,
 }
 
 impl<D: DataModel, F> KeyedReduceOperator<D, F> {
     pub fn new(function: F) -> Self {
         let mut store = KeyedStateStore::default();
-        let state = store.register("reduce", None);
+        let state = store.register_value("reduce");
         KeyedReduceOperator { function, store, state, final_only: false }
     }
 
@@ -33,7 +33,7 @@ impl<D: DataModel, F> KeyedReduceOperator<D, F> {
     /// factory: restored state arrives before `open`.
     pub fn for_task(mut self, task: &TaskInfo) -> Result<Self, BoxError> {
         let mut store = KeyedStateStore::for_task(task)?;
-        self.state = store.register("reduce", None);
+        self.state = store.register_value("reduce");
         self.store = store;
         Ok(self)
     }
@@ -63,10 +63,7 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
             };
             // The first value of a key becomes its state as is; later ones are reduced into it.
             let mut value = Some(record.value);
-            let (slot, created) = self.store.get_or_insert_with(&keyed, self.state, Namespace::Void, 0, || {
-                Slot::Value(value.take().expect("taken once"))
-            })?;
-            let Slot::Value(acc) = slot else { return Err(message("reduce state holds a list")) };
+            let (acc, created) = self.store.value_or_insert_with(&keyed, self.state, || value.take().expect("taken once"))?;
             if let Some(value) = value {
                 debug_assert!(!created);
                 *acc = self.function.reduce(acc, value)?;
@@ -113,7 +110,7 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
         }
         let mut foreign = None;
         self.store.for_each_entry(|_, _, state, _, slot| {
-            if foreign.is_none() && (state != self.state || !matches!(slot, Slot::Value(_))) {
+            if foreign.is_none() && (state != self.state.state() || !matches!(slot, SlotRef::Value(_))) {
                 foreign = Some(state);
             }
             Ok(())

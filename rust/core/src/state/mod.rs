@@ -12,5 +12,5 @@ mod timers;
 pub use engine::{BTreeMapEngine, BTreeMapEngineFactory, EngineSpec, KvEngine, KvEngineFactory, StateBackend, DEFAULT_CACHE_ENTRIES};
 pub use keyed_context::{KeyedContext, SharedKeyedContext};
 pub use namespace::Namespace;
-pub use store::{KeyedStateStore, Slot, StateId, TtlConfig};
+pub use store::{KeyedStateStore, Slot, SlotRef, StateId, TtlConfig, ValueStateId};
 pub use timers::{Timer, TimerQueue};

@@ -16,7 +16,7 @@ use std::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::codec::{encode_slot, entry_key, parse_key, parse_slot};
-use super::{EntrySnapshot, Slot, TtlConfig};
+use super::{EntrySnapshot, Slot, StateDecl, TtlConfig};
 use crate::checkpoint::snapshot::encode;
 use crate::data::{DataModel, Keyed};
 use crate::error::BoxError;
@@ -215,14 +215,14 @@ impl<D: DataModel> EngineTable<D> {
     /// engine's bytes: nothing is decoded.
     pub(super) fn snapshot_into(
         &mut self,
-        states: &[(String, Option<TtlConfig>)],
+        states: &[StateDecl],
         emit: &mut dyn FnMut(Vec<u8>, Vec<u8>) -> Result<(), BoxError>,
     ) -> Result<(), BoxError> {
         self.flush()?;
         self.engine.scan_prefix(&[], &mut |k, v| {
             let (key, state, namespace) = parse_key(k)?;
             let stored = parse_slot(v)?;
-            let state = states.get(state.0 as usize).ok_or_else(|| crate::error::message("state backend holds an undeclared state"))?.0.clone();
+            let state = states.get(state.0 as usize).ok_or_else(|| crate::error::message("state backend holds an undeclared state"))?.name.clone();
             let (value, list) = match stored.value {
                 Some(v) => (Some(v.to_vec()), Vec::new()),
                 None => (None, stored.list.iter().map(|v| v.to_vec()).collect()),

@@ -34,8 +34,8 @@ fn sorted_entries(s: &mut KeyedStateStore<Ints>) -> Vec<(i64, u64, StateId, Name
     let mut all = Vec::new();
     s.for_each_entry(|key, hash, state, ns, slot| {
         let values = match slot {
-            Slot::Value(v) => vec![*v],
-            Slot::List(l) => l.clone(),
+            SlotRef::Value(v) => vec![*v],
+            SlotRef::List(l) => l.to_vec(),
         };
         all.push((*key, hash, state, *ns, values));
         Ok(())
@@ -204,6 +204,63 @@ fn state_larger_than_the_cache_drains_completely() {
         assert_eq!(drained[0], (1, Some(2)), "{mode}");
         assert!(s.is_empty(), "{mode}");
         assert_eq!(get(&mut s, 1, a, &Namespace::Window { start: 1, end: 10 }, 0), None, "{mode}");
+    }
+}
+
+#[test]
+fn value_states_keep_one_value_per_key_in_both_modes() {
+    for (mode, mut s) in stores() {
+        let general = s.register("g", None);
+        let sum = s.register_value("sum");
+        assert_eq!(s.register_value("sum"), sum);
+        for i in 0..50 {
+            let (v, created) = s.value_or_insert_with(&k(i % 7), sum, || i).unwrap();
+            assert_eq!(created, i < 7, "{mode}");
+            if !created {
+                *v += i;
+            }
+        }
+        s.put(&k(1), general, Namespace::Void, Slot::Value(-1), 3).unwrap();
+        assert_eq!(s.len(), 8, "{mode}");
+        let entries = sorted_entries(&mut s);
+        let sums: Vec<_> = entries.iter().filter(|e| e.2 == sum.state()).map(|e| (e.0, e.4[0])).collect();
+        let expected: Vec<(i64, i64)> = (0..7).map(|key| (key, (0..50).filter(|i| i % 7 == key).sum())).collect();
+        assert_eq!(sums, expected, "{mode}");
+        // A snapshot restores into either mode, value states included.
+        let mut snapshot = Vec::new();
+        s.snapshot_into(|key, body| {
+            snapshot.push((Ints::decode_key(&key).unwrap(), body));
+            Ok(())
+        })
+        .unwrap();
+        for (to, mut r) in stores() {
+            let sum2 = r.register_value("sum");
+            for (key, body) in &snapshot {
+                r.restore_entry(&k(*key), body).unwrap();
+            }
+            assert_eq!(r.len(), 8, "{mode} -> {to}");
+            assert_eq!(*r.value_or_insert_with(&k(3), sum2, || 0).unwrap().0, 3 + 10 + 17 + 24 + 31 + 38 + 45, "{mode} -> {to}");
+            let mut drained = 0;
+            r.drain(|_, state, _, slot| {
+                assert!(matches!(slot, Slot::Value(_)));
+                drained += usize::from(state == sum2.state());
+            })
+            .unwrap();
+            assert_eq!((drained, r.len()), (7, 0), "{mode} -> {to}");
+        }
+        // Restoring a list into a value state is refused.
+        let mut lists = KeyedStateStore::<Ints>::default();
+        let l = lists.register("sum", None);
+        lists.put(&k(1), l, Namespace::Void, Slot::List(vec![1]), 0).unwrap();
+        let mut bodies = Vec::new();
+        lists.snapshot_into(|_, body| {
+            bodies.push(body);
+            Ok(())
+        })
+        .unwrap();
+        let mut r = engine(2);
+        r.register_value("sum");
+        assert!(r.restore_entry(&k(1), &bodies[0]).is_err(), "{mode}");
     }
 }
 

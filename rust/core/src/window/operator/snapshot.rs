@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::snapshot::{decode, decode_value, encode, encode_value, tagged, untag, RestoredState, SnapshotWriter};
 use crate::data::{DataModel, Keyed};
 use crate::error::{message, BoxError};
-use crate::state::{Namespace, Slot};
+use crate::state::{Namespace, SlotRef};
 
 use super::super::merging::MergingWindowSet;
 use super::super::trigger::TriggerState;
@@ -162,7 +162,7 @@ impl<D: DataModel> WindowOperator<D> {
                 foreign = Some(state);
                 return Err(message("foreign state"));
             }
-            if list != matches!(slot, Slot::List(_)) {
+            if list != matches!(slot, SlotRef::List(_)) {
                 let (has, wants) = if list { ("one value", "a list of elements") } else { ("a list of elements", "one value") };
                 return Err(message(format!(
                     "the window snapshot holds window contents as {has}, but this window keeps {wants}"
