@@ -181,6 +181,7 @@ impl<D: DataModel> KeyedStateStore<D> {
 
     /// The value of `key` in value state `state`, created by `make` if it has none; `true` with
     /// it if it was created.
+    #[inline]
     pub fn value_or_insert_with(
         &mut self,
         key: &Keyed<D::Key>,
@@ -197,6 +198,7 @@ impl<D: DataModel> KeyedStateStore<D> {
     }
 
     /// The slot of `key`/`state`/`namespace`; `now` is the processing time for TTL.
+    #[inline]
     pub fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) -> Result<Option<&mut Slot<D>>, BoxError> {
         let ttl = self.states[state.0 as usize].ttl;
         match &mut self.backend {
@@ -206,6 +208,7 @@ impl<D: DataModel> KeyedStateStore<D> {
     }
 
     /// Sets the slot (a write: refreshes the entry's time).
+    #[inline]
     pub fn put(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: Namespace, slot: Slot<D>, now: i64) -> Result<(), BoxError> {
         match &mut self.backend {
             Backend::Memory(t) => {
@@ -219,6 +222,7 @@ impl<D: DataModel> KeyedStateStore<D> {
     /// The slot of `key`/`state`/`namespace`, created by `make` if there is none (one lookup
     /// instead of a `get` and a `put`); `true` with the slot if it was created. For states without
     /// time-to-live (window contents, rolling reduce).
+    #[inline]
     pub fn get_or_insert_with(
         &mut self,
         key: &Keyed<D::Key>,
@@ -248,6 +252,7 @@ impl<D: DataModel> KeyedStateStore<D> {
         }
     }
 
+    #[inline]
     pub fn remove(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Result<Option<Slot<D>>, BoxError> {
         match &mut self.backend {
             Backend::Memory(t) => {
@@ -409,6 +414,7 @@ fn rehash<D: DataModel>(e: &Entry<D>) -> u64 {
 }
 
 impl<D: DataModel> MemoryTable<D> {
+    #[inline]
     fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, ttl: Option<TtlConfig>, now: i64) -> Option<&mut Slot<D>> {
         let hash = entry_hash(key.hash, state, namespace);
         let eq = eq::<D>(key, state, namespace);
@@ -429,6 +435,7 @@ impl<D: DataModel> MemoryTable<D> {
         self.table.find_mut(hash, eq).map(|e| &mut e.slot)
     }
 
+    #[inline]
     fn put(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: Namespace, slot: Slot<D>, now: i64) {
         let hash = entry_hash(key.hash, state, &namespace);
         if let Some(entry) = self.table.find_mut(hash, eq::<D>(key, state, &namespace)) {
@@ -440,6 +447,7 @@ impl<D: DataModel> MemoryTable<D> {
         self.table.insert_unique(hash, entry, rehash);
     }
 
+    #[inline]
     fn get_or_insert_with(
         &mut self,
         key: &Keyed<D::Key>,
@@ -449,13 +457,11 @@ impl<D: DataModel> MemoryTable<D> {
         make: impl FnOnce() -> Slot<D>,
     ) -> (&mut Slot<D>, bool) {
         let hash = entry_hash(key.hash, state, &namespace);
-        // A lookup, then an insert only for a new entry: cheaper on hits than `entry`, which
-        // makes room for an insert first.
-        match self.table.find_entry(hash, eq::<D>(key, state, &namespace)) {
-            Ok(found) => (&mut found.into_mut().slot, false),
-            Err(absent) => {
+        match self.table.entry(hash, eq::<D>(key, state, &namespace), rehash) {
+            hashbrown::hash_table::Entry::Occupied(o) => (&mut o.into_mut().slot, false),
+            hashbrown::hash_table::Entry::Vacant(v) => {
                 let entry = Entry { key: D::duplicate_key(&key.key), key_hash: key.hash, state, namespace, slot: make(), touched: now };
-                (&mut absent.into_table().insert_unique(hash, entry, rehash).into_mut().slot, true)
+                (&mut v.insert(entry).into_mut().slot, true)
             }
         }
     }

@@ -23,6 +23,7 @@ impl<D: DataModel> Default for ValueTable<D> {
 }
 
 impl<D: DataModel> ValueTable<D> {
+    #[inline]
     pub(super) fn get_or_insert_with(&mut self, key: &Keyed<D::Key>, make: impl FnOnce() -> D::Value) -> (&mut D::Value, bool) {
         let hash = key.hash;
         match self.table.find_entry(hash, |e| e.key_hash == hash && D::key_eq(&e.key, &key.key)) {
