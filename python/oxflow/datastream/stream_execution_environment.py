@@ -12,6 +12,7 @@ from ..common.execution_config import ExecutionConfig
 from ..common.job_client import JobClient
 from ..common.job_execution_result import JobExecutionResult
 from ..common.job_id import JobID
+from ..common.restart_strategy import RestartStrategies, RestartStrategyConfiguration, native_restart_strategy
 from ..common.typeinfo import TypeInformation, Types
 from ._graph import Transformation, execution_plan, reachable_from_sinks, to_job_nodes
 from ._runtime import PrintSpec
@@ -137,6 +138,17 @@ class StreamExecutionEnvironment:
         self._state_backend = state_backend
         return self
 
+    def set_restart_strategy(self, restart_strategy_configuration: RestartStrategyConfiguration) -> "StreamExecutionEnvironment":
+        """1.x shim (``RestartStrategies.fixed_delay_restart(3, 1000)`` ...); the keys
+        ``restart-strategy.*`` do the same."""
+        if not isinstance(restart_strategy_configuration, RestartStrategyConfiguration):
+            raise TypeError("set_restart_strategy expects a RestartStrategyConfiguration, got %r" % (restart_strategy_configuration,))
+        self._restart_strategy = restart_strategy_configuration
+        return self
+
+    def get_restart_strategy(self) -> RestartStrategyConfiguration:
+        return getattr(self, "_restart_strategy", None) or RestartStrategies.fall_back_restart()
+
     def get_state_backend(self) -> StateBackend:
         backend = getattr(self, "_state_backend", None)
         if backend is not None:
@@ -231,6 +243,7 @@ class StreamExecutionEnvironment:
         job_id = job_id or JobID()
         config["checkpoint"] = native_checkpoint_settings(self._configuration, self._checkpoint_config, str(job_id))
         config["restore"] = native_restore_settings(self._configuration)
+        config["restart"] = native_restart_strategy(self._configuration, getattr(self, "_restart_strategy", None), config["checkpoint"] is not None)
         # PyFlink's bundle size (elements per batch handed to Python) is our batch size.
         bundle = self._configuration.get_integer("python.fn-execution.bundle.size", 0)
         if bundle > 0:

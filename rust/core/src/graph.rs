@@ -80,6 +80,8 @@ pub struct JobConfig {
     pub checkpoint: Option<crate::checkpoint::runtime::CheckpointSettings>,
     /// Start from this snapshot.
     pub restore: Option<crate::checkpoint::runtime::RestoreSettings>,
+    /// What happens after a failure.
+    pub restart: crate::restart::RestartStrategy,
 }
 
 impl Default for JobConfig {
@@ -92,6 +94,7 @@ impl Default for JobConfig {
             clock: std::sync::Arc::new(crate::time::SystemClock),
             checkpoint: None,
             restore: None,
+            restart: crate::restart::RestartStrategy::None,
         }
     }
 }
