@@ -311,17 +311,25 @@ def test_disable_chaining_gives_the_same_results(parallelism):
     assert StreamExecutionEnvironment.get_execution_environment().is_chaining_enabled()
 
 
-def test_float_fields_behave_as_32_bit_floats(capsys):
-    # As in PyFlink, a value declared FLOAT goes through Java's 32-bit float.
-    out = collect(lambda env: env.from_collection([0.1], type_info=Types.FLOAT()).map(lambda x: x * 3), 1)
+def test_float_fields_behave_as_32_bit_floats(capsys, parallelism):
+    # As in PyFlink, a value declared FLOAT goes through Java's 32-bit float: a UDF sees the 32-bit
+    # value, and what reaches the caller is the shortest decimal of it (Java's Float.toString).
+    out = collect(lambda env: env.from_collection([0.1], type_info=Types.FLOAT()).map(lambda x: x * 3), parallelism)
     assert out == [0.30000000447034836]
-    out = collect(lambda env: env.from_collection([1]).map(lambda x: ("a", 1 / 3), output_type=Types.TUPLE([Types.STRING(), Types.FLOAT()])), 1)
-    assert out == [("a", 0.3333333432674408)]
-    env = env_with(1)
+    out = collect(lambda env: env.from_collection([0.1, 1e-8], type_info=Types.FLOAT()), parallelism)
+    assert out == [0.1, 1e-08]
+    out = collect(lambda env: env.from_collection([1]).map(lambda x: ("a", 1 / 3), output_type=Types.TUPLE([Types.STRING(), Types.FLOAT()])), parallelism)
+    assert out == [("a", 0.33333334)]
+    nested = Types.ROW_NAMED(["xs", "m"], [Types.LIST(Types.FLOAT()), Types.MAP(Types.STRING(), Types.FLOAT())])
+    out = collect(lambda env: env.from_collection([1]).map(lambda x: Row(xs=[0.7, None], m={"k": 2 / 3}), output_type=nested), parallelism)
+    assert out == [Row(xs=[0.7, None], m={"k": 0.6666667})]
+    assert out[0].as_dict() == {"xs": [0.7, None], "m": {"k": 0.6666667}}
+    env = env_with(parallelism)
     env.from_collection([1]).map(lambda x: 13 / 3, output_type=Types.FLOAT()).print()
     env.from_collection([1]).map(lambda x: 13 / 3, output_type=Types.DOUBLE()).print()
     env.execute()
-    assert sorted(capsys.readouterr().out.split()) == ["4.333333333333333", "4.3333335"]
+    printed = [line.split("> ")[-1] for line in capsys.readouterr().out.split("\n") if line]
+    assert sorted(printed) == ["4.333333333333333", "4.3333335"]
 
 
 def test_single_task_jobs_run_inline_and_others_on_threads(capsys):

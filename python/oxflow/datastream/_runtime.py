@@ -187,12 +187,17 @@ class PrintSpec(FunctionSpec):
 class CollectSpec(FunctionSpec):
     """Hands the sink's batches to a :class:`Collector` read by the caller."""
 
-    def __init__(self, collector: "Collector"):
+    def __init__(self, collector: "Collector", convert: Optional[Callable[[Any], Any]] = None):
         super().__init__(None, None, {})
         self.collector = collector
+        # Applied to each value on its way to the caller (see oxflow.common._collected).
+        self.convert = convert
 
     def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
-        return self.collector.put, None, self.collector.end
+        put, convert = self.collector.put, self.convert
+        if convert is None:
+            return put, None, self.collector.end
+        return (lambda batch: put([convert(v) for v in batch])), None, self.collector.end
 
 
 class CollectorClosed(Exception):

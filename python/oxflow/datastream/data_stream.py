@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Union
 
+from ..common._collected import collected_converter
 from ..common.typeinfo import TypeInformation
 from . import _keyed_aggregations
 from ._function_specs import function_spec
@@ -284,9 +285,10 @@ class DataStream:
         """Runs the job and returns its elements: an iterator (use it as a context manager to stop
         the job early), or a list of at most ``limit`` elements."""
         collector = Collector(writers=1)
-        t = Transformation(
-            "python_sink", "Collect Sink", [(self._transformation, self._partitioning)], {"function": CollectSpec(collector)}, parallelism=1
-        )
+        out_type = self.get_type()
+        convert = collected_converter(out_type._check_spec()) if out_type is not None else None
+        spec = CollectSpec(collector, convert)
+        t = Transformation("python_sink", "Collect Sink", [(self._transformation, self._partitioning)], {"function": spec}, parallelism=1)
         self._env._add_transformation(t)
         job = self._env._start(job_name or "collect")
         iterator = CloseableIterator(job, collector)
