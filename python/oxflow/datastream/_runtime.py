@@ -62,6 +62,16 @@ class FunctionSpec:
         return getattr(instance, self.method), getattr(instance, "close", None), None
 
 
+def processing_time(clock: Any) -> int:
+    """The task's processing time: its clock (``task_info["clock"]``, which follows a job's
+    ManualClock), or the wall clock where there is none."""
+    if clock is not None:
+        return clock.now()
+    import time
+
+    return int(time.time() * 1000)
+
+
 class _NonKeyedTimerService(TimerService):
     """Timers need a key; on a non-keyed stream registering one raises, as in Flink."""
 
@@ -69,9 +79,7 @@ class _NonKeyedTimerService(TimerService):
         self._context = context
 
     def current_processing_time(self) -> int:
-        import time
-
-        return int(time.time() * 1000)
+        return processing_time(getattr(self._context, "_clock", None))
 
     def current_watermark(self) -> int:
         return self._context._watermark
@@ -86,10 +94,11 @@ class _NonKeyedTimerService(TimerService):
 class _ProcessContext(ProcessFunction.Context):
     """The context object handed to ``process_element``; the runtime updates its fields."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Any = None) -> None:
         self._timestamp: Optional[int] = None
         self._watermark: int = -(2**63)
         self._key: Any = None
+        self._clock = clock
         self._timers = _NonKeyedTimerService(self)
 
     def timestamp(self) -> Optional[int]:
@@ -102,7 +111,7 @@ class _ProcessContext(ProcessFunction.Context):
 class ProcessFunctionSpec(FunctionSpec):
     def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
         instance = self._open(task_info)
-        return instance.process_element, instance.close, _ProcessContext()
+        return instance.process_element, instance.close, _ProcessContext(task_info.get("clock"))
 
 
 class _KeyedTimerService(TimerService):
