@@ -338,3 +338,58 @@ def test_builtin_window_aggregations_run_in_rust(parallelism):
     assert run(lambda w: w.min_by(2))[0] == ("a", 1, 100)
     with pytest.raises(TypeError, match="tuple position"):
         env_with(1).from_collection(DATA).key_by(lambda v: v[0]).window(tumbling).sum("f1")
+
+
+def test_builtin_count_per_key_and_window(parallelism):
+    """oxflow extension: ``WindowedStream.count()`` emits (key, count) per window."""
+    tumbling = TumblingEventTimeWindows.of(Time.seconds(1))
+    out = collect(lambda env: events(env, DATA).key_by(lambda v: v[0], key_type=Types.STRING()).window(tumbling).count(), parallelism)
+    assert multiset(out) == multiset([("a", 2), ("a", 1), ("a", 1), ("b", 1), ("b", 1), ("b", 1)])
+    # Merging sessions add their counts: a's elements at 100 and 900 join through the one at 500.
+    sessions = EventTimeSessionWindows.with_gap(Time.milliseconds(500))
+    data = [("a", 1, 100), ("a", 2, 900), ("b", 3, 950), ("a", 3, 500), ("a", 4, 3000)]
+    out = collect(lambda env: events(env, data, delay=1000).key_by(lambda v: v[0]).window(sessions).count(), parallelism)
+    assert multiset(out) == multiset([("a", 3), ("b", 1), ("a", 1)])
+    # Without keys, the count alone.
+    out = collect(lambda env: events(env, DATA).window_all(tumbling).count(), parallelism)
+    assert sorted(out) == [2, 2, 3]
+
+
+def test_builtin_count_prints_as_a_typed_tuple(capsys, parallelism):
+    env = env_with(parallelism)
+    events(env, DATA).key_by(lambda v: v[0], key_type=Types.STRING()).window(TumblingEventTimeWindows.of(Time.seconds(1))).count().print()
+    env.execute()
+    lines = [line.split("> ")[-1] for line in capsys.readouterr().out.splitlines()]
+    assert sorted(lines) == ["(a,1)", "(a,1)", "(a,2)", "(b,1)", "(b,1)", "(b,1)"]
+
+
+def test_builtin_count_calls_no_python_per_element():
+    import operator
+    import sys
+
+    def python_calls(window, n):
+        # A parallelism-1 job runs on this thread, so the profiler sees every Python call it makes
+        # (a C function called from Rust, like the itemgetter key selector, is no Python call).
+        calls = []
+        env = env_with(1)
+        data = [("k%d" % (i % 3), i) for i in range(n)]
+        stream = window(env.from_collection(data).key_by(operator.itemgetter(0)).window(GlobalWindows.create()).trigger(CountTrigger.of(100)))
+        sys.setprofile(lambda frame, event, arg: calls.append(frame.f_code) if event == "call" else None)
+        try:
+            out = list(stream.execute_and_collect())
+        finally:
+            sys.setprofile(None)
+        return out, len(calls)
+
+    def per_element(window):
+        # Setting a job up, and reading its results, call Python a fixed number of times, and
+        # once per result: what grows with the input beyond that is per-element work.
+        (_, few), (out, many) = python_calls(window, 2000), python_calls(window, 20000)
+        return out, (many - few) / 18000
+
+    out, calls = per_element(lambda w: w.count())
+    assert sorted(out)[-1] == ("k2", 6600) and len(out) == 3 * 66
+    assert calls < 0.05, "count() called Python %.2f times per element" % calls
+    # The same count as a Python reduce calls Python for every element: the check above sees it.
+    _, calls = per_element(lambda w: w.reduce(lambda a, b: (a[0], a[1] + 1)))
+    assert calls >= 1

@@ -10,8 +10,7 @@ use pyo3::prelude::*;
 /// Give it to `StreamExecutionEnvironment.set_clock`; every task of the jobs the environment runs
 /// then reads processing time from it: processing-time windows, triggers and timers, periodic
 /// watermarks, and every `current_processing_time()`.
-#[pyclass(module = "oxflow._native", name = "ManualClock")]
-#[derive(Clone)]
+#[pyclass(module = "oxflow._native", name = "ManualClock", frozen)]
 pub struct PyManualClock {
     pub(crate) clock: CoreManualClock,
 }
