@@ -195,6 +195,51 @@ def test_timestamp_assigner_must_return_an_int():
         env.execute()
 
 
+@pytest.mark.parametrize("assigner, error, message", [
+    (lambda v, ts: 1 / 0 if v == 2 else v, ZeroDivisionError, "division by zero"),
+    (lambda v, ts: 1.5, TypeError, r"returned float 1.5 for element int \d; it must return an int"),
+    (lambda v, ts: None, TypeError, r"returned NoneType None for element int \d"),
+], ids=["raises", "float", "none"])
+def test_a_failing_timestamp_assigner_names_the_operator_and_the_element(parallelism, assigner, error, message):
+    env = env_with(parallelism)
+    env.from_collection([1, 2, 3]).assign_timestamps_and_watermarks(WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(assigner)).print()
+    with pytest.raises(error, match=message) as raised:
+        env.execute()
+    notes = " ".join(getattr(raised.value, "__notes__", []))
+    assert "operator 'Timestamps/Watermarks'" in notes + str(raised.value)
+    if error is ZeroDivisionError:
+        assert "while processing element: int 2" in notes
+
+
+class DeletingTimers(KeyedProcessFunction):
+    """Two event-time timers per element; even values delete the first again."""
+
+    def process_element(self, value, ctx):
+        ts = ctx.timestamp()
+        ctx.timer_service().register_event_time_timer(ts + 10)
+        ctx.timer_service().register_event_time_timer(ts + 20)
+        if value[1] % 2 == 0:
+            ctx.timer_service().delete_event_time_timer(ts + 10)
+        # Deleting a timer that was never registered does nothing.
+        ctx.timer_service().delete_event_time_timer(ts + 5)
+        ctx.timer_service().delete_processing_time_timer(ts + 10)
+        return []
+
+    def on_timer(self, timestamp, ctx):
+        # As PyFlink: in on_timer, ctx.timestamp() is the timer's timestamp.
+        yield ctx.get_current_key(), timestamp, ctx.timestamp(), ctx.time_domain().name
+
+
+def test_deleted_event_time_timers_do_not_fire(parallelism):
+    # (The value is the timestamp: the elements at 200 and 1000 delete their +10 timer.)
+    data = [("a", 101), ("b", 200), ("a", 301), ("b", 1000)]
+    out = collect(lambda env: timestamped(env, data).key_by(lambda v: v[0]).process(DeletingTimers()), parallelism)
+    expected = [("a", 111), ("a", 121), ("b", 220), ("a", 311), ("a", 321), ("b", 1020)]
+    assert multiset(out) == multiset([(k, t, t, "EVENT_TIME") for k, t in expected])
+    if parallelism == 1:
+        assert [o[1] for o in out] == [111, 121, 220, 311, 321, 1020]
+
+
 SMALL = OutputTag("small", Types.INT())
 
 
