@@ -196,3 +196,37 @@ def test_current_processing_time_of_a_non_keyed_process_function_is_the_clock():
 
     stream = clocked([("a", 1, 100), ("a", 2, 250)])
     assert list(stream.process(Now()).execute_and_collect()) == [(1, 100), (2, 250)]
+
+
+def test_every_current_processing_time_reads_the_clock():
+    from oxflow.datastream import CoProcessFunction
+    from oxflow.datastream.window import Trigger, TriggerResult
+
+    class FireWithTime(Trigger):
+        def on_element(self, element, timestamp, window, ctx):
+            SEEN.append(("trigger", ctx.get_current_processing_time()))
+            return TriggerResult.FIRE
+
+        def on_event_time(self, time, window, ctx):
+            return TriggerResult.CONTINUE
+
+        def on_processing_time(self, time, window, ctx):
+            return TriggerResult.CONTINUE
+
+        def clear(self, window, ctx):
+            pass
+
+    class CoNow(CoProcessFunction):
+        def process_element1(self, value, ctx):
+            yield "co", ctx.timer_service().current_processing_time()
+
+        def process_element2(self, value, ctx):
+            yield "co", ctx.timer_service().current_processing_time()
+
+    SEEN = []
+    assert windowed([("a", 1, 700)], TumblingProcessingTimeWindows.of(1000), FireWithTime()) == ["a 0 1000 [1] 700"]
+    assert SEEN == [("trigger", 700)]
+    stream = clocked([("a", 1, 300), ("a", 2, 450)])
+    # Two inputs run as two tasks: when each element comes is not fixed, but it is the clock's time.
+    out = list(stream.connect(stream.map(lambda e: e)).process(CoNow()).execute_and_collect())
+    assert len(out) == 4 and {t for _, t in out} <= {300, 450, END}
