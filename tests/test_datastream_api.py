@@ -181,14 +181,34 @@ def test_runtime_context_and_job_parameters():
 
 
 @pytest.mark.parametrize("partition", ["shuffle", "rebalance", "rescale"])
-def test_redistributing_partitionings_keep_every_element(partition):
+def test_redistributing_partitionings_keep_every_element(partition, parallelism):
     def build(env):
-        ds = env.from_source(NumberSequenceSource(1, 1000), None, "seq").set_parallelism(2)
-        return getattr(ds, partition)().map(WhereAmI()).set_parallelism(4).map(lambda info: info[0])
+        ds = env.from_source(NumberSequenceSource(1, 1000), None, "seq").set_parallelism(min(2, parallelism))
+        return getattr(ds, partition)().map(WhereAmI()).map(lambda info: info[0])
 
-    subtasks = collect(build, 4)
+    subtasks = collect(build, parallelism)
     assert len(subtasks) == 1000
-    assert set(subtasks) == {0, 1, 2, 3}, "every downstream instance gets elements"
+    assert set(subtasks) == set(range(parallelism)), "every downstream instance gets elements"
+
+
+@pytest.mark.parametrize("partition", ["shuffle", "rebalance", "rescale"])
+def test_redistributing_to_one_instance_keeps_the_order(partition):
+    out = collect(lambda env: getattr(env.from_source(NumberSequenceSource(1, 500), None, "seq"), partition)().map(lambda x: x), 1)
+    assert out == list(range(1, 501))
+
+
+def test_get_parallelism():
+    from oxflow.common import Configuration
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    assert env.get_parallelism() >= 1
+    assert env.set_parallelism(3) is env and env.get_parallelism() == 3
+    config = Configuration()
+    config.set_integer("parallelism.default", 5)
+    assert StreamExecutionEnvironment.get_execution_environment(config).get_parallelism() == 5
+    with pytest.raises(ValueError):
+        env.set_parallelism(0)
+    assert env.get_parallelism() == 3
 
 
 def test_forward_and_broadcast():
@@ -294,13 +314,21 @@ def test_execute_returns_a_job_execution_result():
     assert len(result.get_job_id().to_hex_string()) == 32
 
 
-def test_print_identifier_and_typed_formats(capsys):
-    env = env_with(1)
+def test_print_identifier_and_typed_formats(capsys, parallelism):
+    import re
+
+    env = env_with(parallelism)
     env.from_collection([(1, "a")], type_info=Types.ROW([Types.INT(), Types.STRING()])).print("rows")
     env.from_collection([1.5], type_info=Types.FLOAT()).print()
     env.from_collection([True], type_info=Types.BOOLEAN()).print()
     env.execute()
-    assert sorted(capsys.readouterr().out.splitlines()) == sorted(["rows> +I[1, a]", "1.5", "true"])
+    lines = capsys.readouterr().out.splitlines()
+    if parallelism == 1:
+        assert sorted(lines) == sorted(["rows> +I[1, a]", "1.5", "true"])
+    else:
+        # In parallel, Java's print sink names the subtask (1-based): `rows:3> ...`, `2> ...`.
+        assert len(lines) == 3 and all(re.match(r"^(rows:)?[1-4]> ", line) for line in lines), lines
+        assert sorted(re.sub(r"^(rows:)?[1-4]> ", lambda m: "rows> " if m.group(1) else "", line) for line in lines) == sorted(["rows> +I[1, a]", "1.5", "true"])
 
 
 def test_disable_chaining_gives_the_same_results(parallelism):
@@ -311,17 +339,25 @@ def test_disable_chaining_gives_the_same_results(parallelism):
     assert StreamExecutionEnvironment.get_execution_environment().is_chaining_enabled()
 
 
-def test_float_fields_behave_as_32_bit_floats(capsys):
-    # As in PyFlink, a value declared FLOAT goes through Java's 32-bit float.
-    out = collect(lambda env: env.from_collection([0.1], type_info=Types.FLOAT()).map(lambda x: x * 3), 1)
+def test_float_fields_behave_as_32_bit_floats(capsys, parallelism):
+    # As in PyFlink, a value declared FLOAT goes through Java's 32-bit float: a UDF sees the 32-bit
+    # value, and what reaches the caller is the shortest decimal of it (Java's Float.toString).
+    out = collect(lambda env: env.from_collection([0.1], type_info=Types.FLOAT()).map(lambda x: x * 3), parallelism)
     assert out == [0.30000000447034836]
-    out = collect(lambda env: env.from_collection([1]).map(lambda x: ("a", 1 / 3), output_type=Types.TUPLE([Types.STRING(), Types.FLOAT()])), 1)
-    assert out == [("a", 0.3333333432674408)]
-    env = env_with(1)
+    out = collect(lambda env: env.from_collection([0.1, 1e-8], type_info=Types.FLOAT()), parallelism)
+    assert out == [0.1, 1e-08]
+    out = collect(lambda env: env.from_collection([1]).map(lambda x: ("a", 1 / 3), output_type=Types.TUPLE([Types.STRING(), Types.FLOAT()])), parallelism)
+    assert out == [("a", 0.33333334)]
+    nested = Types.ROW_NAMED(["xs", "m"], [Types.LIST(Types.FLOAT()), Types.MAP(Types.STRING(), Types.FLOAT())])
+    out = collect(lambda env: env.from_collection([1]).map(lambda x: Row(xs=[0.7, None], m={"k": 2 / 3}), output_type=nested), parallelism)
+    assert out == [Row(xs=[0.7, None], m={"k": 0.6666667})]
+    assert out[0].as_dict() == {"xs": [0.7, None], "m": {"k": 0.6666667}}
+    env = env_with(parallelism)
     env.from_collection([1]).map(lambda x: 13 / 3, output_type=Types.FLOAT()).print()
     env.from_collection([1]).map(lambda x: 13 / 3, output_type=Types.DOUBLE()).print()
     env.execute()
-    assert sorted(capsys.readouterr().out.split()) == ["4.333333333333333", "4.3333335"]
+    printed = [line.split("> ")[-1] for line in capsys.readouterr().out.split("\n") if line]
+    assert sorted(printed) == ["4.333333333333333", "4.3333335"]
 
 
 def test_single_task_jobs_run_inline_and_others_on_threads(capsys):

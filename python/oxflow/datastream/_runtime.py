@@ -62,6 +62,16 @@ class FunctionSpec:
         return getattr(instance, self.method), getattr(instance, "close", None), None
 
 
+def processing_time(clock: Any) -> int:
+    """The task's processing time: its clock (``task_info["clock"]``, which follows a job's
+    ManualClock), or the wall clock where there is none."""
+    if clock is not None:
+        return clock.now()
+    import time
+
+    return int(time.time() * 1000)
+
+
 class _NonKeyedTimerService(TimerService):
     """Timers need a key; on a non-keyed stream registering one raises, as in Flink."""
 
@@ -69,9 +79,7 @@ class _NonKeyedTimerService(TimerService):
         self._context = context
 
     def current_processing_time(self) -> int:
-        import time
-
-        return int(time.time() * 1000)
+        return processing_time(getattr(self._context, "_clock", None))
 
     def current_watermark(self) -> int:
         return self._context._watermark
@@ -86,10 +94,11 @@ class _NonKeyedTimerService(TimerService):
 class _ProcessContext(ProcessFunction.Context):
     """The context object handed to ``process_element``; the runtime updates its fields."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Any = None) -> None:
         self._timestamp: Optional[int] = None
         self._watermark: int = -(2**63)
         self._key: Any = None
+        self._clock = clock
         self._timers = _NonKeyedTimerService(self)
 
     def timestamp(self) -> Optional[int]:
@@ -102,7 +111,7 @@ class _ProcessContext(ProcessFunction.Context):
 class ProcessFunctionSpec(FunctionSpec):
     def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
         instance = self._open(task_info)
-        return instance.process_element, instance.close, _ProcessContext()
+        return instance.process_element, instance.close, _ProcessContext(task_info.get("clock"))
 
 
 class _KeyedTimerService(TimerService):
@@ -187,12 +196,17 @@ class PrintSpec(FunctionSpec):
 class CollectSpec(FunctionSpec):
     """Hands the sink's batches to a :class:`Collector` read by the caller."""
 
-    def __init__(self, collector: "Collector"):
+    def __init__(self, collector: "Collector", convert: Optional[Callable[[Any], Any]] = None):
         super().__init__(None, None, {})
         self.collector = collector
+        # Applied to each value on its way to the caller (see oxflow.common._collected).
+        self.convert = convert
 
     def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
-        return self.collector.put, None, self.collector.end
+        put, convert = self.collector.put, self.convert
+        if convert is None:
+            return put, None, self.collector.end
+        return (lambda batch: put([convert(v) for v in batch])), None, self.collector.end
 
 
 class CollectorClosed(Exception):

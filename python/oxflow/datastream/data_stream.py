@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Union
 
+from ..common._collected import collected_converter
 from ..common.typeinfo import TypeInformation
 from . import _keyed_aggregations
 from ._function_specs import function_spec
@@ -284,9 +285,10 @@ class DataStream:
         """Runs the job and returns its elements: an iterator (use it as a context manager to stop
         the job early), or a list of at most ``limit`` elements."""
         collector = Collector(writers=1)
-        t = Transformation(
-            "python_sink", "Collect Sink", [(self._transformation, self._partitioning)], {"function": CollectSpec(collector)}, parallelism=1
-        )
+        out_type = self.get_type()
+        convert = collected_converter(out_type._check_spec()) if out_type is not None else None
+        spec = CollectSpec(collector, convert)
+        t = Transformation("python_sink", "Collect Sink", [(self._transformation, self._partitioning)], {"function": spec}, parallelism=1)
         self._env._add_transformation(t)
         job = self._env._start(job_name or "collect")
         iterator = CloseableIterator(job, collector)
@@ -441,19 +443,39 @@ class DataStreamSink:
         return self
 
 
+def _cancel_unread(job: Any, collector: Collector) -> None:
+    """Stops a job whose results nobody will read."""
+    collector.close()
+    if not job.is_finished():
+        job.cancel()
+        try:
+            job.wait()
+        except BaseException:
+            pass
+
+
+def _collected(job: Any, collector: Collector) -> Iterator[Any]:
+    try:
+        # Chaining the batches in C keeps the per-element cost of reading results minimal.
+        yield from itertools.chain.from_iterable(collector.batches(job))
+        job.wait()
+    except BaseException:
+        # KeyboardInterrupt, or GeneratorExit when the iterator is closed or collected: a job
+        # nobody reads from must not keep running.
+        _cancel_unread(job, collector)
+        raise
+
+
 class CloseableIterator:
-    """The elements a job collects, in arrival order. Closing it (or leaving its ``with`` block)
-    cancels the job if it is still running."""
+    """The elements a job collects, in arrival order. Closing it (or leaving its ``with`` block),
+    interrupting its iteration (Ctrl-C) or dropping it cancels the job if it is still running."""
 
     def __init__(self, job: Any, collector: Collector):
         self._job = job
         self._collector = collector
-        self._elements = self._generate()
-
-    def _generate(self) -> Iterator[Any]:
-        # Chaining the batches in C keeps the per-element cost of reading results minimal.
-        yield from itertools.chain.from_iterable(self._collector.batches(self._job))
-        self._job.wait()
+        # The generator does not refer back to this object, so dropping it is not delayed
+        # until a garbage collection finds a cycle.
+        self._elements = _collected(job, collector)
 
     def __iter__(self) -> Iterator[Any]:
         return self._elements
@@ -462,16 +484,16 @@ class CloseableIterator:
         return next(self._elements)
 
     def close(self) -> None:
-        self._collector.close()
-        if not self._job.is_finished():
-            self._job.cancel()
-            try:
-                self._job.wait()
-            except BaseException:
-                pass
+        _cancel_unread(self._job, self._collector)
 
     def __enter__(self) -> "CloseableIterator":
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass  # at interpreter exit the job's module may be gone already

@@ -43,6 +43,7 @@ class StreamExecutionEnvironment:
             self._runtime_mode = RuntimeExecutionMode[mode]
         self._checkpoint_config = CheckpointConfig()
         self._checkpoint_config._configure(self._configuration)
+        self._clock: Optional[_native.ManualClock] = None
 
     @staticmethod
     def get_execution_environment(configuration: Optional[Configuration] = None) -> "StreamExecutionEnvironment":
@@ -101,6 +102,19 @@ class StreamExecutionEnvironment:
         return self
 
     # ---- checkpointing and state ---------------------------------------------------------
+    def set_clock(self, clock: Optional[_native.ManualClock]) -> "StreamExecutionEnvironment":
+        """oxflow extension (PyFlink has no such method): the processing-time clock of the jobs
+        this environment runs, for deterministic tests of processing-time logic. With a
+        :class:`~oxflow.datastream.ManualClock`, processing-time windows, triggers and timers,
+        periodic watermarks and every ``current_processing_time()`` follow that clock, which
+        moves only when the test calls its ``set``/``advance``; timers due fire when the task next
+        looks at the clock (after each batch, see ``python.fn-execution.bundle.size``). ``None``
+        goes back to the wall clock."""
+        if clock is not None and not isinstance(clock, _native.ManualClock):
+            raise TypeError("expected a ManualClock or None, got %r" % (clock,))
+        self._clock = clock
+        return self
+
     def get_checkpoint_config(self) -> CheckpointConfig:
         """The checkpoint settings (interval, mode, timeout, retention...)."""
         return self._checkpoint_config
@@ -239,7 +253,7 @@ class StreamExecutionEnvironment:
             if isinstance(spec, PrintSpec):
                 spec.stream = sys.stdout
         nodes = to_job_nodes(transformations, self._parallelism)
-        config = {"max_parallelism": self._max_parallelism, "chaining": self._chaining, "inline": inline}
+        config = {"max_parallelism": self._max_parallelism, "chaining": self._chaining, "inline": inline, "clock": self._clock}
         job_id = job_id or JobID()
         config["checkpoint"] = native_checkpoint_settings(self._configuration, self._checkpoint_config, str(job_id))
         config["restore"] = native_restore_settings(self._configuration)

@@ -106,6 +106,9 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
     if let Some(v) = config.get_item("chaining")? {
         graph.config.chaining = v.extract()?;
     }
+    if let Some(c) = config.get_item("clock")?.filter(|c| !c.is_none()) {
+        graph.config.clock = c.extract::<PyRef<'_, crate::clock::PyManualClock>>()?.shared();
+    }
     if let Some(v) = config.get_item("batch_size")? {
         graph.config.batch_size = v.extract()?;
     }

@@ -128,6 +128,7 @@ impl Lifecycle for Udf {
             info.set_item("parallelism", task.parallelism)?;
             info.set_item("max_parallelism", task.max_parallelism)?;
             info.set_item("attempt_number", task.attempt_number)?;
+            info.set_item("clock", crate::clock::TaskClock { clock: task.clock.clone() })?;
             let handle = self.handle.as_ref().map(|h| h.clone_ref(py)).unwrap_or_else(|| py.None());
             let prepared = py.import(RUNTIME_MODULE)?.call_method1("prepare", (self.spec.bind(py), info, handle))?;
             if self.side_outputs {

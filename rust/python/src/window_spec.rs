@@ -16,7 +16,7 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::data_model::PyData;
 use crate::type_check::TypeCheck;
-use crate::native_aggregation::NativeAggregation;
+use crate::native_aggregation::{NativeAggregation, NativeCount, WithKey};
 use crate::py_trigger::PyTrigger;
 use crate::udf::{OutputType, PyReduce, Udf};
 use crate::window_udf::{PyAggregate, PyGapExtractor, PyWindowFunction};
@@ -117,8 +117,13 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
         Some(check) => Some((TypeCheck::compile(&check)?, node.get_item("output_type_name")?.map(|n| n.to_string()).unwrap_or_default())),
         None => None,
     };
+    // `count()` (an oxflow extension): counted in Rust; a keyed count emits (key, count).
+    let count = match optional(node, "count")? {
+        Some(with_key) => Some(with_key.extract::<bool>()?),
+        None => None,
+    };
     let aggregation = crate::job_spec::native_aggregation(node, name)?;
-    if contents != "buffer" && function.is_none() && aggregation.is_none() {
+    if contents != "buffer" && function.is_none() && aggregation.is_none() && count.is_none() {
         return Err(PyValueError::new_err(format!("window '{name}' needs its {contents} function")));
     }
     let _ = py;
@@ -135,6 +140,7 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
                     WindowContents::Reduce(Box::new(NativeAggregation { aggregation, field, operator }))
                 }
                 "reduce" => WindowContents::Reduce(Box::new(PyReduce(udf(function.as_ref().expect("checked"), result_is_output)))),
+                "aggregate" if count.is_some() => WindowContents::Aggregate(Box::new(NativeCount)),
                 "aggregate" => WindowContents::Aggregate(Box::new(PyAggregate(udf(function.as_ref().expect("checked"), result_is_output)))),
                 _ => WindowContents::Buffer,
             };
@@ -147,6 +153,9 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
                 .late_dropped_counter(late_dropped.clone());
             if let Some(spec) = &window_function {
                 op = op.window_fn(Box::new(PyWindowFunction(udf(spec, true))));
+            }
+            if count == Some(true) {
+                op = op.window_fn(Box::new(WithKey));
             }
             if let Some(tag) = late_output {
                 op = op.late_output_tag(tag);
