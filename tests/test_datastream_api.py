@@ -149,16 +149,29 @@ def test_process_function_yields_outputs(parallelism):
 
 
 class TimerOnNonKeyed(ProcessFunction):
+    def __init__(self, method):
+        self.method = method
+
     def process_element(self, value, ctx):
-        ctx.timer_service().register_event_time_timer(10)
+        getattr(ctx.timer_service(), self.method)(10)
         yield value
 
 
-def test_timers_on_a_non_keyed_stream_raise_as_in_flink():
+@pytest.mark.parametrize(
+    "method, message",
+    [
+        ("register_event_time_timer", "Register timers is only supported on a keyed stream."),
+        ("register_processing_time_timer", "Register timers is only supported on a keyed stream."),
+        ("delete_event_time_timer", "Deleting timers is only supported on a keyed stream."),
+        ("delete_processing_time_timer", "Deleting timers is only supported on a keyed stream."),
+    ],
+)
+def test_timers_on_a_non_keyed_stream_raise_as_in_pyflink(method, message):
     env = env_with(1)
-    env.from_collection([1]).process(TimerOnNonKeyed()).print()
-    with pytest.raises(RuntimeError, match="Setting timers is only supported on a keyed streams"):
+    env.from_collection([1]).process(TimerOnNonKeyed(method)).print()
+    with pytest.raises(Exception) as info:
         env.execute()
+    assert type(info.value) is Exception and str(info.value) == message
 
 
 class WhereAmI(MapFunction):

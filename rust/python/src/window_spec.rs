@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::data_model::PyData;
+use crate::keyed_state::{KeyedStateHandle, WindowStateCall};
 use crate::type_check::TypeCheck;
 use crate::native_aggregation::NativeAggregation;
 use crate::py_trigger::PyTrigger;
@@ -146,7 +147,9 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
                 .allowed_lateness(allowed_lateness)
                 .late_dropped_counter(late_dropped.clone());
             if let Some(spec) = &window_function {
-                op = op.window_fn(Box::new(PyWindowFunction(udf(spec, true))));
+                let call = Arc::new(WindowStateCall::default());
+                let handle = Py::new(py, KeyedStateHandle::for_window(call.clone()))?.into_any();
+                op = op.window_fn(Box::new(PyWindowFunction(udf(spec, true).with_handle(handle), call)));
             }
             if let Some(tag) = late_output {
                 op = op.late_output_tag(tag);
