@@ -134,6 +134,18 @@ def test_union_of_streams(parallelism):
     assert sorted(collect(build, parallelism)) == [2, 3, 4, 11, 21, 101, 102, 103, 104, 105]
 
 
+def test_union_of_streams_of_different_declared_types_raises_as_in_flink():
+    env = env_with(1)
+    strings = env.from_collection(["x"], type_info=Types.STRING())
+    ints = env.from_collection([1], type_info=Types.INT())
+    with pytest.raises(ValueError, match="^Cannot union streams of different types: String and Integer$"):
+        strings.union(ints)
+    with pytest.raises(ValueError, match="String and Integer"):
+        strings.union(env.from_collection(["y"], type_info=Types.STRING()), ints)
+    # Streams of the same type, or without a declared type (any Python object), union.
+    assert multiset(strings.union(env.from_collection(["y"], type_info=Types.STRING()), env.from_collection([2])).execute_and_collect()) == multiset([2, "x", "y"])
+
+
 class Tagger(ProcessFunction):
     def open(self, runtime_context):
         self.subtask = runtime_context.get_index_of_this_subtask()
@@ -141,6 +153,14 @@ class Tagger(ProcessFunction):
     def process_element(self, value, ctx):
         assert ctx.timestamp() is None  # no timestamps assigned
         yield value, "seen"
+
+
+def test_keyed_streams_need_a_keyed_process_function_as_in_pyflink():
+    keyed = env_with(1).from_collection([1]).key_by(lambda v: v)
+    for func in (Tagger(), Tagger, lambda v, ctx: [v]):
+        with pytest.raises(TypeError) as info:
+            keyed.process(func)
+        assert str(info.value) == "KeyedProcessFunction is required for KeyedStream."
 
 
 def test_process_function_yields_outputs(parallelism):

@@ -14,7 +14,7 @@ use crate::data_model::PyData;
 use crate::keyed_state::WindowStateCall;
 use crate::lifecycle_via_udf;
 use crate::type_check::describe;
-use crate::udf::{emit_tagged, Udf};
+use crate::udf::{emit_tagged, OutputType, Udf};
 
 fn py_error(e: PyErr) -> BoxError {
     Box::new(e)
@@ -97,6 +97,25 @@ impl WindowFn<PyData> for PyWindowFunction {
         clear
             .call1((key, window_tuple(&ctx.window), ctx.current_watermark, ctx.current_processing_time))
             .map_err(|e| self.0.failed(py, e, key))?;
+        Ok(())
+    }
+}
+
+/// The window function of a reduce window without one: what the window emits is the reduced
+/// value, checked against the declared output type (as process and aggregate results are; the
+/// reduce's intermediate values are of the input type).
+pub struct PyCheckedResult {
+    pub output: OutputType,
+    pub operator: String,
+}
+impl Lifecycle for PyCheckedResult {}
+
+impl WindowFn<PyData> for PyCheckedResult {
+    fn process(&mut self, _: &mut WindowContext<'_, PyData>, elements: Vec<Py<PyAny>>, emit: &mut dyn FnMut(Py<PyAny>)) -> Result<(), BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        for value in elements {
+            emit(self.output.checked_output(&self.operator, value.into_bound(py))?.unbind());
+        }
         Ok(())
     }
 }
