@@ -21,21 +21,20 @@ fn runtime_error(e: BoxError) -> PyErr {
 
 /// Errors of the data model (an unhashable map key) keep their Python type.
 fn model_error(e: BoxError) -> PyErr {
-    match e.downcast::<PyErr>() {
-        Ok(e) => *e,
-        Err(e) => runtime_error(e),
-    }
+    crate::errors::unboxed(e, PyRuntimeError::new_err)
 }
 
 type FnState = WindowFnState<'static, PyData>;
+
+/// A state a window function declared: name, TTL, and its id in the operator's store once first
+/// used (a function declares its states in `open`, before any call gives the store).
+type DeclaredState = (String, Option<TtlConfig>, Option<StateId>);
 
 /// The window function call in progress, if any, and the states the function declared.
 #[derive(Default)]
 pub struct WindowStateCall {
     current: AtomicPtr<FnState>,
-    /// (name, TTL, id in the operator's store once first used): a function declares its states in
-    /// `open`, before any call gives the store.
-    states: Mutex<Vec<(String, Option<TtlConfig>, Option<StateId>)>>,
+    states: Mutex<Vec<DeclaredState>>,
 }
 
 impl WindowStateCall {

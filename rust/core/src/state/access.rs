@@ -229,7 +229,8 @@ impl<'s, D: DataModel> StateAt<'s, D> {
                 self.write(Slot::Map(Box::new(map)));
             }
         }
-        Ok(self.done(()))
+        self.done(());
+        Ok(())
     }
 
     pub fn map_remove(mut self, key: &D::Key) -> Result<(), BoxError> {
@@ -244,7 +245,8 @@ impl<'s, D: DataModel> StateAt<'s, D> {
         if emptied {
             self.remove_entry();
         }
-        Ok(self.done(()))
+        self.done(());
+        Ok(())
     }
 
     /// Every entry of a map state, in insertion order (expired ones removed, and returned this

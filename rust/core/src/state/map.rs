@@ -7,6 +7,9 @@ use crate::checkpoint::snapshot::{decode_value, encode_value};
 use crate::data::DataModel;
 use crate::error::BoxError;
 
+/// A map entry in a snapshot: encoded key and value, and its time.
+pub(super) type EncodedEntry = (Vec<u8>, Vec<u8>, i64);
+
 struct MapEntry<D: DataModel> {
     hash: u64,
     /// Insertion order: a key keeps its place when its value is replaced.
@@ -72,7 +75,7 @@ impl<D: DataModel> MapSlot<D> {
     }
 
     /// The entries whose time passes `live`, encoded for a snapshot, in insertion order.
-    pub(super) fn encode(&self, live: impl Fn(i64) -> bool) -> Result<Vec<(Vec<u8>, Vec<u8>, i64)>, BoxError> {
+    pub(super) fn encode(&self, live: impl Fn(i64) -> bool) -> Result<Vec<EncodedEntry>, BoxError> {
         let mut entries: Vec<&MapEntry<D>> = self.table.iter().filter(|e| live(e.touched)).collect();
         entries.sort_unstable_by_key(|e| e.seq);
         entries
@@ -86,7 +89,7 @@ impl<D: DataModel> MapSlot<D> {
     }
 
     /// The map [`MapSlot::encode`] wrote; keys are hashed again in this process.
-    pub(super) fn decode(entries: &[(Vec<u8>, Vec<u8>, i64)]) -> Result<Self, BoxError> {
+    pub(super) fn decode(entries: &[EncodedEntry]) -> Result<Self, BoxError> {
         let mut map = MapSlot::default();
         for (key, value, touched) in entries {
             let key = D::decode_key(key)?;

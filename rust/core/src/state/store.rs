@@ -9,7 +9,7 @@ use hashbrown::HashTable;
 
 use serde::{Deserialize, Serialize};
 
-use super::map::MapSlot;
+use super::map::{EncodedEntry, MapSlot};
 use super::Namespace;
 use crate::checkpoint::snapshot::{decode, decode_value, encode, encode_value};
 use crate::data::{DataModel, Keyed};
@@ -23,7 +23,7 @@ enum SlotSnapshot {
     Value(Vec<u8>),
     List(Vec<Vec<u8>>),
     StampedList(Vec<(Vec<u8>, i64)>),
-    Map(Vec<(Vec<u8>, Vec<u8>, i64)>),
+    Map(Vec<EncodedEntry>),
 }
 
 /// One store entry in a snapshot (its key is the keyed entry's key). States are named, not
