@@ -134,6 +134,18 @@ def test_union_of_streams(parallelism):
     assert sorted(collect(build, parallelism)) == [2, 3, 4, 11, 21, 101, 102, 103, 104, 105]
 
 
+def test_union_of_streams_of_different_declared_types_raises_as_in_flink():
+    env = env_with(1)
+    strings = env.from_collection(["x"], type_info=Types.STRING())
+    ints = env.from_collection([1], type_info=Types.INT())
+    with pytest.raises(ValueError, match="^Cannot union streams of different types: String and Integer$"):
+        strings.union(ints)
+    with pytest.raises(ValueError, match="String and Integer"):
+        strings.union(env.from_collection(["y"], type_info=Types.STRING()), ints)
+    # Streams of the same type, or without a declared type (any Python object), union.
+    assert multiset(strings.union(env.from_collection(["y"], type_info=Types.STRING()), env.from_collection([2])).execute_and_collect()) == multiset([2, "x", "y"])
+
+
 class Tagger(ProcessFunction):
     def open(self, runtime_context):
         self.subtask = runtime_context.get_index_of_this_subtask()
@@ -143,22 +155,43 @@ class Tagger(ProcessFunction):
         yield value, "seen"
 
 
+def test_keyed_streams_need_a_keyed_process_function_as_in_pyflink():
+    keyed = env_with(1).from_collection([1]).key_by(lambda v: v)
+    for func in (Tagger(), Tagger, lambda v, ctx: [v]):
+        with pytest.raises(TypeError) as info:
+            keyed.process(func)
+        assert str(info.value) == "KeyedProcessFunction is required for KeyedStream."
+
+
 def test_process_function_yields_outputs(parallelism):
     out = collect(lambda env: env.from_collection(list(range(20))).process(Tagger()), parallelism)
     assert multiset(out) == multiset([(i, "seen") for i in range(20)])
 
 
 class TimerOnNonKeyed(ProcessFunction):
+    def __init__(self, method):
+        self.method = method
+
     def process_element(self, value, ctx):
-        ctx.timer_service().register_event_time_timer(10)
+        getattr(ctx.timer_service(), self.method)(10)
         yield value
 
 
-def test_timers_on_a_non_keyed_stream_raise_as_in_flink():
+@pytest.mark.parametrize(
+    "method, message",
+    [
+        ("register_event_time_timer", "Register timers is only supported on a keyed stream."),
+        ("register_processing_time_timer", "Register timers is only supported on a keyed stream."),
+        ("delete_event_time_timer", "Deleting timers is only supported on a keyed stream."),
+        ("delete_processing_time_timer", "Deleting timers is only supported on a keyed stream."),
+    ],
+)
+def test_timers_on_a_non_keyed_stream_raise_as_in_pyflink(method, message):
     env = env_with(1)
-    env.from_collection([1]).process(TimerOnNonKeyed()).print()
-    with pytest.raises(RuntimeError, match="Setting timers is only supported on a keyed streams"):
+    env.from_collection([1]).process(TimerOnNonKeyed(method)).print()
+    with pytest.raises(Exception) as info:
         env.execute()
+    assert type(info.value) is Exception and str(info.value) == message
 
 
 class WhereAmI(MapFunction):

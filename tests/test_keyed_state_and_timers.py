@@ -260,9 +260,27 @@ def test_side_outputs_of_process_functions(parallelism):
     assert sorted(collect(lambda env: build(env, "side"), parallelism)) == [0, 1, 2, 3, 4]
 
 
+class WrongSideOutput(ProcessFunction):
+    def process_element(self, value, ctx):
+        yield value
+        if value == 3:
+            yield SMALL, "three"
+
+
+def test_side_output_values_are_checked_against_the_tag_type(parallelism):
+    with pytest.raises(TypeError) as info:
+        collect(lambda env: env.from_collection(list(range(6))).process(WrongSideOutput(), Types.INT()), parallelism)
+    message = str(info.value)
+    assert "operator 'Process'" in message and "'three'" in message and "side output 'small'" in message and "Integer" in message
+
+
+class KeyedSplitter(KeyedProcessFunction):
+    process_element = Splitter.process_element
+
+
 def test_side_and_main_outputs_in_one_job(capsys):
     env = env_with(2)
-    main = env.from_collection(list(range(6))).key_by(lambda v: v % 2).process(Splitter())
+    main = env.from_collection(list(range(6))).key_by(lambda v: v % 2).process(KeyedSplitter())
     main.get_side_output(SMALL).map(lambda v: "side %d" % v).print().set_parallelism(1)
     main.map(lambda v: "main %d" % v).print().set_parallelism(1)
     env.execute()

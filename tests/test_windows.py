@@ -195,6 +195,27 @@ def test_allowed_lateness_refires_and_late_side_output(parallelism):
     assert collect(lambda env: build(env, "side"), parallelism) == [("a", 5, 950)]
 
 
+def test_late_elements_dropped_are_counted_after_execute_and_collect_too(parallelism):
+    env = env_with(parallelism)
+    it = events(env, LATE).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(1))).reduce(summing).execute_and_collect()
+    with pytest.raises(RuntimeError, match="still running"):
+        it.get_job_execution_result()
+    assert len(list(it)) == 3
+    assert it.get_job_execution_result().get_accumulator_result("numLateRecordsDropped") == 2
+
+
+def test_window_reduce_results_are_checked_against_the_output_type(parallelism):
+    # Single-element windows emit the element itself: it is the result, checked like any other.
+    def build(output_type):
+        return lambda env: events(env, DATA).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(1))).reduce(summing, output_type=output_type)
+
+    assert multiset(collect(build(T3), parallelism)) == multiset(collect(build(None), parallelism))
+    with pytest.raises(TypeError) as info:
+        collect(build(Types.STRING()), parallelism)
+    message = str(info.value)
+    assert "operator 'Window'" in message and "does not match its declared output type String" in message and "('" in message
+
+
 def test_late_elements_without_side_output_are_counted(parallelism):
     env = env_with(parallelism)
     events(env, LATE).key_by(lambda v: v[0]).window(TumblingEventTimeWindows.of(Time.seconds(1))).reduce(summing).print()

@@ -18,7 +18,7 @@ from .functions import (
     WindowFunction,
 )
 from .output_tag import OutputTag
-from .window import Trigger, WindowAssigner
+from .window import MergingWindowAssigner, Trigger, WindowAssigner
 
 if TYPE_CHECKING:
     from .data_stream import DataStream, KeyedStream
@@ -81,10 +81,11 @@ class WindowedStream:
             func = func()
         if isinstance(func, process_interface):
             function_spec(func, process_interface, "process", arity, self._name, params)
-            return WindowFunctionSpec(func, "process", params, keyed, True)
+            merging = isinstance(self._assigner, MergingWindowAssigner)
+            return WindowFunctionSpec(func, "process", params, keyed, True, merging)
         if isinstance(func, apply_interface):
             function_spec(func, apply_interface, "apply", arity, self._name, params)
-            return WindowFunctionSpec(func, "apply", params, keyed, False)
+            return WindowFunctionSpec(func, "apply", params, keyed, False, False)
         raise TypeError(
             "operator '%s' expects a %s or %s, got %r" % (self._name, process_interface.__name__, apply_interface.__name__, func)
         )

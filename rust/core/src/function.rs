@@ -100,12 +100,13 @@ pub trait AggregateFn<D: DataModel>: Lifecycle {
     fn merge(&mut self, a: D::Value, b: D::Value) -> Result<D::Value, BoxError>;
 }
 
-/// What a window function is told about the window that fired.
+/// What a window function is told about the window that fired, and its keyed state.
 pub struct WindowContext<'a, D: DataModel> {
     pub key: &'a D::Key,
     pub window: crate::state::Namespace,
     pub current_watermark: i64,
     pub current_processing_time: i64,
+    pub state: crate::window::WindowFnState<'a, D>,
 }
 
 /// Flink's `ProcessWindowFunction` / `WindowFunction`: called when a window fires, with the
@@ -113,13 +114,13 @@ pub struct WindowContext<'a, D: DataModel> {
 pub trait WindowFn<D: DataModel>: Lifecycle {
     fn process(
         &mut self,
-        ctx: &WindowContext<'_, D>,
+        ctx: &mut WindowContext<'_, D>,
         elements: Vec<D::Value>,
         emit: &mut dyn FnMut(D::Value),
     ) -> Result<(), BoxError>;
 
     /// The window's state is being purged (`ProcessWindowFunction.clear`).
-    fn clear(&mut self, _ctx: &WindowContext<'_, D>) -> Result<(), BoxError> {
+    fn clear(&mut self, _ctx: &mut WindowContext<'_, D>) -> Result<(), BoxError> {
         Ok(())
     }
 }

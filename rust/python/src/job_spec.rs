@@ -82,10 +82,7 @@ where
 }
 
 fn to_py(e: BoxError) -> PyErr {
-    match e.downcast::<PyErr>() {
-        Ok(err) => *err,
-        Err(other) => PyValueError::new_err(other.to_string()),
-    }
+    crate::errors::unboxed(e, PyValueError::new_err)
 }
 
 /// Counters a job exposes as metrics (Flink's names), per operator.

@@ -180,7 +180,7 @@ pub struct WithKey;
 impl Lifecycle for WithKey {}
 
 impl WindowFn<PyData> for WithKey {
-    fn process(&mut self, ctx: &WindowContext<'_, PyData>, elements: Vec<Py<PyAny>>, emit: &mut dyn FnMut(Py<PyAny>)) -> Result<(), BoxError> {
+    fn process(&mut self, ctx: &mut WindowContext<'_, PyData>, elements: Vec<Py<PyAny>>, emit: &mut dyn FnMut(Py<PyAny>)) -> Result<(), BoxError> {
         let py = unsafe { Python::assume_attached() };
         for result in elements {
             emit(PyTuple::new(py, [ctx.key.clone_ref(py), result]).map_err(error)?.into_any().unbind());

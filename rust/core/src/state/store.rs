@@ -1,13 +1,30 @@
 //! The in-memory keyed state store: one hash table of (key, state, namespace) -> slot.
+//!
+//! Time-to-live works as in Flink's heap backend: a value expires as a whole, a list per element
+//! and a map per map key (see [`StateAt`]). Expired entries go when they are read, when the
+//! incremental cleanup passes them (a cursor walking the table a few entries per state access,
+//! or per record), and from checkpoints of states with `cleanup_full_snapshot`.
 
 use hashbrown::HashTable;
 
 use serde::{Deserialize, Serialize};
 
+use super::map::{EncodedEntry, MapSlot};
 use super::Namespace;
 use crate::checkpoint::snapshot::{decode, decode_value, encode, encode_value};
 use crate::data::{DataModel, Keyed};
 use crate::error::BoxError;
+
+use super::access::StateAt;
+
+/// What a slot holds in a snapshot (values and keys encoded by the data model).
+#[derive(Serialize, Deserialize)]
+enum SlotSnapshot {
+    Value(Vec<u8>),
+    List(Vec<Vec<u8>>),
+    StampedList(Vec<(Vec<u8>, i64)>),
+    Map(Vec<EncodedEntry>),
+}
 
 /// One store entry in a snapshot (its key is the keyed entry's key). States are named, not
 /// numbered, so a restored job may declare them in another order.
@@ -15,9 +32,7 @@ use crate::error::BoxError;
 struct EntrySnapshot {
     state: String,
     namespace: Namespace,
-    /// `None` for a single value, else the list's elements.
-    value: Option<Vec<u8>>,
-    list: Vec<Vec<u8>>,
+    slot: SlotSnapshot,
     touched: i64,
 }
 
@@ -29,6 +44,10 @@ pub struct StateId(pub u32);
 pub enum Slot<D: DataModel> {
     Value(D::Value),
     List(Vec<D::Value>),
+    /// The list of a state with time-to-live: each element with the time it was written.
+    StampedList(Vec<(D::Value, i64)>),
+    /// A map state's entries, each with its own time.
+    Map(Box<MapSlot<D>>),
 }
 
 /// Time-to-live of a state's entries (processing time), as Flink's `StateTtlConfig`.
@@ -37,89 +56,150 @@ pub struct TtlConfig {
     pub ttl_ms: i64,
     /// Reads refresh the entry's time too (`OnReadAndWrite`), not only writes.
     pub refresh_on_read: bool,
-    /// Expired entries not yet cleaned up are still returned (`ReturnExpiredIfNotCleanedUp`).
+    /// An expired entry not yet cleaned up is returned by the read that removes it
+    /// (`ReturnExpiredIfNotCleanedUp`).
     pub return_expired: bool,
+    /// Entries checked for expiry after each access of the state (`cleanup_incrementally`);
+    /// 0 disables the incremental cleanup.
+    pub incremental_cleanup: usize,
+    /// Run the incremental cleanup for every record the operator processes too.
+    pub cleanup_every_record: bool,
+    /// Leave expired entries out of checkpoints (`cleanup_full_snapshot`).
+    pub cleanup_full_snapshot: bool,
 }
 
-struct Entry<D: DataModel> {
-    hash: u64,
-    key: D::Key,
-    key_hash: u64,
-    state: StateId,
-    namespace: Namespace,
-    slot: Slot<D>,
-    /// Processing time of the last write (or read, with `refresh_on_read`).
-    touched: i64,
+impl TtlConfig {
+    /// Flink's defaults: refresh on write, never return expired values, and the heap backend's
+    /// background cleanup (5 entries checked per state access).
+    pub fn new(ttl_ms: i64) -> Self {
+        TtlConfig {
+            ttl_ms,
+            refresh_on_read: false,
+            return_expired: false,
+            incremental_cleanup: 5,
+            cleanup_every_record: false,
+            cleanup_full_snapshot: false,
+        }
+    }
+
+    /// Whether something written at `touched` has expired at `now` (as Flink: at `touched + ttl`).
+    pub fn expired(&self, touched: i64, now: i64) -> bool {
+        touched.saturating_add(self.ttl_ms) <= now
+    }
+}
+
+pub(super) struct Entry<D: DataModel> {
+    pub(super) hash: u64,
+    pub(super) key: D::Key,
+    pub(super) key_hash: u64,
+    pub(super) state: StateId,
+    pub(super) namespace: Namespace,
+    pub(super) slot: Slot<D>,
+    /// Processing time of the last write (or read, with `refresh_on_read`) of a value.
+    pub(super) touched: i64,
+}
+
+impl<D: DataModel> Entry<D> {
+    /// Drops what expired; `true` if nothing is left.
+    fn purge(&mut self, ttl: &TtlConfig, now: i64) -> bool {
+        match &mut self.slot {
+            Slot::Value(_) | Slot::List(_) => ttl.expired(self.touched, now),
+            Slot::StampedList(items) => {
+                items.retain(|(_, t)| !ttl.expired(*t, now));
+                items.is_empty()
+            }
+            Slot::Map(map) => {
+                map.retain(|_, t| !ttl.expired(*t, now));
+                map.is_empty()
+            }
+        }
+    }
 }
 
 pub struct KeyedStateStore<D: DataModel> {
-    table: HashTable<Entry<D>>,
-    states: Vec<(String, Option<TtlConfig>)>,
+    pub(super) table: HashTable<Entry<D>>,
+    pub(super) states: Vec<(String, Option<TtlConfig>)>,
+    /// Where the incremental cleanup goes on (a bucket index of the table).
+    cursor: usize,
+    /// Entries the incremental cleanup checks per processed record (states with
+    /// `cleanup_every_record`).
+    per_record_cleanup: usize,
 }
 
 impl<D: DataModel> Default for KeyedStateStore<D> {
     fn default() -> Self {
-        KeyedStateStore { table: HashTable::new(), states: Vec::new() }
+        KeyedStateStore { table: HashTable::new(), states: Vec::new(), cursor: 0, per_record_cleanup: 0 }
     }
 }
 
-fn entry_hash(key_hash: u64, state: StateId, namespace: &Namespace) -> u64 {
+pub(super) fn entry_hash(key_hash: u64, state: StateId, namespace: &Namespace) -> u64 {
     key_hash ^ (state.0 as u64).wrapping_mul(0x2545_f491_4f6c_dd1d) ^ namespace.hash()
 }
+
+/// At most this many buckets are looked at per entry the incremental cleanup checks, so a table
+/// holding few entries with time-to-live (or emptied by removals) costs little per access.
+const BUCKETS_PER_CHECK: usize = 16;
 
 impl<D: DataModel> KeyedStateStore<D> {
     /// Declares a state; the same name returns the same id (a function may ask twice).
     pub fn register(&mut self, name: &str, ttl: Option<TtlConfig>) -> StateId {
-        if let Some(i) = self.states.iter().position(|(n, _)| n == name) {
-            self.states[i].1 = ttl;
-            return StateId(i as u32);
-        }
-        self.states.push((name.to_string(), ttl));
-        StateId(self.states.len() as u32 - 1)
+        let id = match self.states.iter().position(|(n, _)| n == name) {
+            Some(i) => {
+                self.states[i].1 = ttl;
+                StateId(i as u32)
+            }
+            None => {
+                self.states.push((name.to_string(), ttl));
+                StateId(self.states.len() as u32 - 1)
+            }
+        };
+        self.per_record_cleanup = self
+            .states
+            .iter()
+            .filter_map(|(_, ttl)| ttl.filter(|t| t.cleanup_every_record).map(|t| t.incremental_cleanup))
+            .sum();
+        id
     }
 
     pub fn state_name(&self, state: StateId) -> &str {
         &self.states[state.0 as usize].0
     }
 
-    fn find_index(&self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Option<u64> {
-        let hash = entry_hash(key.hash, state, namespace);
-        self.table
-            .find(hash, |e| e.hash == hash && e.state == state && e.namespace == *namespace && D::key_eq(&e.key, &key.key))
-            .map(|_| hash)
+    /// The id of a declared state, by name.
+    pub fn state_id(&self, name: &str) -> Option<StateId> {
+        self.states.iter().position(|(n, _)| n == name).map(|i| StateId(i as u32))
     }
 
-    /// The slot of `key`/`state`/`namespace`; `now` is the processing time for TTL.
-    pub fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) -> Option<&mut Slot<D>> {
-        let ttl = self.states[state.0 as usize].1;
+    pub(super) fn ttl(&self, state: StateId) -> Option<TtlConfig> {
+        self.states[state.0 as usize].1
+    }
+
+    /// Reads and writes of `state` under `key` and `namespace` at processing time `now`, with the
+    /// state's time-to-live applied (for user-declared states; see [`StateAt`]).
+    pub fn at<'s>(&'s mut self, key: &'s Keyed<D::Key>, state: StateId, namespace: Namespace, now: i64) -> StateAt<'s, D> {
+        StateAt::new(self, key, state, namespace, now)
+    }
+
+    pub(super) fn find_mut(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Option<&mut Entry<D>> {
         let hash = entry_hash(key.hash, state, namespace);
-        let eq = |e: &Entry<D>| e.hash == hash && e.state == state && e.namespace == *namespace && D::key_eq(&e.key, &key.key);
-        if let Some(ttl) = ttl {
-            let expired = self.table.find(hash, eq).map(|e| now - e.touched >= ttl.ttl_ms)?;
-            if expired && !ttl.return_expired {
-                if let Ok(entry) = self.table.find_entry(hash, eq) {
-                    entry.remove();
-                }
-                return None;
-            }
-            let entry = self.table.find_mut(hash, eq)?;
-            if ttl.refresh_on_read {
-                entry.touched = now;
-            }
-            return Some(&mut entry.slot);
-        }
-        self.table.find_mut(hash, eq).map(|e| &mut e.slot)
+        self.table.find_mut(hash, |e| e.hash == hash && e.state == state && e.namespace == *namespace && D::key_eq(&e.key, &key.key))
+    }
+
+    /// The slot of `key`/`state`/`namespace`, without time-to-live (operator-internal states
+    /// such as window contents; user states go through [`KeyedStateStore::at`]).
+    pub fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Option<&mut Slot<D>> {
+        debug_assert!(self.ttl(state).is_none(), "get is for states without TTL");
+        self.find_mut(key, state, namespace).map(|e| &mut e.slot)
     }
 
     /// Sets the slot (a write: refreshes the entry's time).
     pub fn put(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: Namespace, slot: Slot<D>, now: i64) {
-        let hash = entry_hash(key.hash, state, &namespace);
-        let eq = |e: &Entry<D>| e.hash == hash && e.state == state && e.namespace == namespace && D::key_eq(&e.key, &key.key);
-        if let Some(entry) = self.table.find_mut(hash, eq) {
+        if let Some(entry) = self.find_mut(key, state, &namespace) {
             entry.slot = slot;
             entry.touched = now;
             return;
         }
+        let hash = entry_hash(key.hash, state, &namespace);
         let entry = Entry { hash, key: D::duplicate_key(&key.key), key_hash: key.hash, state, namespace, slot, touched: now };
         self.table.insert_unique(hash, entry, |e| e.hash);
     }
@@ -135,7 +215,7 @@ impl<D: DataModel> KeyedStateStore<D> {
         now: i64,
         make: impl FnOnce() -> Slot<D>,
     ) -> (&mut Slot<D>, bool) {
-        debug_assert!(self.states[state.0 as usize].1.is_none(), "get_or_insert_with is for states without TTL");
+        debug_assert!(self.ttl(state).is_none(), "get_or_insert_with is for states without TTL");
         let hash = entry_hash(key.hash, state, &namespace);
         let entry = self.table.entry(
             hash,
@@ -147,16 +227,6 @@ impl<D: DataModel> KeyedStateStore<D> {
             hashbrown::hash_table::Entry::Vacant(v) => {
                 let entry = Entry { hash, key: D::duplicate_key(&key.key), key_hash: key.hash, state, namespace, slot: make(), touched: now };
                 (&mut v.insert(entry).into_mut().slot, true)
-            }
-        }
-    }
-
-    /// Marks an entry as written now (after it was changed in place through `get`).
-    pub fn touch(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) {
-        if self.find_index(key, state, namespace).is_some() {
-            let hash = entry_hash(key.hash, state, namespace);
-            if let Some(e) = self.table.find_mut(hash, |e| e.hash == hash && e.state == state && e.namespace == *namespace && D::key_eq(&e.key, &key.key)) {
-                e.touched = now;
             }
         }
     }
@@ -178,16 +248,65 @@ impl<D: DataModel> KeyedStateStore<D> {
         self.table.is_empty()
     }
 
-    /// Hands every entry to `emit` as (key, encoded entry), for a checkpoint.
-    pub fn snapshot_into(&self, mut emit: impl FnMut(&D::Key, Vec<u8>) -> Result<(), BoxError>) -> Result<(), BoxError> {
+    /// Flink's incremental cleanup: checks up to `budget` entries of states with time-to-live and
+    /// background cleanup, from where the last run stopped, dropping what expired. A lazy walk
+    /// over the buckets: entries added or moved by a resize meanwhile may be skipped this round.
+    pub(super) fn cleanup_incrementally(&mut self, budget: usize, now: i64) {
+        let buckets = self.table.num_buckets();
+        if budget == 0 || self.table.is_empty() {
+            return;
+        }
+        let mut checked = 0;
+        for _ in 0..budget.saturating_mul(BUCKETS_PER_CHECK).min(buckets) {
+            if checked == budget {
+                break;
+            }
+            let index = self.cursor % buckets;
+            self.cursor = index + 1;
+            let Some(entry) = self.table.get_bucket_mut(index) else { continue };
+            let Some(ttl) = self.states[entry.state.0 as usize].1.filter(|t| t.incremental_cleanup > 0) else { continue };
+            checked += 1;
+            if entry.purge(&ttl, now) {
+                if let Ok(occupied) = self.table.get_bucket_entry(index) {
+                    occupied.remove();
+                }
+            }
+        }
+    }
+
+    /// The cleanup Flink runs per processed record for states with `cleanup_every_record`;
+    /// operators call this once per record.
+    pub fn on_record(&mut self, now: impl FnOnce() -> i64) {
+        if self.per_record_cleanup > 0 {
+            self.cleanup_incrementally(self.per_record_cleanup, now());
+        }
+    }
+
+    /// Hands every entry to `emit` as (key, encoded entry), for a checkpoint taken at processing
+    /// time `now`: what expired in states with `cleanup_full_snapshot` is left out.
+    pub fn snapshot_into(&self, now: i64, mut emit: impl FnMut(&D::Key, Vec<u8>) -> Result<(), BoxError>) -> Result<(), BoxError> {
         for e in self.table.iter() {
-            let state = self.states[e.state.0 as usize].0.clone();
+            let (state, ttl) = &self.states[e.state.0 as usize];
+            let live = |t: i64| !ttl.is_some_and(|ttl| ttl.cleanup_full_snapshot && ttl.expired(t, now));
             let named = |err: BoxError| crate::error::message(format!("state '{state}': {err}"));
-            let (value, list) = match &e.slot {
-                Slot::Value(v) => (Some(encode_value::<D>(v).map_err(named)?), Vec::new()),
-                Slot::List(items) => (None, items.iter().map(encode_value::<D>).collect::<Result<_, _>>().map_err(named)?),
+            let slot = match &e.slot {
+                Slot::Value(_) | Slot::List(_) if !live(e.touched) => continue,
+                Slot::Value(v) => SlotSnapshot::Value(encode_value::<D>(v).map_err(named)?),
+                Slot::List(items) => SlotSnapshot::List(items.iter().map(encode_value::<D>).collect::<Result<_, _>>().map_err(named)?),
+                Slot::StampedList(items) => SlotSnapshot::StampedList(
+                    items
+                        .iter()
+                        .filter(|(_, t)| live(*t))
+                        .map(|(v, t)| Ok((encode_value::<D>(v)?, *t)))
+                        .collect::<Result<_, BoxError>>()
+                        .map_err(named)?,
+                ),
+                Slot::Map(map) => SlotSnapshot::Map(map.encode(live).map_err(named)?),
             };
-            emit(&e.key, encode(&EntrySnapshot { state, namespace: e.namespace, value, list, touched: e.touched })?)?;
+            if matches!(&slot, SlotSnapshot::StampedList(l) if l.is_empty()) || matches!(&slot, SlotSnapshot::Map(m) if m.is_empty()) {
+                continue;
+            }
+            emit(&e.key, encode(&EntrySnapshot { state: state.clone(), namespace: e.namespace, slot, touched: e.touched })?)?;
         }
         Ok(())
     }
@@ -196,13 +315,17 @@ impl<D: DataModel> KeyedStateStore<D> {
     /// it is not yet, without TTL until the function declares it again).
     pub fn restore_entry(&mut self, key: &Keyed<D::Key>, body: &[u8]) -> Result<(), BoxError> {
         let e: EntrySnapshot = decode(body, "keyed state entry")?;
-        let state = match self.states.iter().position(|(n, _)| *n == e.state) {
-            Some(i) => StateId(i as u32),
+        let state = match self.state_id(&e.state) {
+            Some(id) => id,
             None => self.register(&e.state, None),
         };
-        let slot = match e.value {
-            Some(v) => Slot::Value(decode_value::<D>(&v)?),
-            None => Slot::List(e.list.iter().map(|v| decode_value::<D>(v)).collect::<Result<_, _>>()?),
+        let slot = match e.slot {
+            SlotSnapshot::Value(v) => Slot::Value(decode_value::<D>(&v)?),
+            SlotSnapshot::List(l) => Slot::List(l.iter().map(|v| decode_value::<D>(v)).collect::<Result<_, _>>()?),
+            SlotSnapshot::StampedList(l) => {
+                Slot::StampedList(l.iter().map(|(v, t)| Ok((decode_value::<D>(v)?, *t))).collect::<Result<_, BoxError>>()?)
+            }
+            SlotSnapshot::Map(m) => Slot::Map(Box::new(MapSlot::decode(&m)?)),
         };
         self.put(key, state, e.namespace, slot, e.touched);
         Ok(())
@@ -220,86 +343,5 @@ impl<D: DataModel> KeyedStateStore<D> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::test_support::Ints;
-
-    fn k(v: i64) -> Keyed<i64> {
-        Keyed { key: v, hash: v as u64 }
-    }
-
-    fn value(slot: Option<&mut Slot<Ints>>) -> Option<i64> {
-        match slot {
-            Some(Slot::Value(v)) => Some(*v),
-            Some(Slot::List(_)) => panic!("list"),
-            None => None,
-        }
-    }
-
-    #[test]
-    fn values_are_kept_per_key_state_and_namespace() {
-        let mut s = KeyedStateStore::<Ints>::default();
-        let a = s.register("a", None);
-        let b = s.register("b", None);
-        assert_eq!(s.register("a", None), a);
-        let w = Namespace::Window { start: 0, end: 10 };
-        s.put(&k(1), a, Namespace::Void, Slot::Value(10), 0);
-        s.put(&k(1), b, Namespace::Void, Slot::Value(20), 0);
-        s.put(&k(2), a, Namespace::Void, Slot::Value(30), 0);
-        s.put(&k(1), a, w, Slot::Value(40), 0);
-        assert_eq!(value(s.get(&k(1), a, &Namespace::Void, 0)), Some(10));
-        assert_eq!(value(s.get(&k(1), b, &Namespace::Void, 0)), Some(20));
-        assert_eq!(value(s.get(&k(2), a, &Namespace::Void, 0)), Some(30));
-        assert_eq!(value(s.get(&k(1), a, &w, 0)), Some(40));
-        assert_eq!(value(s.get(&k(3), a, &Namespace::Void, 0)), None);
-        s.put(&k(1), a, Namespace::Void, Slot::Value(11), 0);
-        assert_eq!(value(s.get(&k(1), a, &Namespace::Void, 0)), Some(11));
-        assert_eq!(s.len(), 4);
-        assert!(s.remove(&k(1), a, &w).is_some());
-        assert_eq!(value(s.get(&k(1), a, &w, 0)), None);
-        assert_eq!(s.len(), 3);
-    }
-
-    #[test]
-    fn entries_survive_a_snapshot_and_restore() {
-        let mut s = KeyedStateStore::<Ints>::default();
-        let a = s.register("a", None);
-        let l = s.register("l", None);
-        s.put(&k(1), a, Namespace::Void, Slot::Value(10), 5);
-        s.put(&k(2), l, Namespace::Window { start: 0, end: 10 }, Slot::List(vec![1, 2, 3]), 6);
-        let mut entries = Vec::new();
-        s.snapshot_into(|key, body| {
-            entries.push((*key, body));
-            Ok(())
-        })
-        .unwrap();
-        let mut r = KeyedStateStore::<Ints>::default();
-        let l2 = r.register("l", None); // declared in another order
-        for (key, body) in &entries {
-            r.restore_entry(&k(*key), body).unwrap();
-        }
-        let a2 = r.register("a", None);
-        assert_eq!(value(r.get(&k(1), a2, &Namespace::Void, 0)), Some(10));
-        match r.get(&k(2), l2, &Namespace::Window { start: 0, end: 10 }, 0) {
-            Some(Slot::List(items)) => assert_eq!(items, &vec![1, 2, 3]),
-            _ => panic!("list restored"),
-        }
-        assert!(r.restore_entry(&k(1), &[0xff, 0xff]).is_err(), "corrupt entries are refused");
-    }
-
-    #[test]
-    fn ttl_expires_entries_unless_refreshed() {
-        let mut s = KeyedStateStore::<Ints>::default();
-        let on_write = s.register("w", Some(TtlConfig { ttl_ms: 100, refresh_on_read: false, return_expired: false }));
-        let on_read = s.register("r", Some(TtlConfig { ttl_ms: 100, refresh_on_read: true, return_expired: false }));
-        let lax = s.register("x", Some(TtlConfig { ttl_ms: 100, refresh_on_read: false, return_expired: true }));
-        for st in [on_write, on_read, lax] {
-            s.put(&k(1), st, Namespace::Void, Slot::Value(1), 0);
-        }
-        assert_eq!(value(s.get(&k(1), on_read, &Namespace::Void, 90)), Some(1));
-        assert_eq!(value(s.get(&k(1), on_write, &Namespace::Void, 99)), Some(1));
-        assert_eq!(value(s.get(&k(1), on_write, &Namespace::Void, 100)), None, "expired after 100 ms");
-        assert_eq!(value(s.get(&k(1), on_read, &Namespace::Void, 150)), Some(1), "the read at 90 refreshed it");
-        assert_eq!(value(s.get(&k(1), lax, &Namespace::Void, 500)), Some(1), "returned while not cleaned up");
-    }
-}
+#[path = "store_tests.rs"]
+mod tests;

@@ -161,7 +161,7 @@ impl<D: DataModel> WindowOperator<D> {
 
     /// Windows with contents, over all keys.
     pub fn window_count(&self) -> usize {
-        self.store.len()
+        self.store.entries().filter(|(_, _, state, _, _)| *state == self.contents_state).count()
     }
 
     /// Pending timers (event and processing time).
@@ -275,6 +275,7 @@ impl<D: DataModel> Operator<D> for WindowOperator<D> {
     fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         let now = self.clock.now();
         for record in records {
+            self.store.on_record(|| now);
             self.process_record(record, now, out)?;
         }
         Ok(())

@@ -17,6 +17,7 @@ use super::super::merging::MergingWindowSet;
 use super::super::trigger::TriggerState;
 use super::counts::ElementCount;
 use super::sessions::Sessions;
+use super::super::USER_STATE_PREFIX;
 use super::WindowOperator;
 
 /// Entry tags. Part of the snapshot format: never renumber.
@@ -45,7 +46,8 @@ struct TriggerSnapshot {
 impl<D: DataModel> WindowOperator<D> {
     /// Writes every piece of state as keyed entries.
     pub(super) fn write_snapshot(&self, w: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
-        self.store.snapshot_into(|key, body| w.keyed(key, tagged(CONTENTS, body)))?;
+        // The window function's own states are store entries too (`USER_STATE_PREFIX`).
+        self.store.snapshot_into(self.clock.now(), |key, body| w.keyed(key, tagged(CONTENTS, body)))?;
         // Timers come out in firing order and are registered back in it, so timers due at the
         // same time still fire in the order they were registered.
         self.timers.event_time.snapshot_into(|key, body| w.keyed(key, tagged(EVENT_TIMER, body)))?;
@@ -152,6 +154,9 @@ impl<D: DataModel> WindowOperator<D> {
         let merging = self.assigner.is_merging();
         for (key, hash, state, window, slot) in self.store.entries() {
             if state != self.contents_state {
+                if self.store.state_name(state).starts_with(USER_STATE_PREFIX) {
+                    continue;
+                }
                 return Err(message(format!(
                     "the window snapshot holds state '{}', which a window operator does not keep",
                     self.store.state_name(state)
