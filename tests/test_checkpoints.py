@@ -15,6 +15,7 @@ from oxflow.common import Configuration, Types
 from oxflow.common.restart_strategy import RestartStrategies
 from oxflow.common.serialization import Encoder
 from oxflow.datastream import (
+    BroadcastProcessFunction,
     CheckpointingMode,
     ExternalizedCheckpointRetention,
     KeyedProcessFunction,
@@ -22,7 +23,7 @@ from oxflow.datastream import (
 )
 from oxflow.datastream.connectors.file_system import BucketAssigner, FileSink
 from oxflow.datastream.connectors.number_seq import NumberSequenceSource
-from oxflow.datastream.state import ValueStateDescriptor
+from oxflow.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 
 def env_for(tmp_path, parallelism=2, **keys):
@@ -298,3 +299,37 @@ def test_restart_strategies_from_configuration_and_their_limits(tmp_path):
         env = env_for(tmp_path, restart__strategy_type="sometimes")
         counts(env, tmp_path / "out3", numbers=10)
         env.execute()
+
+
+MULTIPLIER = MapStateDescriptor("multiplier", Types.STRING(), Types.INT())
+
+
+class Multiply(BroadcastProcessFunction):
+    def process_element(self, value, ctx):
+        yield "%d,%d" % (value, value * (ctx.get_broadcast_state(MULTIPLIER).get("by") or 1))
+
+    def process_broadcast_element(self, value, ctx):
+        ctx.get_broadcast_state(MULTIPLIER).put("by", value)
+
+
+@pytest.mark.parametrize("before,after", [(1, 3), (2, 1)])
+def test_broadcast_state_is_checkpointed_and_restored_on_every_instance(tmp_path, before, after):
+    def build(parallelism, restore=None):
+        env = env_for(tmp_path, parallelism=parallelism, **({"execution_state__recovery_path": restore} if restore else {}))
+        env.enable_checkpointing(60_000)
+        rules = env.from_collection([3], type_info=Types.INT()).uid("rules").broadcast(MULTIPLIER)
+        numbers = env.from_source(NumberSequenceSource(1, 3000), None, "numbers").uid("numbers").map(slow).uid("slow")
+        numbers.connect(rules).process(Multiply(), Types.STRING()).uid("multiply").sink_to(file_sink(tmp_path / "out")).uid("sink")
+        return env
+
+    client = build(before).execute_async("first")
+    time.sleep(0.5)
+    savepoint = client.stop_with_savepoint(False, str(tmp_path / "sp")).result(timeout=60)
+    first = set(lines(tmp_path / "out"))
+    assert 0 < len(first) < 3000
+    # The rules source is exhausted in the savepoint: the restored instances only have the
+    # broadcast state to go by.
+    build(after, restore=savepoint).execute("second")
+    later = [line for line in lines(tmp_path / "out") if line not in first]
+    assert len(first) + len(later) == 3000
+    assert all(int(v) == 3 * int(n) for n, v in (line.split(",") for line in later)), later[:5]

@@ -148,6 +148,10 @@ class BroadcastFunctionSpec(FunctionSpec):
                 context._timestamp, context._watermark = ctx._timestamp, ctx._watermark
             return element(value, context) if ctx._input == 0 else broadcast(value, context)
 
+        # Checkpoints carry the broadcast state (the same on every instance, as in Flink).
+        call._oxflow_snapshot_state = lambda: states  # type: ignore[attr-defined]
+        call._oxflow_restore_state = states.update  # type: ignore[attr-defined]
+
         if not self.keyed:
             return call, instance.close, _ProcessContext(task_info.get("clock"))
         runtime_context = _KeyedContext(keyed_state)

@@ -61,6 +61,17 @@ pub trait Lifecycle: Send {
     fn close(&mut self) -> Result<(), BoxError> {
         Ok(())
     }
+
+    /// Non-keyed state the function keeps itself (Flink's broadcast state), encoded for a
+    /// checkpoint; `None` if it keeps none. Identical on every parallel instance.
+    fn snapshot_function_state(&mut self) -> Result<Option<Vec<u8>>, BoxError> {
+        Ok(None)
+    }
+
+    /// Takes back what [`Lifecycle::snapshot_function_state`] wrote (before `open`).
+    fn restore_function_state(&mut self, _state: Vec<u8>) -> Result<(), BoxError> {
+        Err(crate::error::message("the snapshot holds broadcast state for this function, but it keeps none"))
+    }
 }
 
 /// Where a sink writes. `write` gets each batch; `finish` runs once at the end of the input.

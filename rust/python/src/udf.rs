@@ -5,6 +5,7 @@ use oxflow_core::data::Record;
 use oxflow_core::error::BoxError;
 use oxflow_core::function::{FilterFn, FlatMapFn, KeySelectorFn, Lifecycle, MapFn, ReduceFn, SinkFn};
 use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -60,6 +61,8 @@ pub struct Udf {
     /// What else `prepare` handed back: a process function's context object, or a sink's
     /// end-of-input callable.
     extra: Option<Py<PyAny>>,
+    /// Function state from a snapshot, handed to the function once `open` prepared it.
+    restored_state: Option<Vec<u8>>,
     output: Option<OutputType>,
     /// Handed to `prepare`: the keyed state handle of keyed operators.
     handle: Option<Py<PyAny>>,
@@ -82,6 +85,7 @@ impl Udf {
             call: None,
             close: None,
             extra: None,
+            restored_state: None,
             output,
             handle: None,
             side_outputs: false,
@@ -185,12 +189,34 @@ impl Lifecycle for Udf {
                 self.output_tag_class = Some(py.import("oxflow.datastream.output_tag")?.getattr("OutputTag")?.unbind());
             }
             let (call, close, extra): (Py<PyAny>, Py<PyAny>, Py<PyAny>) = prepared.extract()?;
+            // Broadcast state restored before the function existed goes in now.
+            if let Some(state) = self.restored_state.take() {
+                let value = crate::data_model::unpickle_bytes(py, &state)?;
+                call.bind(py).getattr(intern!(py, "_oxflow_restore_state"))?.call1((value,))?;
+            }
             self.call = Some(call);
             self.close = (!close.is_none(py)).then_some(close);
             self.extra = (!extra.is_none(py)).then_some(extra);
             Ok(())
         })
         .map_err(|e| Box::new(e) as BoxError)
+    }
+
+    fn snapshot_function_state(&mut self) -> Result<Option<Vec<u8>>, BoxError> {
+        let Some(call) = &self.call else { return Ok(None) };
+        // SAFETY: snapshots run inside the data model's scope (attached to the interpreter).
+        let py = unsafe { Python::assume_attached() };
+        let Ok(snapshot) = call.bind(py).getattr(intern!(py, "_oxflow_snapshot_state")) else { return Ok(None) };
+        let state = snapshot.call0().map_err(|e| Box::new(e) as BoxError)?;
+        let mut out = Vec::new();
+        <crate::data_model::PyData as oxflow_core::data::DataModel>::encode_value(&state.unbind(), &mut out)
+            .map_err(|e| oxflow_core::error::message(format!("broadcast state: {e}")))?;
+        Ok(Some(out))
+    }
+
+    fn restore_function_state(&mut self, state: Vec<u8>) -> Result<(), BoxError> {
+        self.restored_state = Some(state);
+        Ok(())
     }
 
     fn close(&mut self) -> Result<(), BoxError> {
@@ -270,6 +296,12 @@ macro_rules! lifecycle_via_udf {
             }
             fn close(&mut self) -> Result<(), oxflow_core::error::BoxError> {
                 self.0.close()
+            }
+            fn snapshot_function_state(&mut self) -> Result<Option<Vec<u8>>, oxflow_core::error::BoxError> {
+                self.0.snapshot_function_state()
+            }
+            fn restore_function_state(&mut self, state: Vec<u8>) -> Result<(), oxflow_core::error::BoxError> {
+                self.0.restore_function_state(state)
             }
         }
     };

@@ -86,10 +86,16 @@ impl<D: DataModel, F: KeyedProcessFn<D>> Operator<D> for KeyedProcessOperator<D,
     }
 
     fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        if let Some(bytes) = self.function.snapshot_function_state()? {
+            state.broadcast(bytes);
+        }
         self.context.lock().unwrap_or_else(|p| p.into_inner()).snapshot(state)
     }
 
-    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+    fn restore_state(&mut self, mut state: RestoredState<D>) -> Result<(), BoxError> {
+        if let Some(bytes) = state.broadcast.take() {
+            self.function.restore_function_state(bytes)?;
+        }
         self.context.lock().unwrap_or_else(|p| p.into_inner()).restore(state)
     }
 }
