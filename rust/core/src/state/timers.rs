@@ -32,7 +32,8 @@ pub struct TimerQueue<D: DataModel> {
     free: Vec<usize>,
     index: HashTable<usize>,
     /// Slot numbers in heap order; `heap[0]` is the earliest timer.
-    heap: Vec<usize>,
+    /// `(timestamp, slot)`: comparisons read the timestamp without following the slot.
+    heap: Vec<(i64, usize)>,
 }
 
 impl<D: DataModel> Default for TimerQueue<D> {
@@ -51,7 +52,7 @@ impl<D: DataModel> TimerQueue<D> {
     }
 
     fn timestamp_at(&self, position: usize) -> i64 {
-        self.slot(self.heap[position]).timer.timestamp
+        self.heap[position].0
     }
 
     fn find(&self, key: &Keyed<D::Key>, namespace: &Namespace, timestamp: i64) -> Option<usize> {
@@ -85,7 +86,7 @@ impl<D: DataModel> TimerQueue<D> {
         };
         let slots = &self.slots;
         self.index.insert_unique(hash, slot, |&s| slots[s].as_ref().expect("indexed slots are live").hash);
-        self.heap.push(slot);
+        self.heap.push((timestamp, slot));
         self.sift_up(position);
     }
 
@@ -117,7 +118,7 @@ impl<D: DataModel> TimerQueue<D> {
     }
 
     fn remove_at(&mut self, position: usize) -> Timer<D> {
-        let slot = self.heap[position];
+        let slot = self.heap[position].1;
         let last = self.heap.pop().expect("a timer at the position");
         if position < self.heap.len() {
             // As Flink: the last element fills the hole, then moves down or up.
@@ -136,15 +137,15 @@ impl<D: DataModel> TimerQueue<D> {
         entry.timer
     }
 
-    fn place(&mut self, slot: usize, position: usize) {
-        self.heap[position] = slot;
-        self.slots[slot].as_mut().expect("a live timer slot").position = position;
+    fn place(&mut self, entry: (i64, usize), position: usize) {
+        self.heap[position] = entry;
+        self.slots[entry.1].as_mut().expect("a live timer slot").position = position;
     }
 
     /// Flink's `siftUp`: moves past parents with a strictly later timestamp.
     fn sift_up(&mut self, mut position: usize) {
         let slot = self.heap[position];
-        let timestamp = self.slot(slot).timer.timestamp;
+        let timestamp = slot.0;
         while position > 0 {
             let parent = (position - 1) / 2;
             if timestamp >= self.timestamp_at(parent) {
@@ -160,7 +161,7 @@ impl<D: DataModel> TimerQueue<D> {
     /// earlier.
     fn sift_down(&mut self, mut position: usize) {
         let slot = self.heap[position];
-        let timestamp = self.slot(slot).timer.timestamp;
+        let timestamp = slot.0;
         let len = self.heap.len();
         loop {
             let mut child = 2 * position + 1;
@@ -182,7 +183,7 @@ impl<D: DataModel> TimerQueue<D> {
     /// Hands every timer to `emit` as (key, encoded namespace and time), in heap order:
     /// registering them again in that order rebuilds the same heap.
     pub fn snapshot_into(&self, mut emit: impl FnMut(&D::Key, Vec<u8>) -> Result<(), crate::error::BoxError>) -> Result<(), crate::error::BoxError> {
-        for &slot in &self.heap {
+        for &(_, slot) in &self.heap {
             let e = self.slot(slot);
             emit(&e.timer.key.key, crate::checkpoint::snapshot::encode(&(e.timer.namespace, e.timer.timestamp))?)?;
         }
