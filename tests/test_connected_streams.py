@@ -121,8 +121,8 @@ class Threshold(BroadcastProcessFunction):
         ctx.get_broadcast_state(RULES).put("limit", value)
 
 
-def test_broadcast_state_reaches_every_instance():
-    env = env_with(3)
+def test_broadcast_state_reaches_every_instance(parallelism):
+    env = env_with(parallelism)
     rules = env.from_collection([5]).broadcast(RULES)
     # Elements wait until the rule has arrived: read them after a slow start, one per instance.
     data = env.from_collection(list(range(10))).map(SlowStart())
@@ -145,8 +145,8 @@ class KeyedThreshold(KeyedBroadcastProcessFunction):
             ctx.get_current_key()
 
 
-def test_keyed_broadcast_process_function():
-    env = env_with(2)
+def test_keyed_broadcast_process_function(parallelism):
+    env = env_with(parallelism)
     rules = env.from_collection([2]).broadcast(RULES)
     data = env.from_collection(["a", "b", "a", "a"]).map(SlowStart())
     out = list(data.key_by(lambda v: v).connect(rules).process(KeyedThreshold()).execute_and_collect())

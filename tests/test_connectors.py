@@ -65,8 +65,8 @@ def test_file_sink_writes_committed_parts(tmp_path, parallelism):
         assert f.name.startswith("part-")
 
 
-def test_file_sink_prefix_suffix_base_path_bucket_and_rolling(tmp_path):
-    env = env_with(1)
+def test_file_sink_prefix_suffix_base_path_bucket_and_rolling(tmp_path, parallelism):
+    env = env_with(parallelism)
     sink = (
         FileSink.for_row_format(str(tmp_path), Encoder.simple_string_encoder())
         .with_output_file_config(OutputFileConfig.builder().with_part_prefix("out").with_part_suffix(".txt").build())
@@ -77,9 +77,17 @@ def test_file_sink_prefix_suffix_base_path_bucket_and_rolling(tmp_path):
     env.from_source(NumberSequenceSource(1, 100), None, "seq").map(lambda n: "line %03d" % n, output_type=Types.STRING()).sink_to(sink)
     env.execute()
     files, _ = committed_lines(tmp_path)
-    # Parts are numbered per subtask in the order they were written: out-<uid>-0-<n>.txt
-    files.sort(key=lambda f: int(f.name[: -len(".txt")].rsplit("-", 1)[1]))
+    # Parts are numbered per subtask in the order they were written: out-<uid>-<subtask>-<n>.txt
+    # (each subtask writes its share of the sequence in order).
+    files.sort(key=lambda f: [int(x) for x in f.name[: -len(".txt")].rsplit("-", 2)[1:]])
     lines = [line for f in files for line in f.read_text().splitlines()]
-    assert lines == ["line %03d" % n for n in range(1, 101)]
+    assert sorted(lines) == ["line %03d" % n for n in range(1, 101)]
+    if parallelism == 1:
+        assert lines == ["line %03d" % n for n in range(1, 101)]
+    subtasks = {int(f.name.rsplit("-", 2)[1]) for f in files}
+    assert subtasks == set(range(parallelism))
+    for subtask in subtasks:
+        own = [line for f in files if int(f.name.rsplit("-", 2)[1]) == subtask for line in f.read_text().splitlines()]
+        assert own == sorted(own)
     assert len(files) > 5, "parts rolled by size"
     assert all(f.parent == tmp_path and f.name.startswith("out-") and f.name.endswith(".txt") for f in files)

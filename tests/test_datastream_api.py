@@ -134,6 +134,18 @@ def test_union_of_streams(parallelism):
     assert sorted(collect(build, parallelism)) == [2, 3, 4, 11, 21, 101, 102, 103, 104, 105]
 
 
+def test_union_of_streams_of_different_declared_types_raises_as_in_flink():
+    env = env_with(1)
+    strings = env.from_collection(["x"], type_info=Types.STRING())
+    ints = env.from_collection([1], type_info=Types.INT())
+    with pytest.raises(ValueError, match="^Cannot union streams of different types: String and Integer$"):
+        strings.union(ints)
+    with pytest.raises(ValueError, match="String and Integer"):
+        strings.union(env.from_collection(["y"], type_info=Types.STRING()), ints)
+    # Streams of the same type, or without a declared type (any Python object), union.
+    assert multiset(strings.union(env.from_collection(["y"], type_info=Types.STRING()), env.from_collection([2])).execute_and_collect()) == multiset([2, "x", "y"])
+
+
 class Tagger(ProcessFunction):
     def open(self, runtime_context):
         self.subtask = runtime_context.get_index_of_this_subtask()
@@ -143,22 +155,43 @@ class Tagger(ProcessFunction):
         yield value, "seen"
 
 
+def test_keyed_streams_need_a_keyed_process_function_as_in_pyflink():
+    keyed = env_with(1).from_collection([1]).key_by(lambda v: v)
+    for func in (Tagger(), Tagger, lambda v, ctx: [v]):
+        with pytest.raises(TypeError) as info:
+            keyed.process(func)
+        assert str(info.value) == "KeyedProcessFunction is required for KeyedStream."
+
+
 def test_process_function_yields_outputs(parallelism):
     out = collect(lambda env: env.from_collection(list(range(20))).process(Tagger()), parallelism)
     assert multiset(out) == multiset([(i, "seen") for i in range(20)])
 
 
 class TimerOnNonKeyed(ProcessFunction):
+    def __init__(self, method):
+        self.method = method
+
     def process_element(self, value, ctx):
-        ctx.timer_service().register_event_time_timer(10)
+        getattr(ctx.timer_service(), self.method)(10)
         yield value
 
 
-def test_timers_on_a_non_keyed_stream_raise_as_in_flink():
+@pytest.mark.parametrize(
+    "method, message",
+    [
+        ("register_event_time_timer", "Register timers is only supported on a keyed stream."),
+        ("register_processing_time_timer", "Register timers is only supported on a keyed stream."),
+        ("delete_event_time_timer", "Deleting timers is only supported on a keyed stream."),
+        ("delete_processing_time_timer", "Deleting timers is only supported on a keyed stream."),
+    ],
+)
+def test_timers_on_a_non_keyed_stream_raise_as_in_pyflink(method, message):
     env = env_with(1)
-    env.from_collection([1]).process(TimerOnNonKeyed()).print()
-    with pytest.raises(RuntimeError, match="Setting timers is only supported on a keyed streams"):
+    env.from_collection([1]).process(TimerOnNonKeyed(method)).print()
+    with pytest.raises(Exception) as info:
         env.execute()
+    assert type(info.value) is Exception and str(info.value) == message
 
 
 class WhereAmI(MapFunction):
@@ -181,14 +214,34 @@ def test_runtime_context_and_job_parameters():
 
 
 @pytest.mark.parametrize("partition", ["shuffle", "rebalance", "rescale"])
-def test_redistributing_partitionings_keep_every_element(partition):
+def test_redistributing_partitionings_keep_every_element(partition, parallelism):
     def build(env):
-        ds = env.from_source(NumberSequenceSource(1, 1000), None, "seq").set_parallelism(2)
-        return getattr(ds, partition)().map(WhereAmI()).set_parallelism(4).map(lambda info: info[0])
+        ds = env.from_source(NumberSequenceSource(1, 1000), None, "seq").set_parallelism(min(2, parallelism))
+        return getattr(ds, partition)().map(WhereAmI()).map(lambda info: info[0])
 
-    subtasks = collect(build, 4)
+    subtasks = collect(build, parallelism)
     assert len(subtasks) == 1000
-    assert set(subtasks) == {0, 1, 2, 3}, "every downstream instance gets elements"
+    assert set(subtasks) == set(range(parallelism)), "every downstream instance gets elements"
+
+
+@pytest.mark.parametrize("partition", ["shuffle", "rebalance", "rescale"])
+def test_redistributing_to_one_instance_keeps_the_order(partition):
+    out = collect(lambda env: getattr(env.from_source(NumberSequenceSource(1, 500), None, "seq"), partition)().map(lambda x: x), 1)
+    assert out == list(range(1, 501))
+
+
+def test_get_parallelism():
+    from oxflow.common import Configuration
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    assert env.get_parallelism() >= 1
+    assert env.set_parallelism(3) is env and env.get_parallelism() == 3
+    config = Configuration()
+    config.set_integer("parallelism.default", 5)
+    assert StreamExecutionEnvironment.get_execution_environment(config).get_parallelism() == 5
+    with pytest.raises(ValueError):
+        env.set_parallelism(0)
+    assert env.get_parallelism() == 3
 
 
 def test_forward_and_broadcast():
@@ -294,13 +347,21 @@ def test_execute_returns_a_job_execution_result():
     assert len(result.get_job_id().to_hex_string()) == 32
 
 
-def test_print_identifier_and_typed_formats(capsys):
-    env = env_with(1)
+def test_print_identifier_and_typed_formats(capsys, parallelism):
+    import re
+
+    env = env_with(parallelism)
     env.from_collection([(1, "a")], type_info=Types.ROW([Types.INT(), Types.STRING()])).print("rows")
     env.from_collection([1.5], type_info=Types.FLOAT()).print()
     env.from_collection([True], type_info=Types.BOOLEAN()).print()
     env.execute()
-    assert sorted(capsys.readouterr().out.splitlines()) == sorted(["rows> +I[1, a]", "1.5", "true"])
+    lines = capsys.readouterr().out.splitlines()
+    if parallelism == 1:
+        assert sorted(lines) == sorted(["rows> +I[1, a]", "1.5", "true"])
+    else:
+        # In parallel, Java's print sink names the subtask (1-based): `rows:3> ...`, `2> ...`.
+        assert len(lines) == 3 and all(re.match(r"^(rows:)?[1-4]> ", line) for line in lines), lines
+        assert sorted(re.sub(r"^(rows:)?[1-4]> ", lambda m: "rows> " if m.group(1) else "", line) for line in lines) == sorted(["rows> +I[1, a]", "1.5", "true"])
 
 
 def test_disable_chaining_gives_the_same_results(parallelism):
@@ -311,17 +372,25 @@ def test_disable_chaining_gives_the_same_results(parallelism):
     assert StreamExecutionEnvironment.get_execution_environment().is_chaining_enabled()
 
 
-def test_float_fields_behave_as_32_bit_floats(capsys):
-    # As in PyFlink, a value declared FLOAT goes through Java's 32-bit float.
-    out = collect(lambda env: env.from_collection([0.1], type_info=Types.FLOAT()).map(lambda x: x * 3), 1)
+def test_float_fields_behave_as_32_bit_floats(capsys, parallelism):
+    # As in PyFlink, a value declared FLOAT goes through Java's 32-bit float: a UDF sees the 32-bit
+    # value, and what reaches the caller is the shortest decimal of it (Java's Float.toString).
+    out = collect(lambda env: env.from_collection([0.1], type_info=Types.FLOAT()).map(lambda x: x * 3), parallelism)
     assert out == [0.30000000447034836]
-    out = collect(lambda env: env.from_collection([1]).map(lambda x: ("a", 1 / 3), output_type=Types.TUPLE([Types.STRING(), Types.FLOAT()])), 1)
-    assert out == [("a", 0.3333333432674408)]
-    env = env_with(1)
+    out = collect(lambda env: env.from_collection([0.1, 1e-8], type_info=Types.FLOAT()), parallelism)
+    assert out == [0.1, 1e-08]
+    out = collect(lambda env: env.from_collection([1]).map(lambda x: ("a", 1 / 3), output_type=Types.TUPLE([Types.STRING(), Types.FLOAT()])), parallelism)
+    assert out == [("a", 0.33333334)]
+    nested = Types.ROW_NAMED(["xs", "m"], [Types.LIST(Types.FLOAT()), Types.MAP(Types.STRING(), Types.FLOAT())])
+    out = collect(lambda env: env.from_collection([1]).map(lambda x: Row(xs=[0.7, None], m={"k": 2 / 3}), output_type=nested), parallelism)
+    assert out == [Row(xs=[0.7, None], m={"k": 0.6666667})]
+    assert out[0].as_dict() == {"xs": [0.7, None], "m": {"k": 0.6666667}}
+    env = env_with(parallelism)
     env.from_collection([1]).map(lambda x: 13 / 3, output_type=Types.FLOAT()).print()
     env.from_collection([1]).map(lambda x: 13 / 3, output_type=Types.DOUBLE()).print()
     env.execute()
-    assert sorted(capsys.readouterr().out.split()) == ["4.333333333333333", "4.3333335"]
+    printed = [line.split("> ")[-1] for line in capsys.readouterr().out.split("\n") if line]
+    assert sorted(printed) == ["4.333333333333333", "4.3333335"]
 
 
 def test_single_task_jobs_run_inline_and_others_on_threads(capsys):

@@ -152,6 +152,63 @@ def test_ctrl_c_cancels_a_running_job_cleanly(parallelism):
     assert out.strip() == "interrupted"
 
 
+_ENDLESS_COLLECT = (
+    "import sys, time\n"
+    "from oxflow.datastream import StreamExecutionEnvironment\n"
+    "from oxflow.datastream.connectors.number_seq import NumberSequenceSource\n"
+    "mode, parallelism = sys.argv[1], int(sys.argv[2])\n"
+    "seen = [0]\n"
+    "def count(x):\n"
+    "    seen[0] += 1\n"
+    "    return x\n"
+    "def stopped():\n"
+    "    # The map counts what the job reads (only the first element reaches the iterator, so\n"
+    "    # backpressure never stops it): a cancelled job counts no more.\n"
+    "    time.sleep(0.3)\n"
+    "    before = seen[0]\n"
+    "    time.sleep(0.5)\n"
+    "    return seen[0] == before\n"
+    "env = StreamExecutionEnvironment.get_execution_environment()\n"
+    "env.set_parallelism(parallelism)\n"
+    "it = env.from_source(NumberSequenceSource(1, 10**15), None, 'endless').map(count).filter(lambda x: x == 1).execute_and_collect()\n"
+    "if mode == 'interrupt':\n"
+    "    print('started', flush=True)\n"
+    "    try:\n"
+    "        for x in it:\n"
+    "            pass\n"
+    "    except KeyboardInterrupt:\n"
+    "        print('interrupted', stopped(), flush=True)\n"
+    "        sys.exit(3)\n"
+    "next(it)\n"
+    "if mode == 'close':\n"
+    "    it.close()\n"
+    "else:\n"
+    "    del it\n"
+    "print(mode, stopped(), flush=True)\n"
+)
+
+
+@pytest.mark.parametrize("parallelism", [1, 4], ids=["inline", "threaded"])
+def test_ctrl_c_while_iterating_collected_results_cancels_the_job(parallelism):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _ENDLESS_COLLECT, "interrupt", str(parallelism)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "started"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3, err
+    assert out.strip() == "interrupted True"
+
+
+@pytest.mark.parametrize("mode", ["close", "drop"])
+@pytest.mark.parametrize("parallelism", [1, 4], ids=["inline", "threaded"])
+def test_closing_or_dropping_the_result_iterator_cancels_the_job(mode, parallelism):
+    proc = subprocess.run([sys.executable, "-c", _ENDLESS_COLLECT, mode, str(parallelism)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == mode + " True"
+
+
 def test_keyword_rows_match_named_row_types_by_name(capsys):
     from oxflow.common import Row
 

@@ -195,6 +195,51 @@ def test_timestamp_assigner_must_return_an_int():
         env.execute()
 
 
+@pytest.mark.parametrize("assigner, error, message", [
+    (lambda v, ts: 1 / 0 if v == 2 else v, ZeroDivisionError, "division by zero"),
+    (lambda v, ts: 1.5, TypeError, r"returned float 1.5 for element int \d; it must return an int"),
+    (lambda v, ts: None, TypeError, r"returned NoneType None for element int \d"),
+], ids=["raises", "float", "none"])
+def test_a_failing_timestamp_assigner_names_the_operator_and_the_element(parallelism, assigner, error, message):
+    env = env_with(parallelism)
+    env.from_collection([1, 2, 3]).assign_timestamps_and_watermarks(WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(assigner)).print()
+    with pytest.raises(error, match=message) as raised:
+        env.execute()
+    notes = " ".join(getattr(raised.value, "__notes__", []))
+    assert "operator 'Timestamps/Watermarks'" in notes + str(raised.value)
+    if error is ZeroDivisionError:
+        assert "while processing element: int 2" in notes
+
+
+class DeletingTimers(KeyedProcessFunction):
+    """Two event-time timers per element; even values delete the first again."""
+
+    def process_element(self, value, ctx):
+        ts = ctx.timestamp()
+        ctx.timer_service().register_event_time_timer(ts + 10)
+        ctx.timer_service().register_event_time_timer(ts + 20)
+        if value[1] % 2 == 0:
+            ctx.timer_service().delete_event_time_timer(ts + 10)
+        # Deleting a timer that was never registered does nothing.
+        ctx.timer_service().delete_event_time_timer(ts + 5)
+        ctx.timer_service().delete_processing_time_timer(ts + 10)
+        return []
+
+    def on_timer(self, timestamp, ctx):
+        # As PyFlink: in on_timer, ctx.timestamp() is the timer's timestamp.
+        yield ctx.get_current_key(), timestamp, ctx.timestamp(), ctx.time_domain().name
+
+
+def test_deleted_event_time_timers_do_not_fire(parallelism):
+    # (The value is the timestamp: the elements at 200 and 1000 delete their +10 timer.)
+    data = [("a", 101), ("b", 200), ("a", 301), ("b", 1000)]
+    out = collect(lambda env: timestamped(env, data).key_by(lambda v: v[0]).process(DeletingTimers()), parallelism)
+    expected = [("a", 111), ("a", 121), ("b", 220), ("a", 311), ("a", 321), ("b", 1020)]
+    assert multiset(out) == multiset([(k, t, t, "EVENT_TIME") for k, t in expected])
+    if parallelism == 1:
+        assert [o[1] for o in out] == [111, 121, 220, 311, 321, 1020]
+
+
 SMALL = OutputTag("small", Types.INT())
 
 
@@ -215,9 +260,27 @@ def test_side_outputs_of_process_functions(parallelism):
     assert sorted(collect(lambda env: build(env, "side"), parallelism)) == [0, 1, 2, 3, 4]
 
 
+class WrongSideOutput(ProcessFunction):
+    def process_element(self, value, ctx):
+        yield value
+        if value == 3:
+            yield SMALL, "three"
+
+
+def test_side_output_values_are_checked_against_the_tag_type(parallelism):
+    with pytest.raises(TypeError) as info:
+        collect(lambda env: env.from_collection(list(range(6))).process(WrongSideOutput(), Types.INT()), parallelism)
+    message = str(info.value)
+    assert "operator 'Process'" in message and "'three'" in message and "side output 'small'" in message and "Integer" in message
+
+
+class KeyedSplitter(KeyedProcessFunction):
+    process_element = Splitter.process_element
+
+
 def test_side_and_main_outputs_in_one_job(capsys):
     env = env_with(2)
-    main = env.from_collection(list(range(6))).key_by(lambda v: v % 2).process(Splitter())
+    main = env.from_collection(list(range(6))).key_by(lambda v: v % 2).process(KeyedSplitter())
     main.get_side_output(SMALL).map(lambda v: "side %d" % v).print().set_parallelism(1)
     main.map(lambda v: "main %d" % v).print().set_parallelism(1)
     env.execute()
@@ -243,3 +306,118 @@ def test_keyed_state_on_a_non_keyed_stream_raises():
     env.from_collection([1]).map(Counting()).print()
     with pytest.raises(RuntimeError, match="Keyed state can only be used on a 'keyed stream'"):
         env.execute()
+
+
+class SeesWatermark(ProcessFunction):
+    def process_element(self, value, ctx):
+        yield value[1], ctx.timer_service().current_watermark()
+
+
+MIN_WATERMARK = -(2**63)
+
+
+def watermarks_seen(parallelism, strategy, interval=None):
+    """(timestamp, watermark seen) per element; element i has timestamp i * 100 and arrives when
+    a ManualClock reads i * 250 (one element per batch, so the clock moves between them)."""
+    from oxflow.common import Configuration
+    from oxflow.datastream import ManualClock, StreamExecutionEnvironment
+
+    config = Configuration()
+    config.set_string("python.fn-execution.bundle.size", "1")
+    env = StreamExecutionEnvironment.get_execution_environment(config)
+    env.set_parallelism(parallelism)
+    clock = ManualClock(0)
+    env.set_clock(clock)
+    if interval is not None:
+        env.get_config().set_auto_watermark_interval(interval)
+
+    def arrive(e):
+        clock.set(e[2])
+        return e
+
+    data = [("k", i * 100, i * 250) for i in range(12)]
+    stream = env.from_collection(data).map(arrive).set_parallelism(1)
+    stream = stream.assign_timestamps_and_watermarks(strategy.with_timestamp_assigner(lambda v, r: v[1])).set_parallelism(1)
+    return sorted(stream.process(SeesWatermark()).execute_and_collect())
+
+
+@pytest.mark.parametrize("interval, first_seen", [(1000, {5: 399, 9: 799}), (300, {3: 199, 5: 399, 7: 599, 9: 799, 11: 999}), (0, {})])
+def test_auto_watermark_interval_is_processing_time_between_watermarks(parallelism, interval, first_seen):
+    # Periodic watermarks (timestamp - 1) go out once `interval` ms of processing time passed since
+    # the last; 0 turns them off. The element after an emission is the first to see it.
+    out = watermarks_seen(parallelism, WatermarkStrategy.for_monotonous_timestamps(), interval)
+    watermark, expected = MIN_WATERMARK, []
+    for i in range(12):
+        watermark = first_seen.get(i, watermark)
+        expected.append((i * 100, watermark))
+    assert out == expected
+
+
+def test_no_watermarks_leaves_event_time_at_the_start_until_the_end(parallelism):
+    assert watermarks_seen(parallelism, WatermarkStrategy.no_watermarks(), 100) == [(i * 100, MIN_WATERMARK) for i in range(12)]
+    # Event-time windows then fire only at the end of the input, on the maximum watermark.
+    from oxflow.datastream import ProcessWindowFunction
+    from oxflow.datastream.window import TumblingEventTimeWindows
+
+    class FiredAt(ProcessWindowFunction):
+        def process(self, key, context, elements):
+            yield context.window().start, context.current_watermark()
+
+    strategy = WatermarkStrategy.no_watermarks().with_timestamp_assigner(lambda v, r: v[1])
+    out = collect(
+        lambda env: env.from_collection([("a", 100), ("a", 1500), ("b", 2500)])
+        .assign_timestamps_and_watermarks(strategy)
+        .key_by(lambda v: v[0])
+        .window(TumblingEventTimeWindows.of(1000))
+        .process(FiredAt()),
+        parallelism,
+    )
+    assert sorted(out) == [(0, 2**63 - 1), (1000, 2**63 - 1), (2000, 2**63 - 1)]
+
+
+def test_an_idle_input_stops_holding_back_the_watermark(parallelism):
+    """Input b never emits but runs longer than a: without idleness its watermark holds every
+    window back until b ends; with `with_idleness` b is left out after 100 ms, and a's windows
+    fire while b still runs."""
+    from oxflow.common import Configuration
+    from oxflow.datastream import ProcessWindowFunction, StreamExecutionEnvironment
+    from oxflow.datastream.connectors.number_seq import NumberSequenceSource
+    from oxflow.datastream.window import TumblingEventTimeWindows
+
+    b_ended = []
+
+    def slow_a(x):
+        time.sleep(0.02)
+        return x
+
+    def slow_b(x):
+        time.sleep(0.01)
+        if x == 120:
+            b_ended.append(True)
+        return x
+
+    class FiredWhile(ProcessWindowFunction):
+        def process(self, key, context, elements):
+            yield context.window().start, "b ended" if b_ended else "b running"
+
+    def run(idle):
+        del b_ended[:]
+        config = Configuration()
+        config.set_integer("python.fn-execution.bundle.size", 1)
+        env = StreamExecutionEnvironment.get_execution_environment(config)
+        env.set_parallelism(parallelism)
+        env.get_config().set_auto_watermark_interval(20)
+        a_strategy = WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(lambda v, r: v * 100)
+        b_strategy = WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(lambda v, r: v * 100)
+        if idle:
+            b_strategy = b_strategy.with_idleness(Duration.of_millis(100))
+        a = env.from_source(NumberSequenceSource(1, 25), None, "a").set_parallelism(1).map(slow_a).set_parallelism(1).assign_timestamps_and_watermarks(a_strategy).set_parallelism(1)
+        b = env.from_source(NumberSequenceSource(1, 120), None, "b").set_parallelism(1).map(slow_b).set_parallelism(1).filter(lambda x: False).set_parallelism(1)
+        b = b.assign_timestamps_and_watermarks(b_strategy).set_parallelism(1)
+        windows = a.union(b).key_by(lambda v: 0).window(TumblingEventTimeWindows.of(Time.seconds(1)))
+        return sorted(windows.process(FiredWhile()).execute_and_collect())
+
+    assert run(idle=False) == [(0, "b ended"), (1000, "b ended"), (2000, "b ended")]
+    with_idleness = run(idle=True)
+    assert [w for w, _ in with_idleness] == [0, 1000, 2000]
+    assert with_idleness[0] == (0, "b running") and with_idleness[1] == (1000, "b running")

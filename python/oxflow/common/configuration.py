@@ -5,6 +5,7 @@ Like Flink's ``Configuration``, every value is stored as a string; typed getters
 
 import base64
 import copy
+import re
 from typing import Any, Dict, Optional, Set
 
 __all__ = ["Configuration"]
@@ -201,3 +202,20 @@ class Configuration(object):
         conf = Configuration()
         conf._data = copy.deepcopy(self._data, memo)
         return conf
+
+
+_UNITS_MS = {
+    "": 1, "ms": 1, "milli": 1, "millis": 1, "millisecond": 1, "milliseconds": 1,
+    "s": 1000, "sec": 1000, "secs": 1000, "second": 1000, "seconds": 1000,
+    "min": 60_000, "m": 60_000, "minute": 60_000, "minutes": 60_000,
+    "h": 3_600_000, "hour": 3_600_000, "hours": 3_600_000,
+    "d": 86_400_000, "day": 86_400_000, "days": 86_400_000,
+}
+
+
+def parse_duration_ms(key: str, text: str) -> int:
+    """A Flink duration string (``200 ms``, ``10s``, ``1 min``; a bare number is milliseconds)."""
+    m = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
+    if not m or m.group(2).lower() not in _UNITS_MS:
+        raise ValueError("configuration '%s': cannot parse %r as a duration (e.g. '500 ms', '10 s')" % (key, text))
+    return int(m.group(1)) * _UNITS_MS[m.group(2).lower()]

@@ -58,11 +58,7 @@ class JobClient:
         target = self._savepoint_target(savepoint_directory)
 
         def stop() -> str:
-            path = self._job.trigger_savepoint(target)
-            self._cancelled = True
-            self._job.cancel()
-            self._wait_quietly()
-            return path
+            return self._job.trigger_savepoint(target, True)
 
         return CompletableFuture(stop)
 

@@ -35,9 +35,11 @@ from .externalized_checkpoint_retention import ExternalizedCheckpointRetention
 from .output_tag import OutputTag
 from .state_backend import CustomStateBackend, EmbeddedRocksDBStateBackend, HashMapStateBackend, PredefinedOptions, StateBackend
 from .stream_execution_environment import StreamExecutionEnvironment
+from .._native import ManualClock
 
 __all__ = [
     "StreamExecutionEnvironment",
+    "ManualClock",
     "CheckpointConfig",
     "CheckpointingMode",
     "ExternalizedCheckpointRetention",

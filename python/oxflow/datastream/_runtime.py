@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .functions import (
     KeyedProcessFunction,
+    KeyedStateStore,
     ProcessAllWindowFunction,
     ProcessFunction,
     ProcessWindowFunction,
@@ -62,6 +63,16 @@ class FunctionSpec:
         return getattr(instance, self.method), getattr(instance, "close", None), None
 
 
+def processing_time(clock: Any) -> int:
+    """The task's processing time: its clock (``task_info["clock"]``, which follows a job's
+    ManualClock), or the wall clock where there is none."""
+    if clock is not None:
+        return clock.now()
+    import time
+
+    return int(time.time() * 1000)
+
+
 class _NonKeyedTimerService(TimerService):
     """Timers need a key; on a non-keyed stream registering one raises, as in Flink."""
 
@@ -69,27 +80,30 @@ class _NonKeyedTimerService(TimerService):
         self._context = context
 
     def current_processing_time(self) -> int:
-        import time
-
-        return int(time.time() * 1000)
+        return processing_time(getattr(self._context, "_clock", None))
 
     def current_watermark(self) -> int:
         return self._context._watermark
 
+    # PyFlink raises plain Exceptions with these messages.
     def _no_timers(self, timestamp: int) -> None:
-        raise RuntimeError("Setting timers is only supported on a keyed streams.")
+        raise Exception("Register timers is only supported on a keyed stream.")
+
+    def _no_timer_deletion(self, timestamp: int) -> None:
+        raise Exception("Deleting timers is only supported on a keyed stream.")
 
     register_processing_time_timer = register_event_time_timer = _no_timers
-    delete_processing_time_timer = delete_event_time_timer = _no_timers
+    delete_processing_time_timer = delete_event_time_timer = _no_timer_deletion
 
 
 class _ProcessContext(ProcessFunction.Context):
     """The context object handed to ``process_element``; the runtime updates its fields."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Any = None) -> None:
         self._timestamp: Optional[int] = None
         self._watermark: int = -(2**63)
         self._key: Any = None
+        self._clock = clock
         self._timers = _NonKeyedTimerService(self)
 
     def timestamp(self) -> Optional[int]:
@@ -102,7 +116,7 @@ class _ProcessContext(ProcessFunction.Context):
 class ProcessFunctionSpec(FunctionSpec):
     def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
         instance = self._open(task_info)
-        return instance.process_element, instance.close, _ProcessContext()
+        return instance.process_element, instance.close, _ProcessContext(task_info.get("clock"))
 
 
 class _KeyedTimerService(TimerService):
@@ -187,12 +201,17 @@ class PrintSpec(FunctionSpec):
 class CollectSpec(FunctionSpec):
     """Hands the sink's batches to a :class:`Collector` read by the caller."""
 
-    def __init__(self, collector: "Collector"):
+    def __init__(self, collector: "Collector", convert: Optional[Callable[[Any], Any]] = None):
         super().__init__(None, None, {})
         self.collector = collector
+        # Applied to each value on its way to the caller (see oxflow.common._collected).
+        self.convert = convert
 
     def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
-        return self.collector.put, None, self.collector.end
+        put, convert = self.collector.put, self.convert
+        if convert is None:
+            return put, None, self.collector.end
+        return (lambda batch: put([convert(v) for v in batch])), None, self.collector.end
 
 
 class CollectorClosed(Exception):
@@ -287,13 +306,14 @@ class AggregateFunctionSpec(FunctionSpec):
         return instance, instance.close, None
 
 
-class _WindowContext:
-    """``ProcessWindowFunction.Context`` of one firing."""
+class _WindowContext(ProcessWindowFunction.Context):
+    """``ProcessWindowFunction.Context`` of one firing (or cleanup, for ``clear``)."""
 
-    def __init__(self, window: Any, watermark: int, processing_time: int):
+    def __init__(self, window: Any, watermark: int, processing_time: int, stores: Tuple[KeyedStateStore, KeyedStateStore]):
         self._window = window
         self._watermark = watermark
         self._processing_time = processing_time
+        self._stores = stores
 
     def window(self) -> Any:
         return self._window
@@ -304,11 +324,18 @@ class _WindowContext:
     def current_processing_time(self) -> int:
         return self._processing_time
 
-    def window_state(self) -> Any:
-        raise NotImplementedError("per-window state in ProcessWindowFunction is not supported yet")
+    def window_state(self) -> KeyedStateStore:
+        return self._stores[1]
 
-    def global_state(self) -> Any:
-        raise NotImplementedError("global state in ProcessWindowFunction is not supported yet")
+    def global_state(self) -> KeyedStateStore:
+        return self._stores[0]
+
+
+class _MergingWindowStateStore(KeyedStateStore):
+    """``window_state()`` of merging windows: refused, as in PyFlink."""
+
+    def _state(self, descriptor: Any, expected: str) -> Any:
+        raise Exception("Per-window state is not allowed when using merging windows.")
 
 
 def _window_object(window: Tuple[str, int, int]) -> Any:
@@ -324,25 +351,30 @@ class WindowFunctionSpec(FunctionSpec):
     """A window function called as ``call(key, window, watermark, processing_time, elements)`` by
     the runtime; adapted to the four PyFlink interfaces."""
 
-    def __init__(self, function: Any, method: Optional[str], job_parameters: Dict[str, str], keyed: bool, with_context: bool):
+    def __init__(self, function: Any, method: Optional[str], job_parameters: Dict[str, str], keyed: bool, with_context: bool, merging: bool = False):
         super().__init__(function, method, job_parameters)
         self.keyed = keyed
         self.with_context = with_context
+        # Session windows: no per-window state (their windows merge).
+        self.merging = merging
 
     def prepare(self, task_info: Dict[str, Any], keyed_state: Any = None) -> Prepared:
-        instance = self._open(task_info)
+        # The runtime context's state is the key's state shared by all windows, as global_state().
+        instance = self._open(task_info, keyed_state)
         keyed, with_context = self.keyed, self.with_context
         method = getattr(instance, self.method)
+        per_window = _MergingWindowStateStore() if self.merging else KeyedStateStore(keyed_state.window_scoped())
+        stores = (KeyedStateStore(keyed_state), per_window)
 
         def call(key: Any, window: Tuple[str, int, int], watermark: int, processing_time: int, elements: List[Any]) -> Any:
             w = _window_object(window)
             if with_context:
-                context = _WindowContext(w, watermark, processing_time)
+                context = _WindowContext(w, watermark, processing_time, stores)
                 return method(key, context, elements) if keyed else method(context, elements)
             return method(key, w, elements) if keyed else method(w, elements)
 
         def clear(key: Any, window: Tuple[str, int, int], watermark: int, processing_time: int) -> None:
-            instance.clear(_WindowContext(_window_object(window), watermark, processing_time))
+            instance.clear(_WindowContext(_window_object(window), watermark, processing_time, stores))
 
         # The runtime calls clear only when the function has its own.
         base = ProcessWindowFunction if keyed else ProcessAllWindowFunction

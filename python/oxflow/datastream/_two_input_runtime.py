@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, Optional, Tuple
 
-from ._runtime import FunctionSpec, Prepared, _KeyedContext, _NonKeyedTimerService, _ProcessContext
+from ._runtime import FunctionSpec, Prepared, _KeyedContext, _NonKeyedTimerService, _ProcessContext, processing_time
 from .functions import BaseBroadcastProcessFunction, KeyedBroadcastProcessFunction, KeyedCoProcessFunction
 
 
@@ -31,7 +31,7 @@ class CoFunctionSpec(FunctionSpec):
         else:
             call = lambda value, ctx: first(value, ctx) if ctx._input == 0 else second(value, ctx)  # noqa: E731
         if not self.keyed:
-            return call, instance.close, _ProcessContext()
+            return call, instance.close, _ProcessContext(task_info.get("clock"))
         context = _KeyedContext(keyed_state)
         context._input = 0
         has_timer = isinstance(instance, KeyedCoProcessFunction) and type(instance).on_timer is not KeyedCoProcessFunction.on_timer
@@ -94,9 +94,10 @@ class BroadcastState:
 class _BroadcastContext(BaseBroadcastProcessFunction.Context, BaseBroadcastProcessFunction.ReadOnlyContext):
     """Both contexts of a broadcast function; writable on the broadcast input only."""
 
-    def __init__(self, states: Dict[str, Dict[Any, Any]], keyed: Optional[_KeyedContext]):
+    def __init__(self, states: Dict[str, Dict[Any, Any]], keyed: Optional[_KeyedContext], clock: Any = None):
         self._states = states
         self._keyed = keyed
+        self._clock = clock
         self._timestamp: Optional[int] = None
         self._watermark = -(2**63)
         self._input = 0
@@ -109,7 +110,7 @@ class _BroadcastContext(BaseBroadcastProcessFunction.Context, BaseBroadcastProce
         return self._keyed._timestamp if self._keyed is not None else self._timestamp
 
     def current_processing_time(self) -> int:
-        return _NonKeyedTimerService(None).current_processing_time()
+        return self._keyed._handle.current_processing_time() if self._keyed is not None else processing_time(self._clock)
 
     def current_watermark(self) -> int:
         return self._keyed._handle.current_watermark() if self._keyed is not None else self._watermark
@@ -136,7 +137,7 @@ class BroadcastFunctionSpec(FunctionSpec):
         instance = self._open(task_info, keyed_state)
         states: Dict[str, Dict[Any, Any]] = {}
         keyed_context = _KeyedContext(keyed_state) if self.keyed else None
-        context = _BroadcastContext(states, keyed_context)
+        context = _BroadcastContext(states, keyed_context, task_info.get("clock"))
         element, broadcast = instance.process_element, instance.process_broadcast_element
 
         def call(value: Any, ctx: Any) -> Any:
@@ -147,8 +148,12 @@ class BroadcastFunctionSpec(FunctionSpec):
                 context._timestamp, context._watermark = ctx._timestamp, ctx._watermark
             return element(value, context) if ctx._input == 0 else broadcast(value, context)
 
+        # Checkpoints carry the broadcast state (the same on every instance, as in Flink).
+        call._oxflow_snapshot_state = lambda: states  # type: ignore[attr-defined]
+        call._oxflow_restore_state = states.update  # type: ignore[attr-defined]
+
         if not self.keyed:
-            return call, instance.close, _ProcessContext()
+            return call, instance.close, _ProcessContext(task_info.get("clock"))
         runtime_context = _KeyedContext(keyed_state)
         runtime_context._input = 0
         has_timer = type(instance).on_timer is not KeyedBroadcastProcessFunction.on_timer

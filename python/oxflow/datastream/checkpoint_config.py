@@ -9,32 +9,14 @@ to ``StreamExecutionEnvironment.get_execution_environment(Configuration)``
 
 from __future__ import annotations
 
-import re
 from typing import Any, Optional, Union
 
-from ..common.configuration import Configuration
+from ..common.configuration import Configuration, parse_duration_ms
 from ..common.time import Duration
 from .checkpointing_mode import CheckpointingMode
 from .externalized_checkpoint_retention import ExternalizedCheckpointRetention
 
 __all__ = ["CheckpointConfig"]
-
-_UNITS_MS = {
-    "": 1, "ms": 1, "milli": 1, "millis": 1, "millisecond": 1, "milliseconds": 1,
-    "s": 1000, "sec": 1000, "secs": 1000, "second": 1000, "seconds": 1000,
-    "min": 60_000, "m": 60_000, "minute": 60_000, "minutes": 60_000,
-    "h": 3_600_000, "hour": 3_600_000, "hours": 3_600_000,
-    "d": 86_400_000, "day": 86_400_000, "days": 86_400_000,
-}
-
-
-def parse_duration_ms(key: str, text: str) -> int:
-    """A Flink duration string (``200 ms``, ``10s``, ``1 min``; a bare number is milliseconds)."""
-    m = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
-    if not m or m.group(2).lower() not in _UNITS_MS:
-        raise ValueError("configuration '%s': cannot parse %r as a duration (e.g. '500 ms', '10 s')" % (key, text))
-    return int(m.group(1)) * _UNITS_MS[m.group(2).lower()]
-
 
 def _positive(name: str, value: Any, minimum: int = 1) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Union
 
-from ..common.typeinfo import TypeInformation
+from ..common._collected import collected_converter
+from ..common.job_execution_result import JobExecutionResult
+from ..common.job_id import JobID
+from ..common.typeinfo import TypeInformation, Types
 from . import _keyed_aggregations
 from ._function_specs import function_spec
 from ._graph import Transformation
@@ -163,7 +166,15 @@ class DataStream:
         return KeyedStream(self._env, t, key_type)
 
     def union(self, *streams: "DataStream") -> "DataStream":
-        """One stream of the elements of this and the other streams (of the same type)."""
+        """One stream of the elements of this and the other streams (of the same type). Streams
+        of different declared types are refused, as in Flink; an untyped stream (any Python
+        object) unions with anything."""
+        pickled = Types.PICKLED_BYTE_ARRAY()
+        mine = self.get_type()
+        for other in streams:
+            theirs = other.get_type()
+            if mine is not None and theirs is not None and mine != theirs and pickled not in (mine, theirs):
+                raise ValueError("Cannot union streams of different types: %r and %r" % (mine, theirs))
         inputs = [(s._transformation, s._partitioning) for s in (self,) + streams]
         t = Transformation("union", "Union", inputs, output_type=self.get_type())
         self._env._add_transformation(t)
@@ -282,14 +293,20 @@ class DataStream:
 
     def execute_and_collect(self, job_name: Optional[str] = None, limit: Optional[int] = None) -> Union["CloseableIterator", List[Any]]:
         """Runs the job and returns its elements: an iterator (use it as a context manager to stop
-        the job early), or a list of at most ``limit`` elements."""
+        the job early), or a list of at most ``limit`` elements.
+
+        oxflow extension: once read to its end, the iterator's ``get_job_execution_result()``
+        gives the job's :class:`JobExecutionResult`, with the accumulators ``execute()`` reports
+        (``numLateRecordsDropped``); PyFlink offers no way to read them here."""
         collector = Collector(writers=1)
-        t = Transformation(
-            "python_sink", "Collect Sink", [(self._transformation, self._partitioning)], {"function": CollectSpec(collector)}, parallelism=1
-        )
+        out_type = self.get_type()
+        convert = collected_converter(out_type._check_spec()) if out_type is not None else None
+        spec = CollectSpec(collector, convert)
+        t = Transformation("python_sink", "Collect Sink", [(self._transformation, self._partitioning)], {"function": spec}, parallelism=1)
         self._env._add_transformation(t)
-        job = self._env._start(job_name or "collect")
-        iterator = CloseableIterator(job, collector)
+        job_id = JobID()
+        job = self._env._start(job_name or "collect", job_id=job_id)
+        iterator = CloseableIterator(job, collector, job_id)
         if limit is None:
             return iterator
         with iterator:
@@ -366,12 +383,11 @@ class KeyedStream(DataStream):
     def filter(self, func: Union[Callable[[Any], bool], FilterFunction]) -> DataStream:
         return self._keyed_function("filter", "Filter", func, FilterFunction, "filter", self.get_type())
 
-    def process(self, func: Union[KeyedProcessFunction, ProcessFunction], output_type: Optional[TypeInformation] = None) -> DataStream:
+    def process(self, func: KeyedProcessFunction, output_type: Optional[TypeInformation] = None) -> DataStream:
         """Applies a :class:`KeyedProcessFunction` (keyed state, timers) to every element."""
+        if not (isinstance(func, KeyedProcessFunction) or (isinstance(func, type) and issubclass(func, KeyedProcessFunction))):
+            raise TypeError("KeyedProcessFunction is required for KeyedStream.")
         self._check_type(output_type)
-        if isinstance(func, ProcessFunction) or (isinstance(func, type) and issubclass(func, ProcessFunction)):
-            spec = function_spec(func, ProcessFunction, "process_element", 2, "Process", self._env._job_parameters(), ProcessFunctionSpec)
-            return self._keyed("process", "Process", self._udf_params(spec, output_type), output_type)
         spec = function_spec(
             func, KeyedProcessFunction, "process_element", 2, "KeyedProcess", self._env._job_parameters(), KeyedProcessFunctionSpec
         )
@@ -441,19 +457,53 @@ class DataStreamSink:
         return self
 
 
-class CloseableIterator:
-    """The elements a job collects, in arrival order. Closing it (or leaving its ``with`` block)
-    cancels the job if it is still running."""
+def _cancel_unread(job: Any, collector: Collector) -> None:
+    """Stops a job whose results nobody will read."""
+    collector.close()
+    if not job.is_finished():
+        job.cancel()
+        try:
+            job.wait()
+        except BaseException:
+            pass
 
-    def __init__(self, job: Any, collector: Collector):
+
+def _collected(job: Any, collector: Collector, ended: List[bool]) -> Iterator[Any]:
+    try:
+        # Chaining the batches in C keeps the per-element cost of reading results minimal.
+        yield from itertools.chain.from_iterable(collector.batches(job))
+        job.wait()
+    except BaseException:
+        # KeyboardInterrupt, or GeneratorExit when the iterator is closed or collected: a job
+        # nobody reads from must not keep running. A failure goes to the reader.
+        _cancel_unread(job, collector)
+        ended[0] = True
+        raise
+    ended[0] = True
+
+
+class CloseableIterator:
+    """The elements a job collects, in arrival order. Closing it (or leaving its ``with`` block),
+    interrupting its iteration (Ctrl-C) or dropping it cancels the job if it is still running."""
+
+    def __init__(self, job: Any, collector: Collector, job_id: Any = None):
         self._job = job
         self._collector = collector
-        self._elements = self._generate()
+        self._job_id = job_id
+        # Set by the generator once the job has ended (read to the end, failed or closed);
+        # asking the native job before would step an inline job past the reader. The generator
+        # shares this list, not the iterator, so dropping the iterator is not delayed until a
+        # garbage collection finds a cycle.
+        self._ended = [False]
+        self._elements = _collected(job, collector, self._ended)
 
-    def _generate(self) -> Iterator[Any]:
-        # Chaining the batches in C keeps the per-element cost of reading results minimal.
-        yield from itertools.chain.from_iterable(self._collector.batches(self._job))
-        self._job.wait()
+    def get_job_execution_result(self) -> JobExecutionResult:
+        """oxflow extension: the finished job's :class:`JobExecutionResult` (its accumulators,
+        e.g. ``get_accumulator_result("numLateRecordsDropped")``), as ``execute()`` returns it.
+        Available once the iterator was read to its end (or closed); raises while the job runs."""
+        if not self._ended[0]:
+            raise RuntimeError("the job is still running: read the iterator to its end (or close it) first")
+        return JobExecutionResult(self._job_id, self._job.net_runtime_ms or 0, self._job.metrics())
 
     def __iter__(self) -> Iterator[Any]:
         return self._elements
@@ -462,16 +512,17 @@ class CloseableIterator:
         return next(self._elements)
 
     def close(self) -> None:
-        self._collector.close()
-        if not self._job.is_finished():
-            self._job.cancel()
-            try:
-                self._job.wait()
-            except BaseException:
-                pass
+        _cancel_unread(self._job, self._collector)
+        self._ended[0] = True
 
     def __enter__(self) -> "CloseableIterator":
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass  # at interpreter exit the job's module may be gone already

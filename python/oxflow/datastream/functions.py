@@ -37,44 +37,13 @@ __all__ = [
 ]
 
 
-class RuntimeContext:
-    """Information about the parallel instance a function runs in."""
+class KeyedStateStore:
+    """Creates the state objects of a keyed function (``get_state``, ``get_list_state``, ...):
+    the runtime context's, or a window function's per-key and per-window state."""
 
-    def __init__(self, task_info: Dict[str, Any], job_parameters: Optional[Dict[str, str]] = None, keyed_state: Any = None):
-        self._info = task_info
-        self._job_parameters = dict(job_parameters or {})
-        # The keyed operator's native state handle (None on non-keyed streams).
+    def __init__(self, keyed_state: Any = None):
+        # The native state handle (None on non-keyed streams).
         self._keyed_state = keyed_state
-
-    def get_task_name(self) -> str:
-        """The name of the task (the chain of operators this function runs in)."""
-        return self._info["task_name"]
-
-    def get_number_of_parallel_subtasks(self) -> int:
-        return self._info["parallelism"]
-
-    def get_max_number_of_parallel_subtasks(self) -> int:
-        return self._info["max_parallelism"]
-
-    def get_index_of_this_subtask(self) -> int:
-        """This instance's index, from 0 to parallelism - 1."""
-        return self._info["subtask_index"]
-
-    def get_attempt_number(self) -> int:
-        return self._info["attempt_number"]
-
-    def get_task_name_with_subtasks(self) -> str:
-        """The task name with the subtask, as Flink writes it: ``name (2/4)#0``."""
-        return "%s (%d/%d)#%d" % (
-            self.get_task_name(),
-            self.get_index_of_this_subtask() + 1,
-            self.get_number_of_parallel_subtasks(),
-            self.get_attempt_number(),
-        )
-
-    def get_job_parameter(self, key: str, default_value: Optional[str] = None) -> Optional[str]:
-        """A global job parameter (``env.get_config().set_global_job_parameters``)."""
-        return self._job_parameters.get(key, default_value)
 
     def _state(self, descriptor: Any, expected: str) -> Any:
         from . import state
@@ -107,6 +76,45 @@ class RuntimeContext:
     def get_aggregating_state(self, state_descriptor: Any) -> Any:
         """The ``AggregatingState`` of ``state_descriptor`` (an AggregatingStateDescriptor)."""
         return self._state(state_descriptor, "AggregatingStateDescriptor")
+
+
+class RuntimeContext(KeyedStateStore):
+    """Information about the parallel instance a function runs in, and its keyed state."""
+
+    def __init__(self, task_info: Dict[str, Any], job_parameters: Optional[Dict[str, str]] = None, keyed_state: Any = None):
+        super().__init__(keyed_state)
+        self._info = task_info
+        self._job_parameters = dict(job_parameters or {})
+
+    def get_task_name(self) -> str:
+        """The name of the task (the chain of operators this function runs in)."""
+        return self._info["task_name"]
+
+    def get_number_of_parallel_subtasks(self) -> int:
+        return self._info["parallelism"]
+
+    def get_max_number_of_parallel_subtasks(self) -> int:
+        return self._info["max_parallelism"]
+
+    def get_index_of_this_subtask(self) -> int:
+        """This instance's index, from 0 to parallelism - 1."""
+        return self._info["subtask_index"]
+
+    def get_attempt_number(self) -> int:
+        return self._info["attempt_number"]
+
+    def get_task_name_with_subtasks(self) -> str:
+        """The task name with the subtask, as Flink writes it: ``name (2/4)#0``."""
+        return "%s (%d/%d)#%d" % (
+            self.get_task_name(),
+            self.get_index_of_this_subtask() + 1,
+            self.get_number_of_parallel_subtasks(),
+            self.get_attempt_number(),
+        )
+
+    def get_job_parameter(self, key: str, default_value: Optional[str] = None) -> Optional[str]:
+        """A global job parameter (``env.get_config().set_global_job_parameters``)."""
+        return self._job_parameters.get(key, default_value)
 
 
 class Function(abc.ABC):
@@ -300,18 +308,22 @@ class ProcessWindowFunction(Function):
         def current_watermark(self) -> int:
             pass
 
-        def window_state(self) -> Any:
-            raise NotImplementedError("per-window state in ProcessWindowFunction is not supported yet")
+        @abc.abstractmethod
+        def window_state(self) -> KeyedStateStore:
+            """State of the current key in the firing window only. Remove it in
+            :meth:`ProcessWindowFunction.clear`, called when the window is cleaned up."""
 
-        def global_state(self) -> Any:
-            raise NotImplementedError("global state in ProcessWindowFunction is not supported yet")
+        @abc.abstractmethod
+        def global_state(self) -> KeyedStateStore:
+            """State of the current key shared by all its windows (the runtime context's state)."""
 
     @abc.abstractmethod
     def process(self, key: Any, context: "ProcessWindowFunction.Context", elements: Iterable[Any]) -> Optional[Iterable[Any]]:
         pass
 
     def clear(self, context: "ProcessWindowFunction.Context") -> None:
-        """The window's state is being purged."""
+        """The window is being cleaned up (its end plus allowed lateness passed): remove what
+        ``context.window_state()`` holds for it."""
 
 
 class ProcessAllWindowFunction(Function):

@@ -12,6 +12,7 @@ from ..common.execution_config import ExecutionConfig
 from ..common.job_client import JobClient
 from ..common.job_execution_result import JobExecutionResult
 from ..common.job_id import JobID
+from ..common.restart_strategy import RestartStrategies, RestartStrategyConfiguration, native_restart_strategy
 from ..common.typeinfo import TypeInformation, Types
 from ._graph import Transformation, execution_plan, reachable_from_sinks, to_job_nodes
 from ._runtime import PrintSpec
@@ -42,6 +43,7 @@ class StreamExecutionEnvironment:
             self._runtime_mode = RuntimeExecutionMode[mode]
         self._checkpoint_config = CheckpointConfig()
         self._checkpoint_config._configure(self._configuration)
+        self._clock: Optional[_native.ManualClock] = None
 
     @staticmethod
     def get_execution_environment(configuration: Optional[Configuration] = None) -> "StreamExecutionEnvironment":
@@ -100,6 +102,19 @@ class StreamExecutionEnvironment:
         return self
 
     # ---- checkpointing and state ---------------------------------------------------------
+    def set_clock(self, clock: Optional[_native.ManualClock]) -> "StreamExecutionEnvironment":
+        """oxflow extension (PyFlink has no such method): the processing-time clock of the jobs
+        this environment runs, for deterministic tests of processing-time logic. With a
+        :class:`~oxflow.datastream.ManualClock`, processing-time windows, triggers and timers,
+        periodic watermarks and every ``current_processing_time()`` follow that clock, which
+        moves only when the test calls its ``set``/``advance``; timers due fire when the task next
+        looks at the clock (after each batch, see ``python.fn-execution.bundle.size``). ``None``
+        goes back to the wall clock."""
+        if clock is not None and not isinstance(clock, _native.ManualClock):
+            raise TypeError("expected a ManualClock or None, got %r" % (clock,))
+        self._clock = clock
+        return self
+
     def get_checkpoint_config(self) -> CheckpointConfig:
         """The checkpoint settings (interval, mode, timeout, retention...)."""
         return self._checkpoint_config
@@ -139,6 +154,17 @@ class StreamExecutionEnvironment:
             self._configuration.set_string("state.backend.rocksdb.localdir", state_backend.get_db_storage_paths()[0])
         self._state_backend = state_backend
         return self
+
+    def set_restart_strategy(self, restart_strategy_configuration: RestartStrategyConfiguration) -> "StreamExecutionEnvironment":
+        """1.x shim (``RestartStrategies.fixed_delay_restart(3, 1000)`` ...); the keys
+        ``restart-strategy.*`` do the same."""
+        if not isinstance(restart_strategy_configuration, RestartStrategyConfiguration):
+            raise TypeError("set_restart_strategy expects a RestartStrategyConfiguration, got %r" % (restart_strategy_configuration,))
+        self._restart_strategy = restart_strategy_configuration
+        return self
+
+    def get_restart_strategy(self) -> RestartStrategyConfiguration:
+        return getattr(self, "_restart_strategy", None) or RestartStrategies.fall_back_restart()
 
     def get_state_backend(self) -> StateBackend:
         backend = getattr(self, "_state_backend", None)
@@ -230,11 +256,12 @@ class StreamExecutionEnvironment:
             if isinstance(spec, PrintSpec):
                 spec.stream = sys.stdout
         nodes = to_job_nodes(transformations, self._parallelism)
-        config = {"max_parallelism": self._max_parallelism, "chaining": self._chaining, "inline": inline}
+        config = {"max_parallelism": self._max_parallelism, "chaining": self._chaining, "inline": inline, "clock": self._clock}
         job_id = job_id or JobID()
         config["checkpoint"] = native_checkpoint_settings(self._configuration, self._checkpoint_config, str(job_id))
         config["restore"] = native_restore_settings(self._configuration)
         config.update(native_state_backend(self._configuration))
+        config["restart"] = native_restart_strategy(self._configuration, getattr(self, "_restart_strategy", None), config["checkpoint"] is not None)
         # PyFlink's bundle size (elements per batch handed to Python) is our batch size.
         bundle = self._configuration.get_integer("python.fn-execution.bundle.size", 0)
         if bundle > 0:

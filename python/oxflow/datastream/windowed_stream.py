@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Union
 
 from ..common.time import Time
-from ..common.typeinfo import TypeInformation
+from ..common.typeinfo import TypeInformation, Types
 from ._function_specs import function_spec
 from ._graph import Transformation
 from ._runtime import AggregateFunctionSpec, FunctionSpec, WindowFunctionSpec
@@ -18,7 +18,7 @@ from .functions import (
     WindowFunction,
 )
 from .output_tag import OutputTag
-from .window import Trigger, WindowAssigner
+from .window import MergingWindowAssigner, Trigger, WindowAssigner
 
 if TYPE_CHECKING:
     from .data_stream import DataStream, KeyedStream
@@ -81,15 +81,16 @@ class WindowedStream:
             func = func()
         if isinstance(func, process_interface):
             function_spec(func, process_interface, "process", arity, self._name, params)
-            return WindowFunctionSpec(func, "process", params, keyed, True)
+            merging = isinstance(self._assigner, MergingWindowAssigner)
+            return WindowFunctionSpec(func, "process", params, keyed, True, merging)
         if isinstance(func, apply_interface):
             function_spec(func, apply_interface, "apply", arity, self._name, params)
-            return WindowFunctionSpec(func, "apply", params, keyed, False)
+            return WindowFunctionSpec(func, "apply", params, keyed, False, False)
         raise TypeError(
             "operator '%s' expects a %s or %s, got %r" % (self._name, process_interface.__name__, apply_interface.__name__, func)
         )
 
-    def _build(self, contents: str, function: Any, window_function: Any, output_type: Any, aggregation: Any = None) -> "DataStream":
+    def _build(self, contents: str, function: Any, window_function: Any, output_type: Any, aggregation: Any = None, count: bool = False) -> "DataStream":
         from .data_stream import DataStream
 
         if output_type is not None and not isinstance(output_type, TypeInformation):
@@ -110,6 +111,8 @@ class WindowedStream:
             "gap_function": FunctionSpec(gap, None, {}) if gap is not None else None,
             "aggregation": aggregation,
         }
+        if count:
+            params["count"] = self._keyed
         if output_type is not None:
             params["output_check"] = output_type._check_spec()
             params["output_type_name"] = repr(output_type)
@@ -161,6 +164,15 @@ class WindowedStream:
         """oxflow extension: the element with the largest tuple position per window."""
         return self._field_aggregation("max_by", position_to_max_by)
 
+    def count(self) -> "DataStream":
+        """oxflow extension (Java Flink's DataStream API has no count): the number of elements of
+        each key and window as a ``(key, count)`` tuple (typed ``TUPLE([key type, LONG])`` when the
+        key type is known), counted in Rust without calling Python. Merging (session) windows
+        add their counts; a window fires as its trigger says, as with ``aggregate``."""
+        key_type = getattr(self._stream, "_key_type", None)
+        output_type = Types.TUPLE([key_type, Types.LONG()]) if self._keyed and key_type is not None else None
+        return self._build("aggregate", None, None, output_type if self._keyed else Types.LONG(), count=True)
+
     def process(self, process_window_function: Any, output_type: Optional[TypeInformation] = None) -> "DataStream":
         """Calls the function with all elements of each fired window."""
         return self._build("buffer", None, self._window_function(process_window_function, output_type), output_type)
@@ -182,3 +194,8 @@ class AllWindowedStream(WindowedStream):
 
     def _configure(self, t: Transformation) -> None:
         t.parallelism = 1
+
+    def count(self) -> "DataStream":
+        """oxflow extension: the number of elements of each window (an int, typed LONG), counted
+        in Rust without calling Python."""
+        return super().count()

@@ -11,6 +11,8 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use std::path::PathBuf;
 
 use crate::checkpoint::runtime::{CheckpointStats, CoordinatorSetup, RestoreSettings, SavepointRequest};
+use crate::checkpoint::storage::{load_snapshot, LocalStorage};
+use crate::restart::{RestartStrategy, RestartTracker};
 use crate::checkpoint::snapshot::RestoredState;
 use crate::checkpoint::CheckpointId;
 use crate::data::DataModel;
@@ -24,6 +26,8 @@ use crate::task::{Head, Task};
 /// State every task of a job shares.
 pub struct JobShared {
     pub(crate) cancelled: AtomicBool,
+    /// A stop-with-savepoint is stopping the tasks: their ends are not failures.
+    pub(crate) stopping: AtomicBool,
     error: Mutex<Option<JobError>>,
     pub(crate) running: AtomicUsize,
 }
@@ -58,8 +62,8 @@ pub struct JobOutcome {
     pub tasks: usize,
 }
 
-/// A started job.
-pub struct RunningJob {
+/// One run of a job's tasks (a job restarted after a failure has several, one after another).
+struct Attempt {
     shared: Arc<JobShared>,
     threads: Vec<JoinHandle<()>>,
     coordinator: Option<JoinHandle<()>>,
@@ -70,40 +74,26 @@ pub struct RunningJob {
     plan: PhysicalPlan,
 }
 
-impl RunningJob {
-    /// Asks every task to stop; `wait` then returns [`JobError::Cancelled`].
-    pub fn cancel(&self) {
-        self.shared.fail(JobError::Cancelled);
-    }
-
-    pub fn is_finished(&self) -> bool {
+impl Attempt {
+    fn is_finished(&self) -> bool {
         self.shared.running.load(Ordering::Acquire) == 0
-    }
-
-    pub fn plan(&self) -> &PhysicalPlan {
-        &self.plan
     }
 
     /// Asks for a savepoint under `target`; the receiver gets the savepoint's directory once it
     /// completed, or why it did not.
-    pub fn trigger_savepoint(&self, target: PathBuf) -> Result<Receiver<Result<PathBuf, String>>, JobError> {
+    pub fn trigger_savepoint(&self, target: PathBuf, stop: bool) -> Result<Receiver<Result<PathBuf, String>>, JobError> {
         let Some(savepoints) = &self.savepoints else {
             return Err(JobError::Checkpoint("savepoints need checkpointing to be configured for the job".into()));
         };
         let (reply, receiver) = bounded(1);
         savepoints
-            .send(SavepointRequest { target, reply })
+            .send(SavepointRequest { target, stop, reply })
             .map_err(|_| JobError::Checkpoint("the job has ended; no savepoint can be taken".into()))?;
         Ok(receiver)
     }
 
-    /// The completed checkpoints so far: `(id, directory)`, oldest first.
-    pub fn completed_checkpoints(&self) -> Vec<(CheckpointId, PathBuf)> {
-        self.checkpoints.lock().unwrap_or_else(|p| p.into_inner()).completed.clone()
-    }
-
-    /// Waits up to `timeout` for the job to end; `None` if it is still running.
-    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<Result<JobOutcome, JobError>> {
+    /// Waits up to `timeout` for the attempt to end; `None` if it is still running.
+    fn wait_timeout(&mut self, timeout: Duration) -> Option<Result<JobOutcome, JobError>> {
         let deadline = Instant::now() + timeout;
         while !self.is_finished() {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -124,6 +114,141 @@ impl RunningJob {
         })
     }
 
+}
+
+/// Starts a new attempt of the job, from the given snapshot.
+type Rebuild = Box<dyn FnMut(Option<RestoreSettings>) -> Result<Attempt, JobError> + Send>;
+
+/// What restarts a failed job (see [`crate::restart`]).
+struct Restarter {
+    rebuild: Rebuild,
+    tracker: RestartTracker,
+    /// The snapshot the current attempt started from.
+    restored: Option<RestoreSettings>,
+    /// A restart waiting for its delay: when, and from which snapshot.
+    pending: Option<(Instant, Option<RestoreSettings>)>,
+}
+
+/// A started job.
+pub struct RunningJob {
+    attempt: Attempt,
+    restarter: Option<Restarter>,
+    cancelled: AtomicBool,
+    started: Instant,
+    /// Checkpoints completed by earlier attempts.
+    earlier_checkpoints: Vec<(CheckpointId, PathBuf)>,
+    /// What the restarts since the last `take_restart_notes` were about, for the user.
+    restart_notes: Vec<String>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+impl RunningJob {
+    /// Asks every task to stop; `wait` then returns [`JobError::Cancelled`].
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+        self.attempt.shared.fail(JobError::Cancelled);
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.attempt.is_finished() && self.restarter.as_ref().is_none_or(|r| r.pending.is_none())
+    }
+
+    pub fn plan(&self) -> &PhysicalPlan {
+        &self.attempt.plan
+    }
+
+    /// Messages about restarts since the last call (why the job failed, when it restarts).
+    pub fn take_restart_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.restart_notes)
+    }
+
+    /// How often the job restarted after failures.
+    pub fn restarts(&self) -> u32 {
+        self.restarter.as_ref().map_or(0, |r| r.tracker.restarts())
+    }
+
+    /// Asks for a savepoint under `target`; the receiver gets the savepoint's directory once it
+    /// completed, or why it did not.
+    pub fn trigger_savepoint(&self, target: PathBuf) -> Result<Receiver<Result<PathBuf, String>>, JobError> {
+        self.attempt.trigger_savepoint(target, false)
+    }
+
+    /// Takes a savepoint, commits what it covers and stops the job (which then ends without an
+    /// error and without finishing its input); the receiver gets the savepoint's directory.
+    pub fn stop_with_savepoint(&self, target: PathBuf) -> Result<Receiver<Result<PathBuf, String>>, JobError> {
+        self.attempt.trigger_savepoint(target, true)
+    }
+
+    /// The completed checkpoints so far (all attempts): `(id, directory)`, oldest first.
+    pub fn completed_checkpoints(&self) -> Vec<(CheckpointId, PathBuf)> {
+        let mine = self.attempt.checkpoints.lock().unwrap_or_else(|p| p.into_inner()).completed.clone();
+        self.earlier_checkpoints.iter().cloned().chain(mine).collect()
+    }
+
+    /// Waits up to `timeout` for the job to end; `None` if it is still running. A failed attempt
+    /// restarts here, from the latest completed checkpoint, as the restart strategy decides.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<Result<JobOutcome, JobError>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(restarter) = &mut self.restarter {
+                if let Some((at, restore)) = &restarter.pending {
+                    if self.cancelled.load(Ordering::Relaxed) {
+                        restarter.pending = None;
+                        return Some(Err(JobError::Cancelled));
+                    }
+                    let now = Instant::now();
+                    if now < *at {
+                        std::thread::sleep((*at - now).min(deadline.saturating_duration_since(now)));
+                        if Instant::now() >= deadline && Instant::now() < *at {
+                            return None;
+                        }
+                        continue;
+                    }
+                    let restore = restore.clone();
+                    restarter.pending = None;
+                    match (restarter.rebuild)(restore.clone()) {
+                        Ok(attempt) => {
+                            self.attempt = attempt;
+                            restarter.restored = restore;
+                        }
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+            }
+            let result = self.attempt.wait_timeout(deadline.saturating_duration_since(Instant::now()))?;
+            let error = match result {
+                Ok(mut outcome) => {
+                    outcome.net_runtime = self.started.elapsed();
+                    return Some(Ok(outcome));
+                }
+                Err(e) => e,
+            };
+            let restartable = !matches!(error, JobError::Cancelled | JobError::InvalidGraph(_)) && !self.cancelled.load(Ordering::Relaxed);
+            let Some(restarter) = self.restarter.as_mut().filter(|_| restartable) else { return Some(Err(error)) };
+            let Some(delay) = restarter.tracker.on_failure(now_ms()) else { return Some(Err(error)) };
+            // From the latest checkpoint this attempt completed, else where the attempt began.
+            let latest = self.attempt.checkpoints.lock().unwrap_or_else(|p| p.into_inner()).latest.clone();
+            let restore = match latest {
+                Some(path) => match load_snapshot(&LocalStorage, &path) {
+                    Ok(snapshot) => Some(RestoreSettings { snapshot: Arc::new(snapshot), ignore_unclaimed: false }),
+                    Err(e) => return Some(Err(JobError::Checkpoint(format!("cannot restart from '{}': {e}", path.display())))),
+                },
+                None => restarter.restored.clone(),
+            };
+            self.earlier_checkpoints.extend(self.attempt.checkpoints.lock().unwrap_or_else(|p| p.into_inner()).completed.drain(..));
+            self.restart_notes.push(format!(
+                "the job failed: {error}\nrestart {} in {:.1} s from {}",
+                restarter.tracker.restarts(),
+                delay.as_secs_f64(),
+                restore.as_ref().map_or("the beginning".to_string(), |r| format!("checkpoint '{}'", r.snapshot.path.display()))
+            ));
+            restarter.pending = Some((Instant::now() + delay, restore));
+        }
+    }
+
     pub fn wait(mut self) -> Result<JobOutcome, JobError> {
         loop {
             if let Some(result) = self.wait_timeout(Duration::from_secs(3600)) {
@@ -134,10 +259,26 @@ impl RunningJob {
 }
 
 /// Plans `graph`, creates every operator instance (on the calling thread, inside the data model's
-/// scope) and starts the tasks.
+/// scope) and starts the tasks. With a restart strategy, the job keeps its graph to start again
+/// after a failure.
 pub fn start<D: DataModel>(graph: JobGraph<D>) -> Result<RunningJob, JobError> {
-    let (plan, tasks, shared, coordinator) = build(graph)?;
-    spawn(plan, tasks, shared, coordinator)
+    let config = graph.config.clone();
+    let attempt = {
+        let (plan, tasks, shared, coordinator) = build(&graph, config.clone())?;
+        spawn(plan, tasks, shared, coordinator)?
+    };
+    let strategy = config.restart.clone();
+    let restored = config.restore.clone();
+    let restarter = (strategy != RestartStrategy::None).then(|| {
+        let rebuild: Rebuild = Box::new(move |restore| {
+            let mut config = config.clone();
+            config.restore = restore;
+            let (plan, tasks, shared, coordinator) = build(&graph, config)?;
+            spawn(plan, tasks, shared, coordinator)
+        });
+        Restarter { rebuild, tracker: RestartTracker::new(strategy, now_ms()), restored, pending: None }
+    });
+    Ok(RunningJob { attempt, restarter, cancelled: AtomicBool::new(false), started: Instant::now(), earlier_checkpoints: Vec::new(), restart_notes: Vec::new() })
 }
 
 /// A job that is one source task with parallelism 1, run on the caller's thread step by step:
@@ -200,7 +341,8 @@ pub fn start_inline<D: DataModel>(graph: JobGraph<D>) -> Result<Result<InlineJob
     if plan.chains.len() != 1 || plan.chains[0].parallelism != 1 || graph.config.checkpoint.is_some() {
         return Ok(Err(graph));
     }
-    let (_, mut tasks, _, _) = build(graph)?;
+    let config = graph.config.clone();
+    let (_, mut tasks, _, _) = build(&graph, config)?;
     let task = tasks.pop().expect("one task");
     if !task.has_source() {
         return Err(JobError::InvalidGraph("a single-task job must start with a source".into()));
@@ -248,19 +390,18 @@ fn check_unclaimed<D>(graph: &JobGraph<D>, restore: &RestoreSettings) -> Result<
 }
 
 /// Plans the job and creates its tasks (operators instantiated, channels wired), unstarted.
-fn build<D: DataModel>(mut graph: JobGraph<D>) -> Result<Built<D>, JobError> {
-    graph.config.max_parallelism = restored_max_parallelism(&graph.config)?;
-    if let Some(restore) = &graph.config.restore {
-        check_unclaimed(&graph, restore)?;
+fn build<D: DataModel>(graph: &JobGraph<D>, mut config: JobConfig) -> Result<Built<D>, JobError> {
+    config.max_parallelism = restored_max_parallelism(&config)?;
+    if let Some(restore) = &config.restore {
+        check_unclaimed(graph, restore)?;
     }
-    let plan = plan(&graph.shape(), graph.config.chaining, graph.config.max_parallelism)?;
-    let config = graph.config.clone();
+    let plan = plan(&graph.shape(), config.chaining, config.max_parallelism)?;
     // The job's working directory of state engines, removed once every task is dropped.
     let state_backend = match &config.state_backend {
         Some(factory) => Some(crate::state::StateBackend::new(factory.clone(), config.state_dir.as_deref()).map_err(|e| JobError::Checkpoint(e.to_string()))?),
         None => None,
     };
-    let shared = Arc::new(JobShared { cancelled: AtomicBool::new(false), error: Mutex::new(None), running: AtomicUsize::new(0) });
+    let shared = Arc::new(JobShared { cancelled: AtomicBool::new(false), stopping: AtomicBool::new(false), error: Mutex::new(None), running: AtomicUsize::new(0) });
 
     // One bounded input channel per task with inputs.
     let mut senders: Vec<Vec<Sender<Envelope<D>>>> = Vec::new();
@@ -374,7 +515,7 @@ fn build<D: DataModel>(mut graph: JobGraph<D>) -> Result<Built<D>, JobError> {
     Ok((plan, tasks, shared, coordinator))
 }
 
-fn spawn<D: DataModel>(plan: PhysicalPlan, tasks: Vec<Task<D>>, shared: Arc<JobShared>, coordinator: Option<Coordinator>) -> Result<RunningJob, JobError> {
+fn spawn<D: DataModel>(plan: PhysicalPlan, tasks: Vec<Task<D>>, shared: Arc<JobShared>, coordinator: Option<Coordinator>) -> Result<Attempt, JobError> {
     let (done_tx, done) = bounded(tasks.len().max(1));
     shared.running.store(tasks.len(), Ordering::Release);
     let checkpoints = Arc::new(Mutex::new(CheckpointStats::default()));
@@ -410,8 +551,10 @@ fn spawn<D: DataModel>(plan: PhysicalPlan, tasks: Vec<Task<D>>, shared: Arc<JobS
                         Err(JobError::Panic { task: task_name, message })
                     }
                 };
-                if let Err(e) = outcome {
-                    shared.fail(e);
+                match outcome {
+                    Err(JobError::Cancelled) if shared.stopping.load(Ordering::Relaxed) => {}
+                    Err(e) => shared.fail(e),
+                    Ok(()) => {}
                 }
                 shared.running.fetch_sub(1, Ordering::AcqRel);
                 let _ = done_tx.send(());
@@ -419,5 +562,5 @@ fn spawn<D: DataModel>(plan: PhysicalPlan, tasks: Vec<Task<D>>, shared: Arc<JobS
             .map_err(|e| JobError::Panic { task: "spawn".into(), message: e.to_string() })?;
         threads.push(handle);
     }
-    Ok(RunningJob { shared, threads, coordinator, savepoints, checkpoints, done, started: Instant::now(), plan })
+    Ok(Attempt { shared, threads, coordinator, savepoints, checkpoints, done, started: Instant::now(), plan })
 }

@@ -61,6 +61,17 @@ pub trait Lifecycle: Send {
     fn close(&mut self) -> Result<(), BoxError> {
         Ok(())
     }
+
+    /// Non-keyed state the function keeps itself (Flink's broadcast state), encoded for a
+    /// checkpoint; `None` if it keeps none. Identical on every parallel instance.
+    fn snapshot_function_state(&mut self) -> Result<Option<Vec<u8>>, BoxError> {
+        Ok(None)
+    }
+
+    /// Takes back what [`Lifecycle::snapshot_function_state`] wrote (before `open`).
+    fn restore_function_state(&mut self, _state: Vec<u8>) -> Result<(), BoxError> {
+        Err(crate::error::message("the snapshot holds broadcast state for this function, but it keeps none"))
+    }
 }
 
 /// Where a sink writes. `write` gets each batch; `finish` runs once at the end of the input.
@@ -100,12 +111,13 @@ pub trait AggregateFn<D: DataModel>: Lifecycle {
     fn merge(&mut self, a: D::Value, b: D::Value) -> Result<D::Value, BoxError>;
 }
 
-/// What a window function is told about the window that fired.
+/// What a window function is told about the window that fired, and its keyed state.
 pub struct WindowContext<'a, D: DataModel> {
     pub key: &'a D::Key,
     pub window: crate::state::Namespace,
     pub current_watermark: i64,
     pub current_processing_time: i64,
+    pub state: crate::window::WindowFnState<'a, D>,
 }
 
 /// Flink's `ProcessWindowFunction` / `WindowFunction`: called when a window fires, with the
@@ -113,13 +125,13 @@ pub struct WindowContext<'a, D: DataModel> {
 pub trait WindowFn<D: DataModel>: Lifecycle {
     fn process(
         &mut self,
-        ctx: &WindowContext<'_, D>,
+        ctx: &mut WindowContext<'_, D>,
         elements: Vec<D::Value>,
         emit: &mut dyn FnMut(D::Value),
     ) -> Result<(), BoxError>;
 
     /// The window's state is being purged (`ProcessWindowFunction.clear`).
-    fn clear(&mut self, _ctx: &WindowContext<'_, D>) -> Result<(), BoxError> {
+    fn clear(&mut self, _ctx: &mut WindowContext<'_, D>) -> Result<(), BoxError> {
         Ok(())
     }
 }

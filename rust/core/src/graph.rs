@@ -86,6 +86,8 @@ pub struct JobConfig {
     /// Where the job's state engines keep their files (Flink's `state.backend.rocksdb.localdir`);
     /// `None` is the system's temporary directory.
     pub state_dir: Option<std::path::PathBuf>,
+    /// What happens after a failure.
+    pub restart: crate::restart::RestartStrategy,
 }
 
 impl Default for JobConfig {
@@ -100,6 +102,7 @@ impl Default for JobConfig {
             restore: None,
             state_backend: None,
             state_dir: None,
+            restart: crate::restart::RestartStrategy::None,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod key_group;
 pub mod operator;
 pub mod operators;
 pub mod plan;
+pub mod restart;
 pub mod source;
 pub mod state;
 pub mod time;

@@ -192,7 +192,12 @@ impl<D: DataModel> Task<D> {
                         self.step(|task| task.tick())?;
                         continue;
                     }
-                    Err(RecvTimeoutError::Disconnected) => return Err(JobError::Cancelled),
+                    Err(RecvTimeoutError::Disconnected) => {
+                        // Upstream is gone; a stop-with-savepoint leaves its commit and stop
+                        // notices in the control queue: carry them out first.
+                        self.handle_controls()?;
+                        return Err(JobError::Cancelled);
+                    }
                 },
             };
             let channel = envelope.channel;
@@ -255,6 +260,7 @@ impl<D: DataModel> Task<D> {
                 TaskControl::Trigger(barrier) if self.has_source() => self.checkpoint(barrier)?,
                 TaskControl::Trigger(_) => {}
                 TaskControl::Complete(id) | TaskControl::Finalize(id) => self.notify_complete(id)?,
+                TaskControl::Stop => return Err(JobError::Cancelled),
             }
         }
     }
@@ -328,6 +334,7 @@ impl<D: DataModel> Task<D> {
             match cp.control.recv_timeout(POLL_INTERVAL) {
                 Ok(TaskControl::Finalize(id)) => return self.notify_complete(id),
                 Ok(TaskControl::Complete(id)) => self.notify_complete(id)?,
+                Ok(TaskControl::Stop) => return Err(JobError::Cancelled),
                 Ok(TaskControl::Trigger(_)) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Err(JobError::Cancelled),
             }

@@ -397,3 +397,75 @@ fn restoring_the_final_checkpoint_of_a_finished_job_replays_nothing() {
     assert_eq!(committed_values(&committed), expected(500), "the sources had nothing left to read");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Passes records through; fails once, the first time it has seen `after` records.
+struct FailOnce {
+    seen: usize,
+    after: usize,
+    failed: Arc<std::sync::atomic::AtomicBool>,
+}
+impl Operator<Ints> for FailOnce {
+    fn process(&mut self, _: usize, records: Vec<Record<Ints>>, out: &mut Output<Ints>) -> Result<(), BoxError> {
+        self.seen += records.len();
+        if self.seen >= self.after && !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(message("injected failure"));
+        }
+        out.extend(records);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failed_job_restarts_from_its_latest_checkpoint_and_commits_exactly_once() {
+    use oxflow_core::restart::RestartStrategy;
+    let dir = temp_dir();
+    let committed = Shared::default();
+    let mut g = job(2, 3000, Duration::from_millis(2), committed.clone());
+    // Insert the failing operator between the sum and the sink.
+    let sink = g.nodes.len() - 1;
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let f = failed.clone();
+    let sum = g.nodes[sink].inputs[0].from;
+    let fail = g
+        .add_operator("FailOnce", 2, Box::new(move |_| Ok(Box::new(FailOnce { seen: 0, after: 600, failed: f.clone() }) as Box<dyn Operator<Ints>>)), vec![Edge {
+            from: sum,
+            partitioning: Partitioning::Forward,
+            port: 0,
+        }])
+        .unwrap();
+    // Nodes are in topological order: move the sink after the new operator.
+    let sink_node = g.nodes.remove(sink);
+    g.nodes.push(oxflow_core::graph::Node { inputs: vec![Edge { from: fail - 1, partitioning: Partitioning::Forward, port: 0 }], ..sink_node });
+    g.config.checkpoint = Some(settings(&dir, 15));
+    g.config.restart = RestartStrategy::FixedDelay { attempts: 2, delay: Duration::from_millis(20) };
+    let running = start(g).unwrap();
+    let mut running = running;
+    let outcome = loop {
+        if let Some(r) = running.wait_timeout(Duration::from_millis(50)) {
+            break r;
+        }
+    };
+    outcome.unwrap();
+    assert!(failed.load(std::sync::atomic::Ordering::SeqCst), "the failure happened");
+    assert_eq!(running.restarts(), 1);
+    assert_eq!(committed_values(&committed), expected(3000));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn without_a_restart_strategy_a_failure_fails_the_job() {
+    let dir = temp_dir();
+    let mut g = JobGraph::<Ints>::new("fails");
+    let src = g.add_source("Source", 1, Box::new(|_| Ok(Box::new(Slow { next: 0, end: 100, delay: Duration::ZERO, more: Vec::new() }) as Box<dyn Source<Ints>>)));
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    g.add_operator("FailOnce", 1, Box::new(move |_| Ok(Box::new(FailOnce { seen: 0, after: 10, failed: failed.clone() }) as Box<dyn Operator<Ints>>)), vec![Edge {
+        from: src,
+        partitioning: Partitioning::Forward,
+        port: 0,
+    }])
+    .unwrap();
+    g.config.checkpoint = Some(settings(&dir, 10));
+    let err = start(g).unwrap().wait().unwrap_err().to_string();
+    assert!(err.contains("injected failure"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

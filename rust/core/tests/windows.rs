@@ -152,7 +152,7 @@ impl AggregateFn<M> for Count {
 struct StartAndSum;
 impl Lifecycle for StartAndSum {}
 impl WindowFn<M> for StartAndSum {
-    fn process(&mut self, ctx: &WindowContext<'_, M>, elements: Vec<V>, emit: &mut dyn FnMut(V)) -> Result<(), BoxError> {
+    fn process(&mut self, ctx: &mut WindowContext<'_, M>, elements: Vec<V>, emit: &mut dyn FnMut(V)) -> Result<(), BoxError> {
         let start = match ctx.window {
             Namespace::Window { start, .. } => start,
             _ => elements.len() as i64,

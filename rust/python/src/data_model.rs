@@ -97,6 +97,12 @@ fn pickle(value: &Py<PyAny>, out: &mut Vec<u8>) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// `pickle.loads(bytes)`.
+pub fn unpickle_bytes<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    let (_, loads) = pickle_functions(py)?;
+    loads.bind(py).call1((PyBytes::new(py, bytes),))
+}
+
 fn unpickle(bytes: &[u8]) -> Result<Py<PyAny>, BoxError> {
     let py = unsafe { Python::assume_attached() };
     let (_, loads) = pickle_functions(py).map_err(|e| Box::new(e) as BoxError)?;

@@ -30,6 +30,14 @@ pub fn add_note(py: Python<'_>, err: &PyErr, note: &str) {
     let _ = notes.call_method1("append", (note,));
 }
 
+/// The Python exception a `BoxError` carries, as itself; other errors as `fallback(message)`.
+pub fn unboxed(e: oxflow_core::error::BoxError, fallback: fn(String) -> PyErr) -> PyErr {
+    match e.downcast::<PyErr>() {
+        Ok(err) => *err,
+        Err(other) => fallback(other.to_string()),
+    }
+}
+
 /// The Python exception for a failed job.
 pub fn to_py_err(py: Python<'_>, job_name: &str, error: JobError) -> PyErr {
     match error {

@@ -40,13 +40,21 @@ pub struct NativeJob {
 impl NativeJob {
     /// One bounded wait without the GIL; `true` once the job has ended.
     fn wait_slice(&self, py: Python<'_>, slice: Duration) -> bool {
-        let ended = py.detach(|| {
+        let (ended, notes) = py.detach(|| {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             match &mut *state {
-                State::Running(job) => job.wait_timeout(slice),
-                _ => None,
+                State::Running(job) => (job.wait_timeout(slice), job.take_restart_notes()),
+                _ => (None, Vec::new()),
             }
         });
+        // Restarts are reported on Python's stderr, so they show in a notebook cell.
+        if !notes.is_empty() {
+            if let Ok(stderr) = py.import("sys").and_then(|sys| sys.getattr("stderr")) {
+                for note in notes {
+                    let _ = stderr.call_method1("write", (format!("oxflow: {note}\n"),));
+                }
+            }
+        }
         if ended.is_none() && matches!(&*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Inline(_)) {
             return self.step_inline(py, slice);
         }
@@ -183,25 +191,35 @@ impl NativeJob {
     }
 
     /// Takes a savepoint under the directory `target` and returns the savepoint's path (waits
-    /// for it without holding the GIL; Ctrl-C stops waiting).
-    fn trigger_savepoint(&self, py: Python<'_>, target: PathBuf) -> PyResult<String> {
+    /// for it without holding the GIL; Ctrl-C stops waiting). With `stop`, the job commits what
+    /// the savepoint covers and stops (Flink's stop-with-savepoint); this waits for that too.
+    #[pyo3(signature = (target, stop=false))]
+    fn trigger_savepoint(&self, py: Python<'_>, target: PathBuf, stop: bool) -> PyResult<String> {
         let receiver = {
             let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            match &*state {
-                State::Running(job) => job.trigger_savepoint(target).map_err(|e| JobExecutionError::new_err(e.to_string()))?,
+            let requested = match &*state {
+                State::Running(job) if stop => job.stop_with_savepoint(target),
+                State::Running(job) => job.trigger_savepoint(target),
                 _ => return Err(JobExecutionError::new_err(format!("job '{}' is not running; no savepoint can be taken", self.name))),
-            }
+            };
+            requested.map_err(|e| JobExecutionError::new_err(e.to_string()))?
         };
-        loop {
+        let path = loop {
             match py.detach(|| receiver.recv_timeout(SIGNAL_CHECK)) {
-                Ok(Ok(path)) => return Ok(path.display().to_string()),
+                Ok(Ok(path)) => break path.display().to_string(),
                 Ok(Err(reason)) => return Err(JobExecutionError::new_err(format!("the savepoint failed: {reason}"))),
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => py.check_signals()?,
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                     return Err(JobExecutionError::new_err("the job ended before the savepoint completed"))
                 }
             }
+        };
+        if stop {
+            while !self.wait_slice(py, SIGNAL_CHECK) {
+                py.check_signals()?;
+            }
         }
+        Ok(path)
     }
 
     /// The checkpoints completed so far: `(id, path)`, oldest first.

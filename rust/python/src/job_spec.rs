@@ -19,6 +19,8 @@ use oxflow_core::checkpoint::protocol::CoordinatorConfig;
 use oxflow_core::checkpoint::runtime::{CheckpointSettings, RestoreSettings};
 use oxflow_core::checkpoint::storage::{load_snapshot, LocalStorage};
 use oxflow_core::error::BoxError;
+use oxflow_core::restart::RestartStrategy;
+use std::time::Duration;
 use oxflow_core::graph::{Edge, JobGraph, Partitioning};
 use oxflow_core::operator::{Operator, OperatorFactory, TaskInfo};
 use oxflow_core::operators::{
@@ -84,10 +86,7 @@ where
 }
 
 fn to_py(e: BoxError) -> PyErr {
-    match e.downcast::<PyErr>() {
-        Ok(err) => *err,
-        Err(other) => PyValueError::new_err(other.to_string()),
-    }
+    crate::errors::unboxed(e, PyValueError::new_err)
 }
 
 /// Counters a job exposes as metrics (Flink's names), per operator.
@@ -108,11 +107,17 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
     if let Some(v) = config.get_item("chaining")? {
         graph.config.chaining = v.extract()?;
     }
+    if let Some(c) = config.get_item("clock")?.filter(|c| !c.is_none()) {
+        graph.config.clock = c.extract::<PyRef<'_, crate::clock::PyManualClock>>()?.shared();
+    }
     if let Some(v) = config.get_item("batch_size")? {
         graph.config.batch_size = v.extract()?;
     }
     if let Some(c) = config.get_item("checkpoint")?.filter(|c| !c.is_none()) {
         graph.config.checkpoint = Some(checkpoint_settings(c.cast::<PyDict>()?)?);
+    }
+    if let Some(r) = config.get_item("restart")?.filter(|r| !r.is_none()) {
+        graph.config.restart = restart_strategy(r.cast::<PyDict>()?)?;
     }
     if let Some(r) = config.get_item("restore")?.filter(|r| !r.is_none()) {
         graph.config.restore = Some(restore_settings(r.cast::<PyDict>()?)?);
@@ -204,6 +209,29 @@ fn state_backend(name: &str) -> PyResult<Option<Arc<dyn KvEngineFactory>>> {
         )),
         other => Err(PyValueError::new_err(format!("unknown state backend '{other}' (expected 'hashmap' or 'rocksdb')"))),
     }
+}
+
+/// `config["restart"]`: `{"type": "none" | "fixed-delay" | "failure-rate" | "exponential-delay",
+/// ...}` with the strategy's settings in milliseconds, resolved by the Python API.
+fn restart_strategy(r: &Bound<'_, PyDict>) -> PyResult<RestartStrategy> {
+    let ms = |key: &str| -> PyResult<Duration> { Ok(Duration::from_millis(item(r, key)?.extract::<u64>()?)) };
+    Ok(match item(r, "type")?.extract::<String>()?.as_str() {
+        "none" => RestartStrategy::None,
+        "fixed-delay" => RestartStrategy::FixedDelay { attempts: item(r, "attempts")?.extract()?, delay: ms("delay_ms")? },
+        "failure-rate" => RestartStrategy::FailureRate {
+            max_failures: item(r, "max_failures")?.extract()?,
+            interval: ms("interval_ms")?,
+            delay: ms("delay_ms")?,
+        },
+        "exponential-delay" => RestartStrategy::ExponentialDelay {
+            initial: ms("initial_ms")?,
+            max: ms("max_ms")?,
+            multiplier: item(r, "multiplier")?.extract()?,
+            reset_threshold: ms("reset_threshold_ms")?,
+            attempts: item(r, "attempts")?.extract()?,
+        },
+        other => return Err(PyValueError::new_err(format!("unknown restart strategy '{other}'"))),
+    })
 }
 
 /// `config["restore"]`: the snapshot to start from. A missing or corrupt snapshot raises here,

@@ -1,6 +1,7 @@
 //! `oxflow._native`: the bridge between the Python API and the Rust runtime. It converts Python
 //! job descriptions into core job graphs and calls Python user functions; it holds no engine logic.
 
+mod clock;
 mod data_model;
 mod errors;
 mod job;
@@ -47,6 +48,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(first_type_mismatch, m)?)?;
     m.add_function(wrap_pyfunction!(convert_values, m)?)?;
     m.add_class::<job::NativeJob>()?;
+    m.add_class::<clock::PyManualClock>()?;
+    m.add_class::<clock::TaskClock>()?;
     m.add_class::<keyed_state::KeyedStateHandle>()?;
     m.add_class::<py_trigger::TriggerContextHandle>()?;
     m.add("JobExecutionError", m.py().get_type::<errors::JobExecutionError>())?;

@@ -1,10 +1,11 @@
 //! Built-in field aggregations (`sum`, `min`, `max`, `min_by`, `max_by`) computed in Rust on
 //! Python tuples, lists and numbers, without running Python code per element. Semantics are
 //! Flink's: sum/min/max update one field of the key's first element; min_by/max_by keep the
-//! whole element (the first one among equals).
+//! whole element (the first one among equals). `count` (an oxflow extension) counts a window's
+//! elements.
 
 use oxflow_core::error::BoxError;
-use oxflow_core::function::{Lifecycle, ReduceFn};
+use oxflow_core::function::{AggregateFn, Lifecycle, ReduceFn, WindowContext, WindowFn};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyList, PyTuple};
@@ -136,5 +137,54 @@ impl ReduceFn<PyData> for NativeAggregation {
             }
         };
         Ok(out.unbind())
+    }
+}
+
+/// `count()`: the number of elements, as a Python int accumulator (an AggregateFn, so merging
+/// windows add their counts).
+pub struct NativeCount;
+
+impl Lifecycle for NativeCount {}
+
+fn count_of(acc: &Bound<'_, PyAny>) -> Result<i64, BoxError> {
+    acc.extract::<i64>().map_err(error)
+}
+
+fn int(py: Python<'_>, n: i64) -> Result<Py<PyAny>, BoxError> {
+    Ok(n.into_pyobject(py).map_err(|e| error(e.into()))?.into_any().unbind())
+}
+
+impl AggregateFn<PyData> for NativeCount {
+    fn create_accumulator(&mut self) -> Result<Py<PyAny>, BoxError> {
+        int(unsafe { Python::assume_attached() }, 0)
+    }
+
+    fn add(&mut self, _value: Py<PyAny>, accumulator: Py<PyAny>) -> Result<Py<PyAny>, BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        int(py, count_of(accumulator.bind(py))? + 1)
+    }
+
+    fn get_result(&mut self, accumulator: &Py<PyAny>) -> Result<Py<PyAny>, BoxError> {
+        Ok(accumulator.clone_ref(unsafe { Python::assume_attached() }))
+    }
+
+    fn merge(&mut self, a: Py<PyAny>, b: Py<PyAny>) -> Result<Py<PyAny>, BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        int(py, count_of(a.bind(py))? + count_of(b.bind(py))?)
+    }
+}
+
+/// The window function of a keyed `count()`: emits `(key, count)`.
+pub struct WithKey;
+
+impl Lifecycle for WithKey {}
+
+impl WindowFn<PyData> for WithKey {
+    fn process(&mut self, ctx: &mut WindowContext<'_, PyData>, elements: Vec<Py<PyAny>>, emit: &mut dyn FnMut(Py<PyAny>)) -> Result<(), BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        for result in elements {
+            emit(PyTuple::new(py, [ctx.key.clone_ref(py), result]).map_err(error)?.into_any().unbind());
+        }
+        Ok(())
     }
 }

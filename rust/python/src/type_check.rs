@@ -204,13 +204,19 @@ impl TypeCheck {
                 let items = fields.iter().enumerate().map(|(i, f)| f.convert(&value.get_item(i)?)).collect::<PyResult<Vec<_>>>()?;
                 Ok(PyTuple::new(py, items)?.into_any())
             }
-            TypeCheck::Row(fields, _) => {
+            TypeCheck::Row(fields, names) => {
                 // Rows keep their class and field names: convert field by field in place of a copy.
+                // A keyword row matches the declared fields by name (its own order is sorted).
+                let by_name = named_fields(value, names).is_some();
                 let copy = py.import("copy")?.call_method1("copy", (value,))?;
                 for (i, f) in fields.iter().enumerate() {
                     if f.converts() {
-                        let converted = f.convert(&value.get_item(i)?)?;
-                        copy.set_item(i, converted)?;
+                        if by_name {
+                            let name = names[i].as_str();
+                            copy.set_item(name, f.convert(&value.get_item(name)?)?)?;
+                        } else {
+                            copy.set_item(i, f.convert(&value.get_item(i)?)?)?;
+                        }
                     }
                 }
                 Ok(copy)

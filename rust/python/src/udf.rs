@@ -5,6 +5,7 @@ use oxflow_core::data::Record;
 use oxflow_core::error::BoxError;
 use oxflow_core::function::{FilterFn, FlatMapFn, KeySelectorFn, Lifecycle, MapFn, ReduceFn, SinkFn};
 use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -28,6 +29,27 @@ impl OutputType {
         let converts = check.converts();
         OutputType { check, name, converts }
     }
+
+    /// `value` checked against this type (and converted as the type delivers it); the error
+    /// names `operator`, the value and `expected()`.
+    pub fn checked<'py>(&self, operator: &str, value: Bound<'py, PyAny>, expected: impl FnOnce() -> String) -> Result<Bound<'py, PyAny>, BoxError> {
+        if let Err(why) = self.check.check(&value) {
+            return Err(Box::new(PyTypeError::new_err(format!(
+                "operator '{operator}' produced {} which does not match {}: {why}",
+                describe(&value),
+                expected()
+            ))));
+        }
+        if self.converts {
+            return self.check.convert(&value).map_err(|e| Box::new(e) as BoxError);
+        }
+        Ok(value)
+    }
+
+    /// `checked` against a declared output type.
+    pub fn checked_output<'py>(&self, operator: &str, value: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>, BoxError> {
+        self.checked(operator, value, || format!("its declared output type {}", self.name))
+    }
 }
 
 /// A user function as the Python layer described it, resolved per subtask when opened.
@@ -39,6 +61,8 @@ pub struct Udf {
     /// What else `prepare` handed back: a process function's context object, or a sink's
     /// end-of-input callable.
     extra: Option<Py<PyAny>>,
+    /// Function state from a snapshot, handed to the function once `open` prepared it.
+    restored_state: Option<Vec<u8>>,
     output: Option<OutputType>,
     /// Handed to `prepare`: the keyed state handle of keyed operators.
     handle: Option<Py<PyAny>>,
@@ -48,11 +72,27 @@ pub struct Udf {
     two_inputs: bool,
     /// The `OutputTag` class, looked up when opened if `side_outputs`.
     output_tag_class: Option<Py<PyAny>>,
+    /// The type of each side output used so far, by tag id (`None`: the tag declares none),
+    /// compiled from the tag when it is first used.
+    side_types: std::cell::RefCell<Vec<(u32, Option<OutputType>)>>,
 }
 
 impl Udf {
     pub fn new(spec: Py<PyAny>, operator: String, output: Option<OutputType>) -> Self {
-        Udf { spec, operator, call: None, close: None, extra: None, output, handle: None, side_outputs: false, two_inputs: false, output_tag_class: None }
+        Udf {
+            spec,
+            operator,
+            call: None,
+            close: None,
+            extra: None,
+            restored_state: None,
+            output,
+            handle: None,
+            side_outputs: false,
+            two_inputs: false,
+            output_tag_class: None,
+            side_types: Default::default(),
+        }
     }
 
     /// What `prepare` returned besides the callable (a process function's context object).
@@ -103,18 +143,32 @@ impl Udf {
     /// type delivers it (FLOAT fields rounded to 32 bits), usually the value itself.
     pub fn check_output<'py>(&self, value: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>, BoxError> {
         let Some(output) = &self.output else { return Ok(value) };
-        if let Err(why) = output.check.check(&value) {
-            return Err(Box::new(PyTypeError::new_err(format!(
-                "operator '{}' produced {} which does not match its declared output type {}: {why}",
-                self.operator,
-                describe(&value),
-                output.name
-            ))));
-        }
-        if output.converts {
-            return output.check.convert(&value).map_err(|e| Box::new(e) as BoxError);
-        }
-        Ok(value)
+        output.checked_output(&self.operator, value)
+    }
+
+    /// Checks a value yielded to a side output against the type its `OutputTag` declares.
+    fn check_side_output<'py>(&self, tag: &Bound<'py, PyAny>, id: u32, value: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>, BoxError> {
+        let py_err = |e: PyErr| Box::new(e) as BoxError;
+        let mut types = self.side_types.borrow_mut();
+        let index = match types.iter().position(|(t, _)| *t == id) {
+            Some(i) => i,
+            None => {
+                let type_info = tag.getattr("type_info").map_err(py_err)?;
+                let output = if type_info.is_none() {
+                    None
+                } else {
+                    let check = TypeCheck::compile(&type_info.call_method0("_check_spec").map_err(py_err)?).map_err(py_err)?;
+                    Some(OutputType::new(check, type_info.repr().map_err(py_err)?.to_string()))
+                };
+                types.push((id, output));
+                types.len() - 1
+            }
+        };
+        let Some(output) = &types[index].1 else { return Ok(value) };
+        output.checked(&self.operator, value, || {
+            let name = tag.getattr("tag_id").map(|t| t.to_string()).unwrap_or_default();
+            format!("the type {} of side output '{name}'", output.name)
+        })
     }
 }
 
@@ -128,18 +182,41 @@ impl Lifecycle for Udf {
             info.set_item("parallelism", task.parallelism)?;
             info.set_item("max_parallelism", task.max_parallelism)?;
             info.set_item("attempt_number", task.attempt_number)?;
+            info.set_item("clock", crate::clock::TaskClock { clock: task.clock.clone() })?;
             let handle = self.handle.as_ref().map(|h| h.clone_ref(py)).unwrap_or_else(|| py.None());
             let prepared = py.import(RUNTIME_MODULE)?.call_method1("prepare", (self.spec.bind(py), info, handle))?;
             if self.side_outputs {
                 self.output_tag_class = Some(py.import("oxflow.datastream.output_tag")?.getattr("OutputTag")?.unbind());
             }
             let (call, close, extra): (Py<PyAny>, Py<PyAny>, Py<PyAny>) = prepared.extract()?;
+            // Broadcast state restored before the function existed goes in now.
+            if let Some(state) = self.restored_state.take() {
+                let value = crate::data_model::unpickle_bytes(py, &state)?;
+                call.bind(py).getattr(intern!(py, "_oxflow_restore_state"))?.call1((value,))?;
+            }
             self.call = Some(call);
             self.close = (!close.is_none(py)).then_some(close);
             self.extra = (!extra.is_none(py)).then_some(extra);
             Ok(())
         })
         .map_err(|e| Box::new(e) as BoxError)
+    }
+
+    fn snapshot_function_state(&mut self) -> Result<Option<Vec<u8>>, BoxError> {
+        let Some(call) = &self.call else { return Ok(None) };
+        // SAFETY: snapshots run inside the data model's scope (attached to the interpreter).
+        let py = unsafe { Python::assume_attached() };
+        let Ok(snapshot) = call.bind(py).getattr(intern!(py, "_oxflow_snapshot_state")) else { return Ok(None) };
+        let state = snapshot.call0().map_err(|e| Box::new(e) as BoxError)?;
+        let mut out = Vec::new();
+        <crate::data_model::PyData as oxflow_core::data::DataModel>::encode_value(&state.unbind(), &mut out)
+            .map_err(|e| oxflow_core::error::message(format!("broadcast state: {e}")))?;
+        Ok(Some(out))
+    }
+
+    fn restore_function_state(&mut self, state: Vec<u8>) -> Result<(), BoxError> {
+        self.restored_state = Some(state);
+        Ok(())
     }
 
     fn close(&mut self) -> Result<(), BoxError> {
@@ -160,7 +237,8 @@ fn emit_all(udf: &Udf, py: Python<'_>, element: &Bound<'_, PyAny>, result: Bound
     })
 }
 
-/// The side output an item goes to: `(OutputTag, value)` items go to the tag's output.
+/// The side output an item goes to: `(OutputTag, value)` items go to the tag's output, checked
+/// against the tag's type.
 fn side_output<'py>(udf: &Udf, item: &Bound<'py, PyAny>) -> Result<Option<(u32, Bound<'py, PyAny>)>, BoxError> {
     let Some(tag_class) = &udf.output_tag_class else { return Ok(None) };
     let Ok(pair) = item.cast_exact::<pyo3::types::PyTuple>() else { return Ok(None) };
@@ -172,7 +250,8 @@ fn side_output<'py>(udf: &Udf, item: &Bound<'py, PyAny>) -> Result<Option<(u32, 
         return Ok(None);
     }
     let id: u32 = tag.getattr("_oxflow_id").and_then(|i| i.extract()).map_err(|e| Box::new(e) as BoxError)?;
-    Ok(Some((id, pair.get_item(1).map_err(|e| Box::new(e) as BoxError)?)))
+    let value = pair.get_item(1).map_err(|e| Box::new(e) as BoxError)?;
+    Ok(Some((id, udf.check_side_output(&tag, id, value)?)))
 }
 
 /// Emits every item of what a process function returned, to the main output (checked against the
@@ -217,6 +296,12 @@ macro_rules! lifecycle_via_udf {
             }
             fn close(&mut self) -> Result<(), oxflow_core::error::BoxError> {
                 self.0.close()
+            }
+            fn snapshot_function_state(&mut self) -> Result<Option<Vec<u8>>, oxflow_core::error::BoxError> {
+                self.0.snapshot_function_state()
+            }
+            fn restore_function_state(&mut self, state: Vec<u8>) -> Result<(), oxflow_core::error::BoxError> {
+                self.0.restore_function_state(state)
             }
         }
     };

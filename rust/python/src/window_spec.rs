@@ -15,11 +15,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::data_model::PyData;
+use crate::keyed_state::{KeyedStateHandle, WindowStateCall};
 use crate::type_check::TypeCheck;
-use crate::native_aggregation::NativeAggregation;
+use crate::native_aggregation::{NativeAggregation, NativeCount, WithKey};
 use crate::py_trigger::PyTrigger;
 use crate::udf::{OutputType, PyReduce, Udf};
-use crate::window_udf::{PyAggregate, PyGapExtractor, PyWindowFunction};
+use crate::window_udf::{PyAggregate, PyCheckedResult, PyGapExtractor, PyWindowFunction};
 
 fn invalid(e: BoxError) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -117,8 +118,13 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
         Some(check) => Some((TypeCheck::compile(&check)?, node.get_item("output_type_name")?.map(|n| n.to_string()).unwrap_or_default())),
         None => None,
     };
+    // `count()` (an oxflow extension): counted in Rust; a keyed count emits (key, count).
+    let count = match optional(node, "count")? {
+        Some(with_key) => Some(with_key.extract::<bool>()?),
+        None => None,
+    };
     let aggregation = crate::job_spec::native_aggregation(node, name)?;
-    if contents != "buffer" && function.is_none() && aggregation.is_none() {
+    if contents != "buffer" && function.is_none() && aggregation.is_none() && count.is_none() {
         return Err(PyValueError::new_err(format!("window '{name}' needs its {contents} function")));
     }
     let _ = py;
@@ -129,12 +135,15 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
             let udf = |spec: &Py<PyAny>, checked: bool| Udf::new(spec.clone_ref(py), name.clone(), if checked { output_type() } else { None });
             // Without a window function the reduce/aggregate result is the output: check it.
             let result_is_output = window_function.is_none();
+            let contents_is_reduce = contents == "reduce";
             let contents = match contents.as_str() {
                 "reduce" if aggregation.is_some() => {
                     let (aggregation, field, operator) = aggregation.clone().expect("checked");
                     WindowContents::Reduce(Box::new(NativeAggregation { aggregation, field, operator }))
                 }
-                "reduce" => WindowContents::Reduce(Box::new(PyReduce(udf(function.as_ref().expect("checked"), result_is_output)))),
+                // Its result is checked where the window emits it (`PyCheckedResult`).
+                "reduce" => WindowContents::Reduce(Box::new(PyReduce(udf(function.as_ref().expect("checked"), false)))),
+                "aggregate" if count.is_some() => WindowContents::Aggregate(Box::new(NativeCount)),
                 "aggregate" => WindowContents::Aggregate(Box::new(PyAggregate(udf(function.as_ref().expect("checked"), result_is_output)))),
                 _ => WindowContents::Buffer,
             };
@@ -147,7 +156,14 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
                 .allowed_lateness(allowed_lateness)
                 .late_dropped_counter(late_dropped.clone());
             if let Some(spec) = &window_function {
-                op = op.window_fn(Box::new(PyWindowFunction(udf(spec, true))));
+                let call = Arc::new(WindowStateCall::default());
+                let handle = Py::new(py, KeyedStateHandle::for_window(call.clone()))?.into_any();
+                op = op.window_fn(Box::new(PyWindowFunction(udf(spec, true).with_handle(handle), call)));
+            } else if let (true, Some(output)) = (contents_is_reduce, output_type()) {
+                op = op.window_fn(Box::new(PyCheckedResult { output, operator: name.clone() }));
+            }
+            if count == Some(true) {
+                op = op.window_fn(Box::new(WithKey));
             }
             if let Some(tag) = late_output {
                 op = op.late_output_tag(tag);

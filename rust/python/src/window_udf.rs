@@ -8,17 +8,21 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyList};
 
+use std::sync::Arc;
+
 use crate::data_model::PyData;
+use crate::keyed_state::WindowStateCall;
 use crate::lifecycle_via_udf;
 use crate::type_check::describe;
-use crate::udf::{emit_tagged, Udf};
+use crate::udf::{emit_tagged, OutputType, Udf};
 
 fn py_error(e: PyErr) -> BoxError {
     Box::new(e)
 }
 
 pub struct PyAggregate(pub Udf);
-pub struct PyWindowFunction(pub Udf);
+/// A window function and the state handle its Python side uses during calls.
+pub struct PyWindowFunction(pub Udf, pub Arc<WindowStateCall>);
 /// The dynamic session gap extractor: a plain callable, needing no per-instance setup.
 pub struct PyGapExtractor {
     pub call: Py<PyAny>,
@@ -67,11 +71,12 @@ fn window_tuple(window: &Namespace) -> (&'static str, i64, i64) {
 impl WindowFn<PyData> for PyWindowFunction {
     fn process(
         &mut self,
-        ctx: &WindowContext<'_, PyData>,
+        ctx: &mut WindowContext<'_, PyData>,
         elements: Vec<Py<PyAny>>,
         emit: &mut dyn FnMut(Py<PyAny>),
     ) -> Result<(), BoxError> {
         let py = unsafe { Python::assume_attached() };
+        let _lent = self.1.enter(&mut ctx.state);
         let elements = PyList::new(py, elements).map_err(py_error)?;
         let key = ctx.key.bind(py);
         let args = (key, window_tuple(&ctx.window), ctx.current_watermark, ctx.current_processing_time, &elements);
@@ -83,14 +88,34 @@ impl WindowFn<PyData> for PyWindowFunction {
         })
     }
 
-    fn clear(&mut self, ctx: &WindowContext<'_, PyData>) -> Result<(), BoxError> {
+    fn clear(&mut self, ctx: &mut WindowContext<'_, PyData>) -> Result<(), BoxError> {
         let py = unsafe { Python::assume_attached() };
         // Only functions that override `clear` get called.
         let Some(clear) = self.0.extra_opt(py) else { return Ok(()) };
+        let _lent = self.1.enter(&mut ctx.state);
         let key = ctx.key.bind(py);
         clear
             .call1((key, window_tuple(&ctx.window), ctx.current_watermark, ctx.current_processing_time))
             .map_err(|e| self.0.failed(py, e, key))?;
+        Ok(())
+    }
+}
+
+/// The window function of a reduce window without one: what the window emits is the reduced
+/// value, checked against the declared output type (as process and aggregate results are; the
+/// reduce's intermediate values are of the input type).
+pub struct PyCheckedResult {
+    pub output: OutputType,
+    pub operator: String,
+}
+impl Lifecycle for PyCheckedResult {}
+
+impl WindowFn<PyData> for PyCheckedResult {
+    fn process(&mut self, _: &mut WindowContext<'_, PyData>, elements: Vec<Py<PyAny>>, emit: &mut dyn FnMut(Py<PyAny>)) -> Result<(), BoxError> {
+        let py = unsafe { Python::assume_attached() };
+        for value in elements {
+            emit(self.output.checked_output(&self.operator, value.into_bound(py))?.unbind());
+        }
         Ok(())
     }
 }

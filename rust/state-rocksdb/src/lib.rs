@@ -121,15 +121,14 @@ impl KvEngine for RocksDbEngine {
         self.db.write_opt(batch, &self.write).map_err(rocks)
     }
 
-    fn scan_prefix(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), BoxError>) -> Result<(), BoxError> {
+    fn scan_from(&self, start: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, BoxError>) -> Result<(), BoxError> {
         // The raw iterator lends keys and values without copying them.
         let mut it = self.db.raw_iterator();
-        it.seek(prefix);
+        it.seek(start);
         while let (Some(k), Some(v)) = (it.key(), it.value()) {
-            if !k.starts_with(prefix) {
+            if !visit(k, v)? {
                 break;
             }
-            visit(k, v)?;
             it.next();
         }
         it.status().map_err(rocks)

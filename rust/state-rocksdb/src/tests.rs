@@ -76,11 +76,7 @@ fn rocksdb(cache_entries: usize) -> (KeyedStateStore<Ints>, std::path::PathBuf) 
 }
 
 fn value(s: &mut KeyedStateStore<Ints>, key: i64, state: StateId, ns: &Namespace, now: i64) -> Option<i64> {
-    match s.get(&k(key), state, ns, now).unwrap() {
-        Some(Slot::Value(v)) => Some(*v),
-        Some(Slot::List(_)) => panic!("list"),
-        None => None,
-    }
+    s.at(&k(key), state, *ns, now).value().unwrap()
 }
 
 #[test]
@@ -88,18 +84,34 @@ fn the_store_keeps_values_lists_and_ttl_in_rocksdb() {
     let (mut s, dir) = rocksdb(2);
     let a = s.register("a", None);
     let l = s.register("l", None);
-    let t = s.register("t", Some(TtlConfig { ttl_ms: 100, refresh_on_read: false, return_expired: false }));
+    let t = s.register("t", Some(TtlConfig::new(100)));
+    // Without background cleanup, so that only reads expire entries here.
+    let quiet = TtlConfig { incremental_cleanup: 0, ..TtlConfig::new(100) };
+    let m = s.register("m", Some(quiet));
+    let tl = s.register("tl", Some(quiet));
     let w = Namespace::Window { start: -10, end: 0 };
     s.put(&k(1), a, Namespace::Void, Slot::Value(10), 0).unwrap();
     s.put(&k(1), a, w, Slot::Value(11), 0).unwrap();
     s.put(&k(2), l, Namespace::Void, Slot::List(vec![1]), 0).unwrap();
     s.put(&k(3), t, Namespace::Void, Slot::Value(3), 0).unwrap();
     s.flush().unwrap();
-    if let Some(Slot::List(items)) = s.get(&k(2), l, &Namespace::Void, 0).unwrap() {
+    // Map entries and list elements keep their own times in the engine's values.
+    s.at(&k(4), m, Namespace::Void, 0).map_put(&1, 10).unwrap();
+    s.at(&k(4), tl, Namespace::Void, 0).add(1).unwrap();
+    s.flush().unwrap();
+    s.at(&k(4), m, Namespace::Void, 50).map_put(&2, 20).unwrap();
+    s.at(&k(4), tl, Namespace::Void, 50).add(2).unwrap();
+    s.flush().unwrap();
+    assert_eq!(s.at(&k(4), m, Namespace::Void, 120).map_entries().unwrap(), vec![(2, 20)]);
+    assert_eq!(s.at(&k(4), tl, Namespace::Void, 120).list().unwrap(), vec![2]);
+    assert_eq!(s.len(), 6);
+    s.at(&k(4), m, Namespace::Void, 0).clear().unwrap();
+    s.at(&k(4), tl, Namespace::Void, 0).clear().unwrap();
+    if let Some(Slot::List(items)) = s.get(&k(2), l, &Namespace::Void).unwrap() {
         items.push(2);
     }
     s.flush().unwrap();
-    assert!(matches!(s.get(&k(2), l, &Namespace::Void, 0).unwrap(), Some(Slot::List(v)) if *v == vec![1, 2]));
+    assert!(matches!(s.get(&k(2), l, &Namespace::Void).unwrap(), Some(Slot::List(v)) if *v == vec![1, 2]));
     assert_eq!(value(&mut s, 1, a, &Namespace::Void, 0), Some(10));
     assert_eq!(value(&mut s, 1, a, &w, 0), Some(11));
     assert_eq!(value(&mut s, 3, t, &Namespace::Void, 99), Some(3));
@@ -156,7 +168,7 @@ fn fill(s: &mut KeyedStateStore<Ints>) {
 
 fn snapshot(s: &mut KeyedStateStore<Ints>) -> Entries {
     let mut out = Vec::new();
-    s.snapshot_into(|key, body| {
+    s.snapshot_into(0, |key, body| {
         out.push((Ints::decode_key(&key)?, body));
         Ok(())
     })
@@ -183,7 +195,7 @@ fn snapshots_restore_across_backends() {
     assert_eq!(snapshot(&mut to_memory), from_rocks);
     assert_eq!(snapshot(&mut to_rocks), from_rocks);
     let l = to_rocks.register("l", None);
-    assert!(matches!(to_rocks.get(&k(13), l, &Namespace::Count(1), 0).unwrap(), Some(Slot::List(v)) if *v == vec![0, 1, 2]));
+    assert!(matches!(to_rocks.get(&k(13), l, &Namespace::Count(1)).unwrap(), Some(Slot::List(v)) if *v == vec![0, 1, 2]));
 }
 
 // ---- A job end to end ----

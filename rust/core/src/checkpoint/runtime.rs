@@ -45,6 +45,8 @@ pub(crate) enum TaskControl {
     Complete(CheckpointId),
     /// Every task finished and checkpoint `id` holds their final state: commit and exit.
     Finalize(CheckpointId),
+    /// Stop now (after a stop-with-savepoint completed and was committed): no end of input.
+    Stop,
 }
 
 /// What a task tells the coordinator.
@@ -67,6 +69,8 @@ pub(crate) struct TaskCheckpointing {
 /// A savepoint request from the user, answered with the savepoint's directory.
 pub(crate) struct SavepointRequest {
     pub target: PathBuf,
+    /// Stop the job once the savepoint completed (Flink's stop-with-savepoint).
+    pub stop: bool,
     pub reply: Sender<Result<PathBuf, String>>,
 }
 
@@ -183,7 +187,16 @@ pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mu
                         let _ = control.send(TaskControl::Complete(id));
                     }
                     if let Some(i) = waiting.iter().position(|(w, _)| *w == id) {
-                        let _ = waiting.remove(i).1.reply.send(Ok(dir.clone()));
+                        let request = waiting.remove(i).1;
+                        if request.stop {
+                            // Every task commits the savepoint (Complete comes first in its
+                            // queue), then stops; the job ends without finishing its input.
+                            shared.stopping.store(true, Ordering::Relaxed);
+                            for control in &controls {
+                                let _ = control.send(TaskControl::Stop);
+                            }
+                        }
+                        let _ = request.reply.send(Ok(dir.clone()));
                     }
                     let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
                     if !savepoint {

@@ -20,8 +20,8 @@ impl<D: DataModel, F> KeyedProcessOperator<D, F> {
         KeyedProcessOperator { function, context }
     }
 
-    fn set_key(&self, key: Option<Keyed<D::Key>>) {
-        self.context.lock().unwrap_or_else(|p| p.into_inner()).current_key = key;
+    fn set_key(&self, key: Option<Keyed<D::Key>>, record: bool) {
+        self.context.lock().unwrap_or_else(|p| p.into_inner()).set_key(key, record);
     }
 }
 
@@ -46,11 +46,11 @@ impl<D: DataModel, F: KeyedProcessFn<D>> KeyedProcessOperator<D, F> {
                 }
             };
             let timestamp = timer.timestamp;
-            self.set_key(Some(timer.key));
+            self.set_key(Some(timer.key), false);
             let out_ts = (domain == TimeDomain::EventTime).then_some(timestamp);
             self.function.on_timer(timestamp, domain, &mut |output, value| push(out, out_ts, output, value))?;
         }
-        self.set_key(None);
+        self.set_key(None, false);
         Ok(())
     }
 }
@@ -63,10 +63,10 @@ impl<D: DataModel, F: KeyedProcessFn<D>> Operator<D> for KeyedProcessOperator<D,
     fn process(&mut self, input: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         for record in records {
             let timestamp = record.timestamp;
-            self.set_key(record.key);
+            self.set_key(record.key, true);
             self.function.process_element(input, record.value, timestamp, &mut |output, value| push(out, timestamp, output, value))?;
         }
-        self.set_key(None);
+        self.set_key(None, false);
         Ok(())
     }
 
@@ -86,10 +86,16 @@ impl<D: DataModel, F: KeyedProcessFn<D>> Operator<D> for KeyedProcessOperator<D,
     }
 
     fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        if let Some(bytes) = self.function.snapshot_function_state()? {
+            state.broadcast(bytes);
+        }
         self.context.lock().unwrap_or_else(|p| p.into_inner()).snapshot(state)
     }
 
-    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+    fn restore_state(&mut self, mut state: RestoredState<D>) -> Result<(), BoxError> {
+        if let Some(bytes) = state.broadcast.take() {
+            self.function.restore_function_state(bytes)?;
+        }
         self.context.lock().unwrap_or_else(|p| p.into_inner()).restore(state)
     }
 }

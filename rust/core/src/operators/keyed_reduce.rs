@@ -91,7 +91,8 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
     }
 
     fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
-        self.store.snapshot_into(|key, body| {
+        // Value states have no time-to-live: the time does not matter.
+        self.store.snapshot_into(0, |key, body| {
             state.keyed_encoded(key, crate::checkpoint::snapshot::tagged(STATE_ENTRY, body));
             Ok(())
         })

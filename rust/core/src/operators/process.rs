@@ -1,7 +1,9 @@
+use crate::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use crate::checkpoint::CheckpointId;
 use crate::data::{DataModel, Record};
 use crate::error::BoxError;
 use crate::function::{ProcessContext, ProcessFn};
-use crate::operator::{Operator, Output, TaskInfo};
+use crate::operator::{refuse_state, Operator, Output, TaskInfo};
 
 /// Calls a process function per element with its context; outputs keep the input's timestamp.
 pub struct ProcessOperator<F> {
@@ -46,5 +48,20 @@ impl<D: DataModel, F: ProcessFn<D>> Operator<D> for ProcessOperator<F> {
 
     fn close(&mut self) -> Result<(), BoxError> {
         self.function.close()
+    }
+
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
+        if let Some(bytes) = self.function.snapshot_function_state()? {
+            state.broadcast(bytes);
+        }
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
+        let RestoredState { keyed, list, broadcast } = state;
+        if let Some(bytes) = broadcast {
+            self.function.restore_function_state(bytes)?;
+        }
+        refuse_state(RestoredState::<D> { keyed, list, broadcast: None })
     }
 }

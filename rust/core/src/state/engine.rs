@@ -24,9 +24,20 @@ pub trait KvEngine: Send {
         entries.iter().try_for_each(|(k, v)| self.put(k, v))
     }
 
+    /// Calls `visit` with the entries from key `start` on, in key order, while it returns `true`.
+    fn scan_from(&self, start: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, BoxError>) -> Result<(), BoxError>;
+
     /// Calls `visit` with every entry whose key starts with `prefix`, in key order (an empty
     /// prefix visits everything). `visit` may stop the scan by returning an error.
-    fn scan_prefix(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), BoxError>) -> Result<(), BoxError>;
+    fn scan_prefix(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), BoxError>) -> Result<(), BoxError> {
+        self.scan_from(prefix, &mut |k, v| {
+            if !k.starts_with(prefix) {
+                return Ok(false);
+            }
+            visit(k, v)?;
+            Ok(true)
+        })
+    }
 }
 
 /// Where and for whom an engine is created.
@@ -76,12 +87,11 @@ impl KvEngine for BTreeMapEngine {
         Ok(())
     }
 
-    fn scan_prefix(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), BoxError>) -> Result<(), BoxError> {
-        for (k, v) in self.map.range(prefix.to_vec()..) {
-            if !k.starts_with(prefix) {
+    fn scan_from(&self, start: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, BoxError>) -> Result<(), BoxError> {
+        for (k, v) in self.map.range(start.to_vec()..) {
+            if !visit(k, v)? {
                 break;
             }
-            visit(k, v)?;
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::{KeyedStateStore, Namespace, TimerQueue};
+use super::{KeyedStateStore, Namespace, StateAt, StateId, TimerQueue};
 use crate::data::{DataModel, Keyed};
 use crate::error::{message, BoxError};
 use crate::checkpoint::snapshot::{tagged, untag, RestoredState, SnapshotWriter};
@@ -15,6 +15,10 @@ use crate::time::{Clock, MIN_WATERMARK};
 const STATE_ENTRY: u8 = 0;
 const EVENT_TIMER: u8 = 1;
 const PROCESSING_TIMER: u8 = 2;
+
+fn no_key() -> BoxError {
+    message("keyed state and timers are only available while processing a keyed element or timer")
+}
 
 pub struct KeyedContext<D: DataModel> {
     pub store: KeyedStateStore<D>,
@@ -51,12 +55,29 @@ impl<D: DataModel> KeyedContext<D> {
 
     /// The key the function is being called for; state and timers need one.
     pub fn key(&self) -> Result<&Keyed<D::Key>, BoxError> {
-        self.current_key.as_ref().ok_or_else(|| message("keyed state and timers are only available while processing a keyed element or timer"))
+        self.current_key.as_ref().ok_or_else(no_key)
+    }
+
+    /// A state of the current key (plain keyed state, no namespace), at the clock's time.
+    pub fn state(&mut self, state: StateId) -> Result<StateAt<'_, D>, BoxError> {
+        let key = self.current_key.as_ref().ok_or_else(no_key)?;
+        let now = self.clock.now();
+        Ok(self.store.at(key, state, Namespace::Void, now))
+    }
+
+    /// Sets the key of the element or timer being processed; for an element, the per-record
+    /// cleanup of state with time-to-live runs.
+    pub fn set_key(&mut self, key: Option<Keyed<D::Key>>, record: bool) {
+        if record && key.is_some() {
+            let clock = &self.clock;
+            self.store.on_record(|| clock.now());
+        }
+        self.current_key = key;
     }
 
     /// Writes the keyed state and both timer queues as keyed entries.
     pub fn snapshot(&mut self, state: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
-        self.store.snapshot_into(|key, body| {
+        self.store.snapshot_into(self.clock.now(), |key, body| {
             state.keyed_encoded(key, tagged(STATE_ENTRY, body));
             Ok(())
         })?;

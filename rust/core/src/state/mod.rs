@@ -4,13 +4,17 @@
 //! Timers stay in memory in both cases (as Flink's `HEAP` timer service).
 
 mod engine;
+mod access;
 mod keyed_context;
+mod map;
 mod namespace;
 mod store;
 mod timers;
 
 pub use engine::{BTreeMapEngine, BTreeMapEngineFactory, EngineSpec, KvEngine, KvEngineFactory, StateBackend, DEFAULT_CACHE_ENTRIES};
+pub use access::StateAt;
 pub use keyed_context::{KeyedContext, SharedKeyedContext};
+pub use map::MapSlot;
 pub use namespace::Namespace;
 pub use store::{KeyedStateStore, Slot, SlotRef, StateId, TtlConfig, ValueStateId};
 pub use timers::{Timer, TimerQueue};

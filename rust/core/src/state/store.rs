@@ -8,6 +8,13 @@
 //! both), except for key equality: encoded-bytes equality in engine mode, `DataModel::key_eq`
 //! in memory.
 //!
+//! Time-to-live works as in Flink's heap backend: a value expires as a whole, a list per element
+//! and a map per map key (see [`StateAt`]); both modes keep the same stamps (the engine mode
+//! inside the stored value). Expired entries go when they are read, from checkpoints of states
+//! with `cleanup_full_snapshot`, and in memory mode also when the incremental cleanup passes
+//! them (a cursor walking the table, or the engine's keys in order, a few entries per state
+//! access or per record).
+//!
 //! Value states ([`KeyedStateStore::register_value`]: one value per key, no namespace, no TTL;
 //! the rolling reduce's) have their own compact table in memory mode, `{key hash, key, value}`
 //! as the reduce kept before it had a store: wider entries measurably slow the hottest loop. Methods return `Result` because the engine mode encodes, decodes and does I/O;
@@ -17,7 +24,9 @@ use hashbrown::HashTable;
 
 use serde::{Deserialize, Serialize};
 
+use super::access::StateAt;
 use super::engine::KvEngine;
+use super::map::{EncodedEntry, MapSlot};
 use super::Namespace;
 use crate::checkpoint::snapshot::{decode, decode_value, encode, encode_value};
 use crate::data::{DataModel, Keyed};
@@ -33,16 +42,52 @@ mod tests;
 use engine_table::EngineTable;
 use values::ValueTable;
 
+/// What a slot holds in a snapshot (values and keys encoded by the data model).
+#[derive(Serialize, Deserialize)]
+enum SlotSnapshot {
+    Value(Vec<u8>),
+    List(Vec<Vec<u8>>),
+    StampedList(Vec<(Vec<u8>, i64)>),
+    Map(Vec<EncodedEntry>),
+}
+
 /// One store entry in a snapshot (its key is the keyed entry's key). States are named, not
 /// numbered, so a restored job may declare them in another order.
 #[derive(Serialize, Deserialize)]
 struct EntrySnapshot {
     state: String,
     namespace: Namespace,
-    /// `None` for a single value, else the list's elements.
-    value: Option<Vec<u8>>,
-    list: Vec<Vec<u8>>,
+    slot: SlotSnapshot,
     touched: i64,
+}
+
+/// Whether something written at `touched` goes into a checkpoint taken at `now`: not if it
+/// expired in a state with `cleanup_full_snapshot`.
+fn live_in_snapshot(ttl: Option<TtlConfig>, now: i64) -> impl Fn(i64) -> bool {
+    move |t| !ttl.is_some_and(|ttl| ttl.cleanup_full_snapshot && ttl.expired(t, now))
+}
+
+/// The snapshot entry of a slot, or `None` if nothing of it is live (see [`live_in_snapshot`]).
+fn snapshot_entry(state: &str, namespace: Namespace, slot: SlotSnapshot, touched: i64, live: impl Fn(i64) -> bool) -> Result<Option<Vec<u8>>, BoxError> {
+    let slot = match slot {
+        SlotSnapshot::Value(_) | SlotSnapshot::List(_) if !live(touched) => return Ok(None),
+        SlotSnapshot::StampedList(mut items) => {
+            items.retain(|(_, t)| live(*t));
+            if items.is_empty() {
+                return Ok(None);
+            }
+            SlotSnapshot::StampedList(items)
+        }
+        SlotSnapshot::Map(mut entries) => {
+            entries.retain(|(_, _, t)| live(*t));
+            if entries.is_empty() {
+                return Ok(None);
+            }
+            SlotSnapshot::Map(entries)
+        }
+        other => other,
+    };
+    Ok(Some(encode(&EntrySnapshot { state: state.to_string(), namespace, slot, touched })?))
 }
 
 /// A declared state of an operator (its index in the order states were registered).
@@ -53,6 +98,10 @@ pub struct StateId(pub u32);
 pub enum Slot<D: DataModel> {
     Value(D::Value),
     List(Vec<D::Value>),
+    /// The list of a state with time-to-live: each element with the time it was written.
+    StampedList(Vec<(D::Value, i64)>),
+    /// A map state's entries, each with its own time.
+    Map(Box<MapSlot<D>>),
 }
 
 /// Time-to-live of a state's entries (processing time), as Flink's `StateTtlConfig`.
@@ -61,8 +110,43 @@ pub struct TtlConfig {
     pub ttl_ms: i64,
     /// Reads refresh the entry's time too (`OnReadAndWrite`), not only writes.
     pub refresh_on_read: bool,
-    /// Expired entries not yet cleaned up are still returned (`ReturnExpiredIfNotCleanedUp`).
+    /// An expired entry not yet cleaned up is returned by the read that removes it
+    /// (`ReturnExpiredIfNotCleanedUp`).
     pub return_expired: bool,
+    /// Entries checked for expiry after each access of the state (`cleanup_incrementally`);
+    /// 0 disables the incremental cleanup.
+    pub incremental_cleanup: usize,
+    /// Run the incremental cleanup for every record the operator processes too.
+    pub cleanup_every_record: bool,
+    /// Leave expired entries out of checkpoints (`cleanup_full_snapshot`).
+    pub cleanup_full_snapshot: bool,
+}
+
+impl TtlConfig {
+    /// Flink's defaults: refresh on write, never return expired values, and the heap backend's
+    /// background cleanup (5 entries checked per state access).
+    pub fn new(ttl_ms: i64) -> Self {
+        TtlConfig {
+            ttl_ms,
+            refresh_on_read: false,
+            return_expired: false,
+            incremental_cleanup: 5,
+            cleanup_every_record: false,
+            cleanup_full_snapshot: false,
+        }
+    }
+
+    /// Whether something written at `touched` has expired at `now` (as Flink: at `touched + ttl`).
+    pub fn expired(&self, touched: i64, now: i64) -> bool {
+        touched.saturating_add(self.ttl_ms) <= now
+    }
+}
+
+/// An entry found for a read or write through [`StateAt`]: its slot and the time of its last
+/// write (of a value or a plain list; stamped lists and maps stamp their elements).
+pub(super) struct EntryMut<'a, D: DataModel> {
+    pub(super) slot: &'a mut Slot<D>,
+    pub(super) touched: &'a mut i64,
 }
 
 /// A value state: one value per key, without namespace or TTL (see [`KeyedStateStore::register_value`]).
@@ -83,6 +167,8 @@ impl ValueStateId {
 pub enum SlotRef<'a, D: DataModel> {
     Value(&'a D::Value),
     List(&'a [D::Value]),
+    StampedList(&'a [(D::Value, i64)]),
+    Map(&'a MapSlot<D>),
 }
 
 impl<D: DataModel> Slot<D> {
@@ -90,7 +176,35 @@ impl<D: DataModel> Slot<D> {
         match self {
             Slot::Value(v) => SlotRef::Value(v),
             Slot::List(l) => SlotRef::List(l),
+            Slot::StampedList(l) => SlotRef::StampedList(l),
+            Slot::Map(m) => SlotRef::Map(m),
         }
+    }
+
+    /// Drops what expired at `now` (`touched`: the time of the last write of a value or plain
+    /// list); `true` if nothing is left.
+    fn purge(&mut self, touched: i64, ttl: &TtlConfig, now: i64) -> bool {
+        match self {
+            Slot::Value(_) | Slot::List(_) => ttl.expired(touched, now),
+            Slot::StampedList(items) => {
+                items.retain(|(_, t)| !ttl.expired(*t, now));
+                items.is_empty()
+            }
+            Slot::Map(map) => {
+                map.retain(|_, t| !ttl.expired(*t, now));
+                map.is_empty()
+            }
+        }
+    }
+
+    /// The slot as a snapshot holds it.
+    fn to_snapshot(&self) -> Result<SlotSnapshot, BoxError> {
+        Ok(match self {
+            Slot::Value(v) => SlotSnapshot::Value(encode_value::<D>(v)?),
+            Slot::List(items) => SlotSnapshot::List(items.iter().map(encode_value::<D>).collect::<Result<_, _>>()?),
+            Slot::StampedList(items) => SlotSnapshot::StampedList(items.iter().map(|(v, t)| Ok((encode_value::<D>(v)?, *t))).collect::<Result<_, BoxError>>()?),
+            Slot::Map(map) => SlotSnapshot::Map(map.encode(|_| true)?),
+        })
     }
 }
 
@@ -105,6 +219,9 @@ pub(super) struct StateDecl {
 pub struct KeyedStateStore<D: DataModel> {
     states: Vec<StateDecl>,
     backend: Backend<D>,
+    /// Entries the incremental cleanup checks per processed record (states with
+    /// `cleanup_every_record`).
+    per_record_cleanup: usize,
 }
 
 // The engine table is boxed so the memory mode pays one enum match and nothing else.
@@ -115,7 +232,7 @@ enum Backend<D: DataModel> {
 
 impl<D: DataModel> Default for KeyedStateStore<D> {
     fn default() -> Self {
-        KeyedStateStore { states: Vec::new(), backend: Backend::Memory(MemoryTable { table: HashTable::new(), values: Vec::new() }) }
+        KeyedStateStore::new(Backend::Memory(MemoryTable { table: HashTable::new(), values: Vec::new(), cursor: 0 }))
     }
 }
 
@@ -123,8 +240,7 @@ impl<D: DataModel> KeyedStateStore<D> {
     /// A store in engine mode over `engine`, caching at most `cache_entries` decoded entries.
     /// `max_parallelism` places keys in key groups (the prefix of engine keys).
     pub fn with_engine(engine: Box<dyn KvEngine>, max_parallelism: usize, cache_entries: usize) -> Self {
-        let table = EngineTable::new(engine, None, max_parallelism, cache_entries);
-        KeyedStateStore { states: Vec::new(), backend: Backend::Engine(Box::new(table)) }
+        KeyedStateStore::new(Backend::Engine(Box::new(EngineTable::new(engine, None, max_parallelism, cache_entries))))
     }
 
     /// A store in the mode of the task's state backend (memory when it has none).
@@ -132,7 +248,11 @@ impl<D: DataModel> KeyedStateStore<D> {
         let Some(backend) = &task.state_backend else { return Ok(Self::default()) };
         let owned = backend.create_engine(&task.uid, task.subtask_index)?;
         let table = EngineTable::new(owned.engine, Some(owned.dirs), task.max_parallelism, owned.cache_entries);
-        Ok(KeyedStateStore { states: Vec::new(), backend: Backend::Engine(Box::new(table)) })
+        Ok(KeyedStateStore::new(Backend::Engine(Box::new(table))))
+    }
+
+    fn new(backend: Backend<D>) -> Self {
+        KeyedStateStore { states: Vec::new(), backend, per_record_cleanup: 0 }
     }
 
     /// The store keeps its entries in an engine (not in memory).
@@ -142,13 +262,23 @@ impl<D: DataModel> KeyedStateStore<D> {
 
     /// Declares a state; the same name returns the same id (a function may ask twice).
     pub fn register(&mut self, name: &str, ttl: Option<TtlConfig>) -> StateId {
-        if let Some(i) = self.position(name) {
-            debug_assert!(self.states[i].value_table.is_none(), "state '{name}' is a value state");
-            self.states[i].ttl = ttl;
-            return StateId(i as u32);
-        }
-        self.states.push(StateDecl { name: name.to_string(), ttl, value_table: None });
-        StateId(self.states.len() as u32 - 1)
+        let id = match self.position(name) {
+            Some(i) => {
+                debug_assert!(self.states[i].value_table.is_none(), "state '{name}' is a value state");
+                self.states[i].ttl = ttl;
+                StateId(i as u32)
+            }
+            None => {
+                self.states.push(StateDecl { name: name.to_string(), ttl, value_table: None });
+                StateId(self.states.len() as u32 - 1)
+            }
+        };
+        self.per_record_cleanup = self
+            .states
+            .iter()
+            .filter_map(|d| d.ttl.filter(|t| t.cleanup_every_record).map(|t| t.incremental_cleanup))
+            .sum();
+        id
     }
 
     /// Declares a value state: one value per key, no namespace, no TTL, reached only through
@@ -179,6 +309,37 @@ impl<D: DataModel> KeyedStateStore<D> {
         &self.states[state.0 as usize].name
     }
 
+    /// Number of declared states (their ids are `0..state_count()`).
+    pub fn state_count(&self) -> usize {
+        self.states.len()
+    }
+
+    /// The id of a declared state, by name.
+    pub fn state_id(&self, name: &str) -> Option<StateId> {
+        self.position(name).map(|i| StateId(i as u32))
+    }
+
+    pub(super) fn ttl(&self, state: StateId) -> Option<TtlConfig> {
+        self.states[state.0 as usize].ttl
+    }
+
+    /// Reads and writes of `state` under `key` and `namespace` at processing time `now`, with the
+    /// state's time-to-live applied (for user-declared states; see [`StateAt`]).
+    pub fn at<'s>(&'s mut self, key: &'s Keyed<D::Key>, state: StateId, namespace: Namespace, now: i64) -> StateAt<'s, D> {
+        StateAt::new(self, key, state, namespace, now)
+    }
+
+    /// The entry of `key`/`state`/`namespace`, without time-to-live applied (for [`StateAt`]).
+    pub(super) fn find_mut(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Result<Option<EntryMut<'_, D>>, BoxError> {
+        match &mut self.backend {
+            Backend::Memory(t) => {
+                let hash = entry_hash(key.hash, state, namespace);
+                Ok(t.table.find_mut(hash, eq::<D>(key, state, namespace)).map(|e| EntryMut { slot: &mut e.slot, touched: &mut e.touched }))
+            }
+            Backend::Engine(t) => t.find_mut(key, state, namespace),
+        }
+    }
+
     /// The value of `key` in value state `state`, created by `make` if it has none; `true` with
     /// it if it was created.
     #[inline]
@@ -192,19 +353,17 @@ impl<D: DataModel> KeyedStateStore<D> {
             Backend::Memory(t) => Ok(t.values[state.table as usize].get_or_insert_with(key, make)),
             Backend::Engine(t) => match t.get_or_insert_with(key, state.state(), &Namespace::Void, 0, || Slot::Value(make()))? {
                 (Slot::Value(v), created) => Ok((v, created)),
-                (Slot::List(_), _) => Err(crate::error::message("a value state holds a list")),
+                _ => Err(crate::error::message("a value state holds a list or a map")),
             },
         }
     }
 
-    /// The slot of `key`/`state`/`namespace`; `now` is the processing time for TTL.
+    /// The slot of `key`/`state`/`namespace`, without time-to-live (operator-internal states
+    /// such as window contents; user states go through [`KeyedStateStore::at`]).
     #[inline]
-    pub fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) -> Result<Option<&mut Slot<D>>, BoxError> {
-        let ttl = self.states[state.0 as usize].ttl;
-        match &mut self.backend {
-            Backend::Memory(t) => Ok(t.get(key, state, namespace, ttl, now)),
-            Backend::Engine(t) => t.get(key, state, namespace, ttl, now),
-        }
+    pub fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Result<Option<&mut Slot<D>>, BoxError> {
+        debug_assert!(self.ttl(state).is_none(), "get is for states without TTL");
+        Ok(self.find_mut(key, state, namespace)?.map(|e| e.slot))
     }
 
     /// Sets the slot (a write: refreshes the entry's time).
@@ -238,20 +397,6 @@ impl<D: DataModel> KeyedStateStore<D> {
         }
     }
 
-    /// Marks an entry as written now (after it was changed in place through `get`).
-    pub fn touch(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) -> Result<(), BoxError> {
-        match &mut self.backend {
-            Backend::Memory(t) => {
-                let hash = entry_hash(key.hash, state, namespace);
-                if let Some(e) = t.table.find_mut(hash, eq::<D>(key, state, namespace)) {
-                    e.touched = now;
-                }
-                Ok(())
-            }
-            Backend::Engine(t) => t.touch(key, state, namespace, now),
-        }
-    }
-
     #[inline]
     pub fn remove(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Result<Option<Slot<D>>, BoxError> {
         match &mut self.backend {
@@ -276,6 +421,34 @@ impl<D: DataModel> KeyedStateStore<D> {
         self.len() == 0
     }
 
+    /// Flink's incremental cleanup (memory mode): checks up to `budget` entries of states with
+    /// time-to-live and background cleanup, from where the last run stopped, dropping what
+    /// expired. A lazy walk over the buckets: entries added or moved by a resize meanwhile may be
+    /// skipped this round (in engine mode: entries only in the cache wait until written back).
+    pub(super) fn cleanup_incrementally(&mut self, budget: usize, now: i64) -> Result<(), BoxError> {
+        if budget == 0 || self.is_empty() {
+            return Ok(());
+        }
+        let visits = budget.saturating_mul(BUCKETS_PER_CHECK);
+        match &mut self.backend {
+            Backend::Memory(t) => {
+                t.cleanup_incrementally(&self.states, budget, visits, now);
+                Ok(())
+            }
+            Backend::Engine(t) => t.cleanup_incrementally(&self.states, budget, visits, now),
+        }
+    }
+
+    /// The cleanup Flink runs per processed record for states with `cleanup_every_record`;
+    /// operators call this once per record. Best effort: an engine failing here fails the next
+    /// state access instead.
+    #[inline]
+    pub fn on_record(&mut self, now: impl FnOnce() -> i64) {
+        if self.per_record_cleanup > 0 {
+            let _ = self.cleanup_incrementally(self.per_record_cleanup, now());
+        }
+    }
+
     /// Writes the engine mode's cache back to the engine (nothing to do in memory).
     pub fn flush(&mut self) -> Result<(), BoxError> {
         match &mut self.backend {
@@ -284,32 +457,31 @@ impl<D: DataModel> KeyedStateStore<D> {
         }
     }
 
-    /// Hands every entry to `emit` as (encoded key, encoded entry), for a checkpoint. The
-    /// encoding is the same in both modes, so a snapshot restores into either.
-    pub fn snapshot_into(&mut self, mut emit: impl FnMut(Vec<u8>, Vec<u8>) -> Result<(), BoxError>) -> Result<(), BoxError> {
+    /// Hands every entry to `emit` as (encoded key, encoded entry), for a checkpoint taken at
+    /// processing time `now`: what expired in states with `cleanup_full_snapshot` is left out.
+    /// The encoding is the same in both modes, so a snapshot restores into either.
+    pub fn snapshot_into(&mut self, now: i64, mut emit: impl FnMut(Vec<u8>, Vec<u8>) -> Result<(), BoxError>) -> Result<(), BoxError> {
         let t = match &mut self.backend {
             Backend::Memory(t) => t,
-            Backend::Engine(t) => return t.snapshot_into(&self.states, &mut emit),
+            Backend::Engine(t) => return t.snapshot_into(&self.states, now, &mut emit),
         };
         for (decl, table) in self.states.iter().filter_map(|d| Some((d, &t.values[d.value_table? as usize]))) {
             let named = |err: BoxError| crate::error::message(format!("state '{}': {err}", decl.name));
             table.try_for_each(|key, _, value| {
-                let value = Some(encode_value::<D>(value).map_err(named)?);
+                let slot = SlotSnapshot::Value(encode_value::<D>(value).map_err(named)?);
                 let mut encoded = Vec::new();
                 D::encode_key(key, &mut encoded)?;
-                emit(encoded, encode(&EntrySnapshot { state: decl.name.clone(), namespace: Namespace::Void, value, list: Vec::new(), touched: 0 })?)
+                emit(encoded, encode(&EntrySnapshot { state: decl.name.clone(), namespace: Namespace::Void, slot, touched: 0 })?)
             })?;
         }
         for e in t.table.iter() {
-            let state = self.states[e.state.0 as usize].name.clone();
-            let named = |err: BoxError| crate::error::message(format!("state '{state}': {err}"));
-            let (value, list) = match &e.slot {
-                Slot::Value(v) => (Some(encode_value::<D>(v).map_err(named)?), Vec::new()),
-                Slot::List(items) => (None, items.iter().map(encode_value::<D>).collect::<Result<_, _>>().map_err(named)?),
-            };
+            let decl = &self.states[e.state.0 as usize];
+            let named = |err: BoxError| crate::error::message(format!("state '{}': {err}", decl.name));
+            let live = live_in_snapshot(decl.ttl, now);
+            let Some(body) = snapshot_entry(&decl.name, e.namespace, e.slot.to_snapshot().map_err(named)?, e.touched, live)? else { continue };
             let mut key = Vec::new();
             D::encode_key(&e.key, &mut key)?;
-            emit(key, encode(&EntrySnapshot { state, namespace: e.namespace, value, list, touched: e.touched })?)?;
+            emit(key, body)?;
         }
         Ok(())
     }
@@ -318,13 +490,13 @@ impl<D: DataModel> KeyedStateStore<D> {
     /// it is not yet, without TTL until the function declares it again).
     pub fn restore_entry(&mut self, key: &Keyed<D::Key>, body: &[u8]) -> Result<(), BoxError> {
         let e: EntrySnapshot = decode(body, "keyed state entry")?;
-        let state = match self.position(&e.state) {
-            Some(i) => StateId(i as u32),
+        let state = match self.state_id(&e.state) {
+            Some(id) => id,
             None => self.register(&e.state, None),
         };
         if let Some(table) = self.states[state.0 as usize].value_table {
-            let (Namespace::Void, Some(v)) = (e.namespace, &e.value) else {
-                return Err(crate::error::message(format!("corrupt snapshot: value state '{}' holds a list or a namespace", e.state)));
+            let (Namespace::Void, SlotSnapshot::Value(v)) = (e.namespace, &e.slot) else {
+                return Err(crate::error::message(format!("corrupt snapshot: value state '{}' holds a list, a map or a namespace", e.state)));
             };
             let value = decode_value::<D>(v)?;
             let mut value = Some(value);
@@ -334,9 +506,13 @@ impl<D: DataModel> KeyedStateStore<D> {
             }
             return Ok(());
         }
-        let slot = match e.value {
-            Some(v) => Slot::Value(decode_value::<D>(&v)?),
-            None => Slot::List(e.list.iter().map(|v| decode_value::<D>(v)).collect::<Result<_, _>>()?),
+        let slot = match e.slot {
+            SlotSnapshot::Value(v) => Slot::Value(decode_value::<D>(&v)?),
+            SlotSnapshot::List(l) => Slot::List(l.iter().map(|v| decode_value::<D>(v)).collect::<Result<_, _>>()?),
+            SlotSnapshot::StampedList(l) => {
+                Slot::StampedList(l.iter().map(|(v, t)| Ok((decode_value::<D>(v)?, *t))).collect::<Result<_, BoxError>>()?)
+            }
+            SlotSnapshot::Map(m) => Slot::Map(Box::new(MapSlot::decode(&m)?)),
         };
         self.put(key, state, e.namespace, slot, e.touched)
     }
@@ -398,7 +574,14 @@ struct MemoryTable<D: DataModel> {
     table: HashTable<Entry<D>>,
     /// The tables of value states.
     values: Vec<ValueTable<D>>,
+    /// Where the incremental cleanup goes on (a bucket index of the table).
+    cursor: usize,
 }
+
+/// At most this many buckets (engine entries in engine mode) are looked at per entry the
+/// incremental cleanup checks, so a table holding few entries with time-to-live (or emptied by
+/// removals) costs little per access.
+const BUCKETS_PER_CHECK: usize = 16;
 
 fn entry_hash(key_hash: u64, state: StateId, namespace: &Namespace) -> u64 {
     key_hash ^ (state.0 as u64).wrapping_mul(0x2545_f491_4f6c_dd1d) ^ namespace.hash()
@@ -414,25 +597,27 @@ fn rehash<D: DataModel>(e: &Entry<D>) -> u64 {
 }
 
 impl<D: DataModel> MemoryTable<D> {
-    #[inline]
-    fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, ttl: Option<TtlConfig>, now: i64) -> Option<&mut Slot<D>> {
-        let hash = entry_hash(key.hash, state, namespace);
-        let eq = eq::<D>(key, state, namespace);
-        if let Some(ttl) = ttl {
-            let expired = self.table.find(hash, &eq).map(|e| now - e.touched >= ttl.ttl_ms)?;
-            if expired && !ttl.return_expired {
-                if let Ok(entry) = self.table.find_entry(hash, &eq) {
-                    entry.remove();
-                }
-                return None;
-            }
-            let entry = self.table.find_mut(hash, &eq)?;
-            if ttl.refresh_on_read {
-                entry.touched = now;
-            }
-            return Some(&mut entry.slot);
+    fn cleanup_incrementally(&mut self, states: &[StateDecl], budget: usize, visits: usize, now: i64) {
+        let buckets = self.table.num_buckets();
+        if self.table.is_empty() {
+            return;
         }
-        self.table.find_mut(hash, eq).map(|e| &mut e.slot)
+        let mut checked = 0;
+        for _ in 0..visits.min(buckets) {
+            if checked == budget {
+                break;
+            }
+            let index = self.cursor % buckets;
+            self.cursor = index + 1;
+            let Some(entry) = self.table.get_bucket_mut(index) else { continue };
+            let Some(ttl) = states[entry.state.0 as usize].ttl.filter(|t| t.incremental_cleanup > 0) else { continue };
+            checked += 1;
+            if entry.slot.purge(entry.touched, &ttl, now) {
+                if let Ok(occupied) = self.table.get_bucket_entry(index) {
+                    occupied.remove();
+                }
+            }
+        }
     }
 
     #[inline]

@@ -1,8 +1,11 @@
 //! Timers per key and namespace, fired in timestamp order (event time by watermark, processing
 //! time by the clock). Registering the same timer twice keeps one.
-
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+//!
+//! Timers of the same timestamp fire in the order Flink's heap timer service
+//! (`HeapPriorityQueueSet`) gives them: a binary min-heap compared on the timestamp alone, so
+//! ties come out in an order fixed by the sequence of registrations, deletions and polls, not
+//! first-in first-out. The heap below repeats Flink's sift-up/sift-down step for step, so programs
+//! print their same-timestamp results in the order PyFlink prints them.
 
 use hashbrown::HashTable;
 
@@ -15,25 +18,27 @@ pub struct Timer<D: DataModel> {
     pub namespace: Namespace,
 }
 
-struct Entry<D: DataModel> {
+struct Slot<D: DataModel> {
     hash: u64,
-    seq: u64,
+    /// Where the timer is in `heap`.
+    position: usize,
     timer: Timer<D>,
 }
 
-/// Registered timers: a hash table finds a timer by (key, namespace, time) for de-duplication
-/// and deletion; a min-heap of (time, registration order) gives the firing order. Deleted timers
-/// leave their heap entry behind, skipped when it comes up.
+/// Registered timers: `slots` holds them, a hash table finds a slot by (key, namespace, time)
+/// for de-duplication and deletion, and `heap` orders the slots for firing.
 pub struct TimerQueue<D: DataModel> {
-    timers: HashTable<Entry<D>>,
-    /// `(timestamp, seq, hash)` of every registered timer, earliest first.
-    order: BinaryHeap<Reverse<(i64, u64, u64)>>,
-    next_seq: u64,
+    slots: Vec<Option<Slot<D>>>,
+    free: Vec<usize>,
+    index: HashTable<usize>,
+    /// Slot numbers in heap order; `heap[0]` is the earliest timer.
+    /// `(timestamp, slot)`: comparisons read the timestamp without following the slot.
+    heap: Vec<(i64, usize)>,
 }
 
 impl<D: DataModel> Default for TimerQueue<D> {
     fn default() -> Self {
-        TimerQueue { timers: HashTable::new(), order: BinaryHeap::new(), next_seq: 0 }
+        TimerQueue { slots: Vec::new(), free: Vec::new(), index: HashTable::new(), heap: Vec::new() }
     }
 }
 
@@ -42,65 +47,144 @@ fn timer_hash(key_hash: u64, namespace: &Namespace, timestamp: i64) -> u64 {
 }
 
 impl<D: DataModel> TimerQueue<D> {
+    fn slot(&self, slot: usize) -> &Slot<D> {
+        self.slots[slot].as_ref().expect("a live timer slot")
+    }
+
+    fn timestamp_at(&self, position: usize) -> i64 {
+        self.heap[position].0
+    }
+
+    fn find(&self, key: &Keyed<D::Key>, namespace: &Namespace, timestamp: i64) -> Option<usize> {
+        let hash = timer_hash(key.hash, namespace, timestamp);
+        let slots = &self.slots;
+        self.index
+            .find(hash, |&s| {
+                let e = slots[s].as_ref().expect("indexed slots are live");
+                e.hash == hash && e.timer.timestamp == timestamp && e.timer.namespace == *namespace && D::key_eq(&e.timer.key.key, &key.key)
+            })
+            .copied()
+    }
+
     pub fn register(&mut self, key: &Keyed<D::Key>, namespace: Namespace, timestamp: i64) {
-        let hash = timer_hash(key.hash, &namespace, timestamp);
-        let same = |e: &Entry<D>| {
-            e.hash == hash && e.timer.timestamp == timestamp && e.timer.namespace == namespace && D::key_eq(&e.timer.key.key, &key.key)
-        };
-        if self.timers.find(hash, same).is_some() {
+        if self.find(key, &namespace, timestamp).is_some() {
             return;
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let hash = timer_hash(key.hash, &namespace, timestamp);
         let key = Keyed { key: D::duplicate_key(&key.key), hash: key.hash };
-        self.timers.insert_unique(hash, Entry { hash, seq, timer: Timer { timestamp, key, namespace } }, |e| e.hash);
-        self.order.push(Reverse((timestamp, seq, hash)));
+        let position = self.heap.len();
+        let entry = Slot { hash, position, timer: Timer { timestamp, key, namespace } };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s] = Some(entry);
+                s
+            }
+            None => {
+                self.slots.push(Some(entry));
+                self.slots.len() - 1
+            }
+        };
+        let slots = &self.slots;
+        self.index.insert_unique(hash, slot, |&s| slots[s].as_ref().expect("indexed slots are live").hash);
+        self.heap.push((timestamp, slot));
+        self.sift_up(position);
     }
 
     pub fn delete(&mut self, key: &Keyed<D::Key>, namespace: &Namespace, timestamp: i64) {
-        let hash = timer_hash(key.hash, namespace, timestamp);
-        let found = self.timers.find_entry(hash, |e| {
-            e.hash == hash && e.timer.timestamp == timestamp && e.timer.namespace == *namespace && D::key_eq(&e.timer.key.key, &key.key)
-        });
-        if let Ok(entry) = found {
-            entry.remove();
+        if let Some(slot) = self.find(key, namespace, timestamp) {
+            let position = self.slot(slot).position;
+            self.remove_at(position);
         }
     }
 
     /// Removes and returns the earliest timer due at `time` (timestamp <= time).
     pub fn pop_due(&mut self, time: i64) -> Option<Timer<D>> {
-        while let Some(&Reverse((timestamp, seq, hash))) = self.order.peek() {
-            if timestamp > time {
-                return None;
-            }
-            self.order.pop();
-            if let Ok(entry) = self.timers.find_entry(hash, |e| e.seq == seq) {
-                return Some(entry.remove().0.timer);
-            }
+        match self.next_timestamp() {
+            Some(t) if t <= time => Some(self.remove_at(0)),
+            _ => None,
         }
-        None
     }
 
-    pub fn next_timestamp(&mut self) -> Option<i64> {
-        // Drop heap entries of deleted timers first.
-        while let Some(&Reverse((timestamp, seq, hash))) = self.order.peek() {
-            if self.timers.find(hash, |e| e.seq == seq).is_some() {
-                return Some(timestamp);
-            }
-            self.order.pop();
-        }
-        None
+    pub fn next_timestamp(&self) -> Option<i64> {
+        (!self.heap.is_empty()).then(|| self.timestamp_at(0))
     }
 
     pub fn len(&self) -> usize {
-        self.timers.len()
+        self.heap.len()
     }
 
-    /// Hands every timer to `emit` as (key, encoded namespace and time), in firing order.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
+    fn remove_at(&mut self, position: usize) -> Timer<D> {
+        let slot = self.heap[position].1;
+        let last = self.heap.pop().expect("a timer at the position");
+        if position < self.heap.len() {
+            // As Flink: the last element fills the hole, then moves down or up.
+            self.place(last, position);
+            self.sift_down(position);
+            if self.heap[position] == last {
+                self.sift_up(position);
+            }
+        }
+        let entry = self.slots[slot].take().expect("a live timer slot");
+        self.free.push(slot);
+        let hash = entry.hash;
+        if let Ok(found) = self.index.find_entry(hash, |&s| s == slot) {
+            found.remove();
+        }
+        entry.timer
+    }
+
+    fn place(&mut self, entry: (i64, usize), position: usize) {
+        self.heap[position] = entry;
+        self.slots[entry.1].as_mut().expect("a live timer slot").position = position;
+    }
+
+    /// Flink's `siftUp`: moves past parents with a strictly later timestamp.
+    fn sift_up(&mut self, mut position: usize) {
+        let slot = self.heap[position];
+        let timestamp = slot.0;
+        while position > 0 {
+            let parent = (position - 1) / 2;
+            if timestamp >= self.timestamp_at(parent) {
+                break;
+            }
+            self.place(self.heap[parent], position);
+            position = parent;
+        }
+        self.place(slot, position);
+    }
+
+    /// Flink's `siftDown`: follows the earlier child (the left one on ties) while it is strictly
+    /// earlier.
+    fn sift_down(&mut self, mut position: usize) {
+        let slot = self.heap[position];
+        let timestamp = slot.0;
+        let len = self.heap.len();
+        loop {
+            let mut child = 2 * position + 1;
+            if child >= len {
+                break;
+            }
+            if child + 1 < len && self.timestamp_at(child + 1) < self.timestamp_at(child) {
+                child += 1;
+            }
+            if self.timestamp_at(child) >= timestamp {
+                break;
+            }
+            self.place(self.heap[child], position);
+            position = child;
+        }
+        self.place(slot, position);
+    }
+
+    /// Hands every timer to `emit` as (key, encoded namespace and time), in heap order:
+    /// registering them again in that order rebuilds the same heap.
     pub fn snapshot_into(&self, mut emit: impl FnMut(&D::Key, Vec<u8>) -> Result<(), crate::error::BoxError>) -> Result<(), crate::error::BoxError> {
-        let mut timers: Vec<&Entry<D>> = self.timers.iter().collect();
-        timers.sort_by_key(|e| (e.timer.timestamp, e.seq));
-        for e in timers {
+        for &(_, slot) in &self.heap {
+            let e = self.slot(slot);
             emit(&e.timer.key.key, crate::checkpoint::snapshot::encode(&(e.timer.namespace, e.timer.timestamp))?)?;
         }
         Ok(())
@@ -111,10 +195,6 @@ impl<D: DataModel> TimerQueue<D> {
         let (namespace, timestamp): (Namespace, i64) = crate::checkpoint::snapshot::decode(body, "timer")?;
         self.register(key, namespace, timestamp);
         Ok(())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.timers.is_empty()
     }
 }
 
@@ -142,5 +222,30 @@ mod tests {
         let fired: Vec<(i64, i64)> = std::iter::from_fn(|| q.pop_due(100)).map(|t| (t.timestamp, t.key.key)).collect();
         assert_eq!(fired, vec![(10, 2), (29, 1), (30, 1)]);
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn ties_fire_in_the_order_of_flinks_heap() {
+        // tumbling_reduce's registrations (key, window max timestamp), as PyFlink makes them; it
+        // prints a's [1000, 2000) before b's, although b registered first.
+        let mut q = TimerQueue::<Ints>::default();
+        for (key, t) in [(1, 999), (2, 999), (2, 1999), (1, 1999), (2, 2999), (1, 3999), (2, 3999), (1, 2999)] {
+            q.register(&k(key), Namespace::Void, t);
+        }
+        let fired: Vec<(i64, i64)> = std::iter::from_fn(|| q.pop_due(i64::MAX)).map(|t| (t.key.key, t.timestamp)).collect();
+        assert_eq!(fired, vec![(1, 999), (2, 999), (1, 1999), (2, 1999), (2, 2999), (1, 2999), (1, 3999), (2, 3999)]);
+    }
+
+    #[test]
+    fn a_snapshot_in_heap_order_restores_the_same_order() {
+        let mut q = TimerQueue::<Ints>::default();
+        for (key, t) in [(1, 5), (2, 5), (3, 1), (4, 5), (5, 3), (6, 5)] {
+            q.register(&k(key), Namespace::Void, t);
+        }
+        q.delete(&k(5), &Namespace::Void, 3);
+        let mut copy = TimerQueue::<Ints>::default();
+        q.snapshot_into(|key, body| copy.restore_entry(&k(*key), &body)).unwrap();
+        let drain = |q: &mut TimerQueue<Ints>| std::iter::from_fn(|| q.pop_due(i64::MAX)).map(|t| t.key.key).collect::<Vec<_>>();
+        assert_eq!(drain(&mut copy), drain(&mut q));
     }
 }

@@ -4,12 +4,14 @@
 
 mod assigner;
 mod context;
+mod fn_state;
 mod merging;
 mod operator;
 mod trigger;
 
 pub use assigner::{bounds, max_timestamp, window_start_with_offset, WindowAssigner};
 pub use context::{TriggerStates, WindowTimers, WindowTriggerContext};
+pub use fn_state::{WindowFnState, USER_STATE_PREFIX};
 pub use merging::{intersects, MergeOutcome, MergingWindowSet};
 pub use operator::{SessionGapFn, WindowContents, WindowOperator};
 pub use trigger::{

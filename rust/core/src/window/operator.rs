@@ -170,8 +170,15 @@ impl<D: DataModel> WindowOperator<D> {
     }
 
     /// Windows with contents, over all keys.
-    pub fn window_count(&self) -> usize {
-        self.store.len()
+    pub fn window_count(&mut self) -> usize {
+        let (contents, mut count) = (self.contents_state, 0);
+        self.store
+            .for_each_entry(|_, _, state, _, _| {
+                count += usize::from(state == contents);
+                Ok(())
+            })
+            .expect("counting fails not");
+        count
     }
 
     /// Pending timers (event and processing time).
@@ -285,6 +292,7 @@ impl<D: DataModel> Operator<D> for WindowOperator<D> {
     fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         let now = self.clock.now();
         for record in records {
+            self.store.on_record(|| now);
             self.process_record(record, now, out)?;
         }
         Ok(())

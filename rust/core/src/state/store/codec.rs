@@ -6,12 +6,16 @@
 //! Namespaces are `tag | i64 BE with the sign bit flipped`, so windows sort by start.
 //!
 //! Value: `key hash (u64 LE) | touched (i64 LE) | 0, encoded value` or
-//! `| 1, count (u32 LE), (length (u32 LE), encoded element)*`.
+//! `| 1, count (u32 LE), (length (u32 LE), encoded element)*` or, with time-to-live stamps,
+//! `| 2, count (u32 LE), (time (i64 LE), length (u32 LE), encoded element)*` for a list and
+//! `| 3, count (u32 LE), (time (i64 LE), key length (u32 LE), encoded key, length (u32 LE),
+//! encoded value)*` for a map (in insertion order).
 //! The key hash is kept because it is process-local (Python hashes strings with a per-process
 //! seed) and the engine lives exactly as long as the process's job.
 
 use super::super::{Namespace, StateId};
-use super::Slot;
+use super::super::map::{EncodedEntry, MapSlot};
+use super::{Slot, SlotSnapshot};
 use crate::data::{DataModel, Keyed};
 use crate::error::{message, BoxError};
 use crate::key_group::key_group_of;
@@ -84,6 +88,15 @@ fn push_len(out: &mut Vec<u8>, len: usize) -> Result<(), BoxError> {
     Ok(())
 }
 
+fn push_bytes(out: &mut Vec<u8>, encode: impl FnOnce(&mut Vec<u8>) -> Result<(), BoxError>) -> Result<(), BoxError> {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    encode(out)?;
+    let len = u32::try_from(out.len() - at - 4).map_err(|_| message("a state value of more than 4 GiB cannot be kept"))?;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+    Ok(())
+}
+
 /// Appends the engine value of a slot.
 pub(super) fn encode_slot<D: DataModel>(out: &mut Vec<u8>, key_hash: u64, touched: i64, slot: &Slot<D>) -> Result<(), BoxError> {
     out.extend_from_slice(&key_hash.to_le_bytes());
@@ -97,24 +110,48 @@ pub(super) fn encode_slot<D: DataModel>(out: &mut Vec<u8>, key_hash: u64, touche
             out.push(1);
             push_len(out, items.len())?;
             for item in items {
-                let at = out.len();
-                out.extend_from_slice(&[0; 4]);
-                D::encode_value(item, out)?;
-                let len = u32::try_from(out.len() - at - 4).map_err(|_| message("a state value of more than 4 GiB cannot be kept"))?;
-                out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+                push_bytes(out, |out| D::encode_value(item, out))?;
+            }
+        }
+        Slot::StampedList(items) => {
+            out.push(2);
+            push_len(out, items.len())?;
+            for (item, stamp) in items {
+                out.extend_from_slice(&stamp.to_le_bytes());
+                push_bytes(out, |out| D::encode_value(item, out))?;
+            }
+        }
+        Slot::Map(map) => {
+            out.push(3);
+            let entries = map.encode(|_| true)?;
+            push_len(out, entries.len())?;
+            for (key, value, stamp) in &entries {
+                out.extend_from_slice(&stamp.to_le_bytes());
+                push_len(out, key.len())?;
+                out.extend_from_slice(key);
+                push_len(out, value.len())?;
+                out.extend_from_slice(value);
             }
         }
     }
     Ok(())
 }
 
-/// An engine value, its encoded values borrowed.
+/// What an engine value holds, its encoded values borrowed.
+pub(super) enum StoredBody<'a> {
+    Value(&'a [u8]),
+    List(Vec<&'a [u8]>),
+    /// Elements with their times.
+    StampedList(Vec<(&'a [u8], i64)>),
+    /// Map entries as (encoded key, encoded value, time), in insertion order.
+    Map(Vec<(&'a [u8], &'a [u8], i64)>),
+}
+
+/// An engine value.
 pub(super) struct StoredSlot<'a> {
     pub key_hash: u64,
     pub touched: i64,
-    /// `None` for a list.
-    pub value: Option<&'a [u8]>,
-    pub list: Vec<&'a [u8]>,
+    pub body: StoredBody<'a>,
 }
 
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], BoxError> {
@@ -130,34 +167,72 @@ fn take_u32(bytes: &mut &[u8]) -> Result<usize, BoxError> {
     Ok(u32::from_le_bytes(take(bytes, 4)?.try_into().expect("4 bytes")) as usize)
 }
 
+fn take_i64(bytes: &mut &[u8]) -> Result<i64, BoxError> {
+    Ok(i64::from_le_bytes(take(bytes, 8)?.try_into().expect("8 bytes")))
+}
+
+fn take_bytes<'a>(bytes: &mut &'a [u8]) -> Result<&'a [u8], BoxError> {
+    let len = take_u32(bytes)?;
+    take(bytes, len)
+}
+
+/// `count` items that `item` parses (each at least 4 bytes: a corrupt count cannot allocate much).
+fn take_items<'a, T>(bytes: &mut &'a [u8], mut item: impl FnMut(&mut &'a [u8]) -> Result<T, BoxError>) -> Result<Vec<T>, BoxError> {
+    let count = take_u32(bytes)?;
+    let mut items = Vec::with_capacity(count.min(bytes.len() / 4));
+    for _ in 0..count {
+        items.push(item(bytes)?);
+    }
+    if !bytes.is_empty() {
+        return Err(corrupt("trailing bytes"));
+    }
+    Ok(items)
+}
+
 pub(super) fn parse_slot(mut bytes: &[u8]) -> Result<StoredSlot<'_>, BoxError> {
     let key_hash = u64::from_le_bytes(take(&mut bytes, 8)?.try_into().expect("8 bytes"));
-    let touched = i64::from_le_bytes(take(&mut bytes, 8)?.try_into().expect("8 bytes"));
-    match take(&mut bytes, 1)?[0] {
-        0 => Ok(StoredSlot { key_hash, touched, value: Some(bytes), list: Vec::new() }),
-        1 => {
-            let count = take_u32(&mut bytes)?;
-            // Each element takes at least its 4-byte length: a corrupt count cannot allocate much.
-            let mut list = Vec::with_capacity(count.min(bytes.len() / 4));
-            for _ in 0..count {
-                let len = take_u32(&mut bytes)?;
-                list.push(take(&mut bytes, len)?);
-            }
-            if !bytes.is_empty() {
-                return Err(corrupt("trailing bytes"));
-            }
-            Ok(StoredSlot { key_hash, touched, value: None, list })
-        }
-        _ => Err(corrupt("unknown slot kind")),
-    }
+    let touched = take_i64(&mut bytes)?;
+    let body = match take(&mut bytes, 1)?[0] {
+        0 => StoredBody::Value(bytes),
+        1 => StoredBody::List(take_items(&mut bytes, take_bytes)?),
+        2 => StoredBody::StampedList(take_items(&mut bytes, |b| {
+            let stamp = take_i64(b)?;
+            Ok((take_bytes(b)?, stamp))
+        })?),
+        3 => StoredBody::Map(take_items(&mut bytes, |b| {
+            let stamp = take_i64(b)?;
+            Ok((take_bytes(b)?, take_bytes(b)?, stamp))
+        })?),
+        _ => return Err(corrupt("unknown slot kind")),
+    };
+    Ok(StoredSlot { key_hash, touched, body })
 }
 
 impl StoredSlot<'_> {
     pub(super) fn decode<D: DataModel>(&self) -> Result<Slot<D>, BoxError> {
-        Ok(match self.value {
-            Some(v) => Slot::Value(D::decode_value(v)?),
-            None => Slot::List(self.list.iter().map(|v| D::decode_value(v)).collect::<Result<_, _>>()?),
+        Ok(match &self.body {
+            StoredBody::Value(v) => Slot::Value(D::decode_value(v)?),
+            StoredBody::List(l) => Slot::List(l.iter().map(|v| D::decode_value(v)).collect::<Result<_, _>>()?),
+            StoredBody::StampedList(l) => Slot::StampedList(l.iter().map(|(v, t)| Ok((D::decode_value(v)?, *t))).collect::<Result<_, BoxError>>()?),
+            StoredBody::Map(_) => Slot::Map(Box::new(MapSlot::decode(&self.map_entries())?)),
         })
+    }
+
+    /// The slot as a snapshot holds it, copied from the engine's bytes (nothing decoded).
+    pub(super) fn to_snapshot(&self) -> SlotSnapshot {
+        match &self.body {
+            StoredBody::Value(v) => SlotSnapshot::Value(v.to_vec()),
+            StoredBody::List(l) => SlotSnapshot::List(l.iter().map(|v| v.to_vec()).collect()),
+            StoredBody::StampedList(l) => SlotSnapshot::StampedList(l.iter().map(|(v, t)| (v.to_vec(), *t)).collect()),
+            StoredBody::Map(_) => SlotSnapshot::Map(self.map_entries()),
+        }
+    }
+
+    fn map_entries(&self) -> Vec<EncodedEntry> {
+        match &self.body {
+            StoredBody::Map(m) => m.iter().map(|(k, v, t)| (k.to_vec(), v.to_vec(), *t)).collect(),
+            _ => Vec::new(),
+        }
     }
 }
 

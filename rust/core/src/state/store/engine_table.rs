@@ -16,8 +16,7 @@ use std::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::codec::{encode_slot, entry_key, parse_key, parse_slot};
-use super::{EntrySnapshot, Slot, StateDecl, TtlConfig};
-use crate::checkpoint::snapshot::encode;
+use super::{live_in_snapshot, snapshot_entry, EntryMut, Slot, StateDecl};
 use crate::data::{DataModel, Keyed};
 use crate::error::BoxError;
 use crate::state::engine::{EngineDirs, KvEngine};
@@ -49,6 +48,8 @@ pub(super) struct EngineTable<D: DataModel> {
     max_parallelism: usize,
     /// The engine key of the entry being looked up.
     scratch: Vec<u8>,
+    /// Where the incremental cleanup goes on: the engine key it checks next (empty: the first).
+    cursor: Vec<u8>,
     // Declared before the directories: the engine closes before they are removed.
     engine: Box<dyn KvEngine>,
     _dirs: Option<EngineDirs>,
@@ -63,6 +64,7 @@ impl<D: DataModel> EngineTable<D> {
             len: 0,
             max_parallelism,
             scratch: Vec::new(),
+            cursor: Vec::new(),
             engine,
             _dirs: dirs,
         }
@@ -110,23 +112,14 @@ impl<D: DataModel> EngineTable<D> {
         Ok(cached)
     }
 
-    pub(super) fn get(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, ttl: Option<TtlConfig>, now: i64) -> Result<Option<&mut Slot<D>>, BoxError> {
+    pub(super) fn find_mut(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Result<Option<EntryMut<'_, D>>, BoxError> {
         let (hash, found) = self.find(key, state, namespace)?;
-        let touched = match found {
+        let cached = match found {
             Found::Missing => return Ok(None),
-            Found::Cached => self.cached(hash).touched,
-            Found::Stored(bytes) => self.load(hash, &bytes)?.touched,
+            Found::Cached => self.cached(hash),
+            Found::Stored(bytes) => self.load(hash, &bytes)?,
         };
-        if let Some(ttl) = ttl {
-            if now - touched >= ttl.ttl_ms && !ttl.return_expired {
-                self.forget(hash)?;
-                return Ok(None);
-            }
-            if ttl.refresh_on_read {
-                self.cached(hash).touched = now;
-            }
-        }
-        Ok(Some(&mut self.cached(hash).slot))
+        Ok(Some(EntryMut { slot: &mut cached.slot, touched: &mut cached.touched }))
     }
 
     pub(super) fn put(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, slot: Slot<D>, now: i64) -> Result<(), BoxError> {
@@ -168,16 +161,6 @@ impl<D: DataModel> EngineTable<D> {
         })
     }
 
-    pub(super) fn touch(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace, now: i64) -> Result<(), BoxError> {
-        let (hash, found) = self.find(key, state, namespace)?;
-        match found {
-            Found::Missing => {}
-            Found::Cached => self.cached(hash).touched = now,
-            Found::Stored(bytes) => self.load(hash, &bytes)?.touched = now,
-        }
-        Ok(())
-    }
-
     pub(super) fn remove(&mut self, key: &Keyed<D::Key>, state: StateId, namespace: &Namespace) -> Result<Option<Slot<D>>, BoxError> {
         let (hash, found) = self.find(key, state, namespace)?;
         match found {
@@ -189,6 +172,43 @@ impl<D: DataModel> EngineTable<D> {
                 Ok(Some(slot))
             }
         }
+    }
+
+    /// The incremental cleanup: checks up to `budget` entries of states with time-to-live and
+    /// background cleanup (looking at most `visits` entries), in engine key order from where the
+    /// last run stopped, and removes those wholly expired. The cache's version of an entry is
+    /// the one checked; entries only in the cache wait until written back.
+    pub(super) fn cleanup_incrementally(&mut self, states: &[StateDecl], budget: usize, visits: usize, now: i64) -> Result<(), BoxError> {
+        let ttl_of = |state: StateId| states.get(state.0 as usize).and_then(|d| d.ttl).filter(|t| t.incremental_cleanup > 0);
+        let (mut due, mut visited, mut next) = (Vec::new(), 0, None);
+        self.engine.scan_from(&self.cursor, &mut |k, v| {
+            if due.len() == budget || visited == visits {
+                next = Some(k.to_vec());
+                return Ok(false);
+            }
+            visited += 1;
+            if let Some(ttl) = ttl_of(parse_key(k)?.1) {
+                due.push((k.to_vec(), v.to_vec(), ttl));
+            }
+            Ok(true)
+        })?;
+        self.cursor = next.unwrap_or_default();
+        for (db_key, stored, ttl) in due {
+            self.scratch = db_key;
+            let hash = self.hasher.hash_one(&self.scratch[..]);
+            let scratch = &self.scratch;
+            let expired = match self.cache.find_mut(hash, |c| c.hash == hash && *c.db_key == **scratch) {
+                Some(c) => c.slot.purge(c.touched, &ttl, now),
+                None => {
+                    let stored = parse_slot(&stored)?;
+                    stored.decode::<D>()?.purge(stored.touched, &ttl, now)
+                }
+            };
+            if expired {
+                self.forget(hash)?;
+            }
+        }
+        Ok(())
     }
 
     pub(super) fn len(&self) -> usize {
@@ -211,23 +231,23 @@ impl<D: DataModel> EngineTable<D> {
         Ok(())
     }
 
-    /// Every entry as snapshot entries (encoded key, [`EntrySnapshot`]), straight from the
-    /// engine's bytes: nothing is decoded.
+    /// Every entry as snapshot entries (encoded key, [`EntrySnapshot`]) for a checkpoint at
+    /// `now`, straight from the engine's bytes: nothing is decoded.
     pub(super) fn snapshot_into(
         &mut self,
         states: &[StateDecl],
+        now: i64,
         emit: &mut dyn FnMut(Vec<u8>, Vec<u8>) -> Result<(), BoxError>,
     ) -> Result<(), BoxError> {
         self.flush()?;
         self.engine.scan_prefix(&[], &mut |k, v| {
             let (key, state, namespace) = parse_key(k)?;
             let stored = parse_slot(v)?;
-            let state = states.get(state.0 as usize).ok_or_else(|| crate::error::message("state backend holds an undeclared state"))?.name.clone();
-            let (value, list) = match stored.value {
-                Some(v) => (Some(v.to_vec()), Vec::new()),
-                None => (None, stored.list.iter().map(|v| v.to_vec()).collect()),
-            };
-            emit(key.to_vec(), encode(&EntrySnapshot { state, namespace, value, list, touched: stored.touched })?)
+            let decl = states.get(state.0 as usize).ok_or_else(|| crate::error::message("state backend holds an undeclared state"))?;
+            match snapshot_entry(&decl.name, namespace, stored.to_snapshot(), stored.touched, live_in_snapshot(decl.ttl, now))? {
+                Some(body) => emit(key.to_vec(), body),
+                None => Ok(()),
+            }
         })
     }
 

@@ -12,7 +12,7 @@ fn k(v: i64) -> Keyed<i64> {
 fn value(slot: Option<&mut Slot<Ints>>) -> Option<i64> {
     match slot {
         Some(Slot::Value(v)) => Some(*v),
-        Some(Slot::List(_)) => panic!("list"),
+        Some(_) => panic!("not a value"),
         None => None,
     }
 }
@@ -26,8 +26,8 @@ fn stores() -> Vec<(&'static str, KeyedStateStore<Ints>)> {
     vec![("memory", KeyedStateStore::default()), ("engine, cache 1", engine(1)), ("engine, cache 3", engine(3)), ("engine, cache 1000", engine(1000))]
 }
 
-fn get(s: &mut KeyedStateStore<Ints>, key: i64, state: StateId, ns: &Namespace, now: i64) -> Option<i64> {
-    value(s.get(&k(key), state, ns, now).unwrap())
+fn get(s: &mut KeyedStateStore<Ints>, key: i64, state: StateId, ns: &Namespace, _now: i64) -> Option<i64> {
+    value(s.get(&k(key), state, ns).unwrap())
 }
 
 fn sorted_entries(s: &mut KeyedStateStore<Ints>) -> Vec<(i64, u64, StateId, Namespace, Vec<i64>)> {
@@ -36,6 +36,8 @@ fn sorted_entries(s: &mut KeyedStateStore<Ints>) -> Vec<(i64, u64, StateId, Name
         let values = match slot {
             SlotRef::Value(v) => vec![*v],
             SlotRef::List(l) => l.to_vec(),
+            SlotRef::StampedList(l) => l.iter().map(|(v, _)| *v).collect(),
+            SlotRef::Map(m) => panic!("a map of {} entries", m.len()),
         };
         all.push((*key, hash, state, *ns, values));
         Ok(())
@@ -83,7 +85,7 @@ fn slots_changed_in_place_are_kept_across_write_backs() {
         // so entries go through the cache, back to the engine and again.
         for round in 1..4 {
             for key in 0..20 {
-                match s.get(&k(key), l, &Namespace::Void, 0).unwrap() {
+                match s.get(&k(key), l, &Namespace::Void).unwrap() {
                     Some(Slot::List(items)) => items.push(key * 100 + round),
                     _ => panic!("{mode}: list of {key}"),
                 }
@@ -115,7 +117,7 @@ fn entries_survive_a_snapshot_and_restore_into_either_mode() {
         s.put(&k(2), l, Namespace::Window { start: 0, end: 10 }, Slot::List(vec![1, 2, 3]), 6).unwrap();
         s.put(&k(3), l, Namespace::Count(-4), Slot::List(Vec::new()), 7).unwrap();
         let mut entries = Vec::new();
-        s.snapshot_into(|key, body| {
+        s.snapshot_into(0, |key, body| {
             entries.push((Ints::decode_key(&key).unwrap(), body));
             Ok(())
         })
@@ -129,15 +131,15 @@ fn entries_survive_a_snapshot_and_restore_into_either_mode() {
             let a2 = r.register("a", None);
             assert_eq!(r.len(), 3, "{from} -> {to}");
             assert_eq!(get(&mut r, 1, a2, &Namespace::Void, 0), Some(10), "{from} -> {to}");
-            match r.get(&k(2), l2, &Namespace::Window { start: 0, end: 10 }, 0).unwrap() {
+            match r.get(&k(2), l2, &Namespace::Window { start: 0, end: 10 }).unwrap() {
                 Some(Slot::List(items)) => assert_eq!(items, &vec![1, 2, 3], "{from} -> {to}"),
                 _ => panic!("{from} -> {to}: list restored"),
             }
-            assert!(matches!(r.get(&k(3), l2, &Namespace::Count(-4), 0).unwrap(), Some(Slot::List(l)) if l.is_empty()));
+            assert!(matches!(r.get(&k(3), l2, &Namespace::Count(-4)).unwrap(), Some(Slot::List(l)) if l.is_empty()));
             assert!(r.restore_entry(&k(1), &[0xff, 0xff]).is_err(), "corrupt entries are refused");
             // Restored times are kept: a snapshot of the restored store is the same.
             let mut again = Vec::new();
-            r.snapshot_into(|key, body| {
+            r.snapshot_into(0, |key, body| {
                 again.push((Ints::decode_key(&key).unwrap(), body));
                 Ok(())
             })
@@ -150,29 +152,217 @@ fn entries_survive_a_snapshot_and_restore_into_either_mode() {
     }
 }
 
+/// A TTL of 100 ms without background cleanup, so only reads expire entries.
+fn ttl(refresh_on_read: bool, return_expired: bool) -> Option<TtlConfig> {
+    Some(TtlConfig { refresh_on_read, return_expired, incremental_cleanup: 0, ..TtlConfig::new(100) })
+}
+
 #[test]
-fn ttl_expires_entries_unless_refreshed() {
+fn entries_survive_a_snapshot_and_restore_across_modes() {
     for (mode, mut s) in stores() {
-        let on_write = s.register("w", Some(TtlConfig { ttl_ms: 100, refresh_on_read: false, return_expired: false }));
-        let on_read = s.register("r", Some(TtlConfig { ttl_ms: 100, refresh_on_read: true, return_expired: false }));
-        let lax = s.register("x", Some(TtlConfig { ttl_ms: 100, refresh_on_read: false, return_expired: true }));
-        for st in [on_write, on_read, lax] {
-            s.put(&k(1), st, Namespace::Void, Slot::Value(1), 0).unwrap();
+        let a = s.register("a", None);
+        let l = s.register("l", None);
+        let t = s.register("t", ttl(false, false));
+        let m = s.register("m", ttl(false, false));
+        s.put(&k(1), a, Namespace::Void, Slot::Value(10), 5).unwrap();
+        s.put(&k(2), l, Namespace::Window { start: 0, end: 10 }, Slot::List(vec![1, 2, 3]), 6).unwrap();
+        s.at(&k(1), t, Namespace::Void, 7).add(4).unwrap();
+        s.at(&k(1), m, Namespace::Void, 8).map_put(&9, 90).unwrap();
+        s.at(&k(1), m, Namespace::Void, 8).map_put(&8, 80).unwrap();
+        let mut entries = Vec::new();
+        s.snapshot_into(9, |key, body| {
+            entries.push((Ints::decode_key(&key).unwrap(), body));
+            Ok(())
+        })
+        .unwrap();
+        for (to, mut r) in stores() {
+            let l2 = r.register("l", None); // declared in another order
+            for (key, body) in &entries {
+                r.restore_entry(&k(*key), body).unwrap();
+            }
+            let a2 = r.register("a", None);
+            assert_eq!(value(r.get(&k(1), a2, &Namespace::Void).unwrap()), Some(10));
+            match r.get(&k(2), l2, &Namespace::Window { start: 0, end: 10 }).unwrap() {
+                Some(Slot::List(items)) => assert_eq!(items, &vec![1, 2, 3]),
+                _ => panic!("list restored"),
+            }
+            let t2 = r.register("t", ttl(false, false));
+            assert_eq!(r.at(&k(1), t2, Namespace::Void, 106).list().unwrap(), vec![4], "{mode} -> {to}: the element keeps its time");
+            assert_eq!(r.at(&k(1), t2, Namespace::Void, 107).list().unwrap(), Vec::<i64>::new());
+            let m2 = r.register("m", ttl(false, false));
+            assert_eq!(r.at(&k(1), m2, Namespace::Void, 9).map_entries().unwrap(), vec![(9, 90), (8, 80)], "{mode} -> {to}: insertion order kept");
+            assert!(r.restore_entry(&k(1), &[0xff, 0xff]).is_err(), "corrupt entries are refused");
         }
+    }
+}
+
+#[test]
+fn values_expire_unless_refreshed() {
+    for (mode, mut s) in stores() {
+        let mode = format!("{mode}: ");
+        let on_write = s.register("w", ttl(false, false));
+        let on_read = s.register("r", ttl(true, false));
+        for st in [on_write, on_read] {
+            s.at(&k(1), st, Namespace::Void, 0).update(1).unwrap();
+        }
+        assert_eq!(s.at(&k(1), on_read, Namespace::Void, 90).value().unwrap(), Some(1), "{mode}");
+        assert_eq!(s.at(&k(1), on_write, Namespace::Void, 99).value().unwrap(), Some(1), "{mode}");
+        assert_eq!(s.at(&k(1), on_write, Namespace::Void, 100).value().unwrap(), None, "{mode}expired after 100 ms");
+        assert_eq!(s.at(&k(1), on_read, Namespace::Void, 150).value().unwrap(), Some(1), "{mode}the read at 90 refreshed it");
+        assert_eq!(s.len(), 1, "{mode}the expired value was removed by the read");
+    }
+}
+
+#[test]
+fn return_expired_returns_an_expired_value_once() {
+    for (mode, mut s) in stores() {
+        let mode = format!("{mode}: ");
+        let v = s.register("v", ttl(false, true));
+        let l = s.register("l", ttl(false, true));
+        let m = s.register("m", ttl(false, true));
+        s.at(&k(1), v, Namespace::Void, 0).update(5).unwrap();
+        s.at(&k(1), l, Namespace::Void, 0).add(5).unwrap();
+        s.at(&k(1), m, Namespace::Void, 0).map_put(&1, 5).unwrap();
+        assert_eq!(s.at(&k(1), v, Namespace::Void, 500).value().unwrap(), Some(5), "{mode}");
+        assert_eq!(s.at(&k(1), v, Namespace::Void, 500).value().unwrap(), None, "{mode}");
+        assert_eq!(s.at(&k(1), l, Namespace::Void, 500).list().unwrap(), vec![5], "{mode}");
+        assert_eq!(s.at(&k(1), l, Namespace::Void, 500).list().unwrap(), Vec::<i64>::new(), "{mode}");
+        assert!(!s.at(&k(1), m, Namespace::Void, 500).map_is_empty().unwrap(), "still there until read");
+        assert_eq!(s.at(&k(1), m, Namespace::Void, 500).map_get(&1).unwrap(), Some(5), "{mode}");
+        assert_eq!(s.at(&k(1), m, Namespace::Void, 500).map_get(&1).unwrap(), None, "{mode}");
+        assert!(s.is_empty());
+    }
+}
+
+#[test]
+fn lists_expire_per_element_and_maps_per_key() {
+    for (mode, mut s) in stores() {
+        let mode = format!("{mode}: ");
+        let l = s.register("l", ttl(false, false));
+        let m = s.register("m", ttl(false, false));
+        s.at(&k(1), l, Namespace::Void, 0).add(1).unwrap();
+        s.at(&k(1), l, Namespace::Void, 70).add(2).unwrap();
+        assert_eq!(s.at(&k(1), l, Namespace::Void, 140).list().unwrap(), vec![2], "{mode}add stamps the new element only");
+        s.at(&k(1), l, Namespace::Void, 150).update_list(vec![3, 4]).unwrap();
+        assert_eq!(s.at(&k(1), l, Namespace::Void, 249).list().unwrap(), vec![3, 4], "{mode}");
+        s.at(&k(1), m, Namespace::Void, 0).map_put(&1, 10).unwrap();
+        s.at(&k(1), m, Namespace::Void, 70).map_put(&2, 20).unwrap();
+        assert!(!s.at(&k(1), m, Namespace::Void, 140).map_contains(&1).unwrap());
+        assert_eq!(s.at(&k(1), m, Namespace::Void, 140).map_entries().unwrap(), vec![(2, 20)], "{mode}");
+        assert_eq!(s.at(&k(1), m, Namespace::Void, 169).map_get(&2).unwrap(), Some(20), "{mode}");
+        assert!(s.at(&k(1), m, Namespace::Void, 170).map_is_empty().unwrap());
+        assert_eq!(s.len(), 1, "{mode}the emptied map is gone");
+    }
+}
+
+#[test]
+fn reads_refresh_only_what_they_return() {
+    for (mode, mut s) in stores() {
+        let mode = format!("{mode}: ");
+        let l = s.register("l", ttl(true, false));
+        let m = s.register("m", ttl(true, false));
+        s.at(&k(1), l, Namespace::Void, 0).add(1).unwrap();
+        s.at(&k(1), m, Namespace::Void, 0).map_put(&1, 1).unwrap();
+        s.at(&k(1), m, Namespace::Void, 0).map_put(&2, 2).unwrap();
+        assert_eq!(s.at(&k(1), l, Namespace::Void, 70).list().unwrap(), vec![1], "{mode}");
+        assert_eq!(s.at(&k(1), m, Namespace::Void, 70).map_get(&1).unwrap(), Some(1), "{mode}");
+        assert_eq!(s.at(&k(1), l, Namespace::Void, 140).list().unwrap(), vec![1], "{mode}refreshed at 70");
+        assert_eq!(s.at(&k(1), m, Namespace::Void, 140).map_entries().unwrap(), vec![(1, 1)], "{mode}only key 1 was read at 70");
+    }
+}
+
+#[test]
+fn the_incremental_cleanup_frees_entries_nobody_reads() {
+    // Memory mode (the engine mode's cleanup: `the_incremental_cleanup_walks_the_engine_too`).
+    let mut s = KeyedStateStore::<Ints>::default();
+    let t = s.register("t", Some(TtlConfig::new(100)));
+    let plain = s.register("plain", None);
+    for key in 0..50 {
+        s.at(&k(key), t, Namespace::Void, 0).update(key).unwrap();
+        s.put(&k(key), plain, Namespace::Void, Slot::Value(key), 0).unwrap();
+    }
+    // Accesses of one key after the others expired sweep the table 5 entries at a time.
+    for _ in 0..40 {
+        s.at(&k(1000), t, Namespace::Void, 200).value().unwrap();
+    }
+    assert_eq!(s.len(), 50, "only the entries without TTL are left");
+
+    let mut quiet = KeyedStateStore::<Ints>::default();
+    let t = quiet.register("t", Some(TtlConfig { incremental_cleanup: 0, ..TtlConfig::new(100) }));
+    quiet.at(&k(1), t, Namespace::Void, 0).update(1).unwrap();
+    for _ in 0..10 {
+        quiet.at(&k(2), t, Namespace::Void, 200).value().unwrap();
+        quiet.on_record(|| 200);
+    }
+    assert_eq!(quiet.len(), 1, "no background cleanup: the unread entry stays");
+}
+
+#[test]
+fn the_incremental_cleanup_walks_the_engine_too() {
+    for (mode, mut s) in stores().into_iter().skip(1) {
+        let t = s.register("t", Some(TtlConfig::new(100)));
+        let r = s.register("r", Some(TtlConfig { cleanup_every_record: true, incremental_cleanup: 3, ..TtlConfig::new(100) }));
+        let plain = s.register("plain", None);
+        for key in 0..50 {
+            s.at(&k(key), t, Namespace::Void, 0).update(key).unwrap();
+            s.at(&k(key), r, Namespace::Void, 0).add(key).unwrap();
+            s.put(&k(key), plain, Namespace::Void, Slot::Value(key), 0).unwrap();
+        }
+        // Written back: the cleanup walks the engine (cached entries wait until written back).
         s.flush().unwrap();
-        assert_eq!(get(&mut s, 1, on_read, &Namespace::Void, 90), Some(1), "{mode}");
-        assert_eq!(get(&mut s, 1, on_write, &Namespace::Void, 99), Some(1), "{mode}");
-        assert_eq!(s.len(), 3);
-        assert_eq!(get(&mut s, 1, on_write, &Namespace::Void, 100), None, "{mode}: expired after 100 ms");
-        assert_eq!(s.len(), 2, "{mode}: the expired entry is cleaned up");
-        s.flush().unwrap();
-        assert_eq!(get(&mut s, 1, on_read, &Namespace::Void, 150), Some(1), "{mode}: the read at 90 refreshed it");
-        assert_eq!(get(&mut s, 1, lax, &Namespace::Void, 500), Some(1), "{mode}: returned while not cleaned up");
-        s.touch(&k(1), on_read, &Namespace::Void, 1000).unwrap();
-        s.touch(&k(9), on_read, &Namespace::Void, 1000).unwrap();
-        assert_eq!(s.len(), 2, "{mode}: touching nothing creates nothing");
-        s.flush().unwrap();
-        assert_eq!(get(&mut s, 1, on_read, &Namespace::Void, 1099), Some(1), "{mode}: touched at 1000");
+        s.at(&k(1), t, Namespace::Void, 60).update(-1).unwrap();
+        for _ in 0..40 {
+            s.at(&k(1000), t, Namespace::Void, 120).value().unwrap();
+        }
+        for _ in 0..40 {
+            s.on_record(|| 120);
+        }
+        assert_eq!(s.len(), 51, "{mode}: only the entries without TTL and the one rewritten at 60 are left");
+        assert_eq!(s.at(&k(1), t, Namespace::Void, 120).value().unwrap(), Some(-1), "{mode}");
+    }
+}
+
+#[test]
+fn per_record_cleanup_runs_without_state_accesses() {
+    // Memory mode (the engine mode's cleanup: `the_incremental_cleanup_walks_the_engine_too`).
+    let mut s = KeyedStateStore::<Ints>::default();
+    let t = s.register("t", Some(TtlConfig { cleanup_every_record: true, incremental_cleanup: 3, ..TtlConfig::new(100) }));
+    for key in 0..9 {
+        s.at(&k(key), t, Namespace::Void, 0).update(key).unwrap();
+    }
+    for _ in 0..3 {
+        s.on_record(|| 50);
+    }
+    assert_eq!(s.len(), 9, "nothing expired yet");
+    for _ in 0..20 {
+        s.on_record(|| 100);
+    }
+    assert!(s.is_empty());
+}
+
+#[test]
+fn full_snapshot_cleanup_leaves_expired_entries_out_across_modes() {
+    for (mode, mut s) in stores() {
+        let full = s.register("full", Some(TtlConfig { cleanup_full_snapshot: true, incremental_cleanup: 0, ..TtlConfig::new(100) }));
+        let kept = s.register("kept", ttl(false, false));
+        s.at(&k(1), full, Namespace::Void, 0).update(1).unwrap();
+        s.at(&k(1), full, Namespace::Window { start: 0, end: 1 }, 0).add(1).unwrap();
+        s.at(&k(1), full, Namespace::Window { start: 0, end: 1 }, 60).add(2).unwrap();
+        s.at(&k(1), kept, Namespace::Void, 0).update(1).unwrap();
+        let mut entries = Vec::new();
+        s.snapshot_into(120, |key, body| {
+            entries.push((Ints::decode_key(&key).unwrap(), body));
+            Ok(())
+        })
+        .unwrap();
+        for (to, mut r) in stores() {
+            for (key, body) in &entries {
+                r.restore_entry(&k(*key), body).unwrap();
+            }
+            assert_eq!(r.len(), 2, "the expired value is left out, the list keeps its live element, 'kept' is written: {mode} -> {to}");
+            let full = r.register("full", ttl(false, true));
+            assert_eq!(r.at(&k(1), full, Namespace::Window { start: 0, end: 1 }, 120).list().unwrap(), vec![2]);
+        }
     }
 }
 
@@ -228,7 +418,7 @@ fn value_states_keep_one_value_per_key_in_both_modes() {
         assert_eq!(sums, expected, "{mode}");
         // A snapshot restores into either mode, value states included.
         let mut snapshot = Vec::new();
-        s.snapshot_into(|key, body| {
+        s.snapshot_into(0, |key, body| {
             snapshot.push((Ints::decode_key(&key).unwrap(), body));
             Ok(())
         })
@@ -253,7 +443,7 @@ fn value_states_keep_one_value_per_key_in_both_modes() {
         let l = lists.register("sum", None);
         lists.put(&k(1), l, Namespace::Void, Slot::List(vec![1]), 0).unwrap();
         let mut bodies = Vec::new();
-        lists.snapshot_into(|_, body| {
+        lists.snapshot_into(0, |_, body| {
             bodies.push(body);
             Ok(())
         })

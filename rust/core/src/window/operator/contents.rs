@@ -8,6 +8,7 @@ use crate::operator::Output;
 use crate::state::{Namespace, Slot};
 
 use super::super::assigner::max_timestamp;
+use super::super::WindowFnState;
 use super::super::trigger::TriggerResult;
 use super::WindowOperator;
 
@@ -52,7 +53,7 @@ impl<D: DataModel> WindowOperator<D> {
                     WindowContents::Buffer => unreachable!("buffers use lists"),
                 });
             }
-            (Slot::List(_), false) => unreachable!("value contents are never lists"),
+            (_, false) => unreachable!("value contents are values"),
         }
         Ok(created)
     }
@@ -61,6 +62,7 @@ impl<D: DataModel> WindowOperator<D> {
     pub(super) fn merge_contents(&mut self, key: &Keyed<D::Key>, target: Namespace, merged: &[Namespace], now: i64) -> Result<(), BoxError> {
         let state = self.contents_state;
         let mut acc = self.store.remove(key, state, &target)?;
+        // Window contents are a value or a plain list.
         for window in merged {
             let Some(next) = self.store.remove(key, state, window)? else { continue };
             acc = Some(match (acc, next) {
@@ -120,15 +122,17 @@ impl<D: DataModel> WindowOperator<D> {
                     WindowContents::Aggregate(f) => vec![f.get_result(&v)?],
                     _ => vec![v],
                 },
+                _ => return Ok(()),
             }
         } else {
-            match self.store.get(key, state, &window, now)? {
+            match self.store.get(key, state, &window)? {
                 None => return Ok(()),
                 Some(Slot::List(list)) => list.iter().map(D::duplicate).collect(),
                 Some(Slot::Value(v)) => match &mut self.contents {
                     WindowContents::Aggregate(f) => vec![f.get_result(v)?],
                     _ => vec![D::duplicate(v)],
                 },
+                _ => return Ok(()),
             }
         };
         if values.is_empty() {
@@ -145,8 +149,9 @@ impl<D: DataModel> WindowOperator<D> {
         };
         match &mut self.window_fn {
             Some(f) => {
-                let ctx = WindowContext { key: &key.key, window, current_watermark: self.watermark, current_processing_time: now };
-                f.process(&ctx, values, &mut push)?;
+                let state = WindowFnState::new(&mut self.store, key, window, self.assigner.is_merging(), self.clock.as_ref());
+                let mut ctx = WindowContext { key: &key.key, window, current_watermark: self.watermark, current_processing_time: now, state };
+                f.process(&mut ctx, values, &mut push)?;
             }
             None => values.into_iter().for_each(push),
         }

@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::snapshot::{decode, decode_value, encode, encode_value, tagged, untag, RestoredState, SnapshotWriter};
 use crate::data::{DataModel, Keyed};
 use crate::error::{message, BoxError};
-use crate::state::{Namespace, SlotRef};
+use crate::state::{Namespace, SlotRef, StateId};
 
 use super::super::merging::MergingWindowSet;
 use super::super::trigger::TriggerState;
 use super::counts::ElementCount;
 use super::sessions::Sessions;
+use super::super::USER_STATE_PREFIX;
 use super::WindowOperator;
 
 /// Entry tags. Part of the snapshot format: never renumber.
@@ -45,7 +46,8 @@ struct TriggerSnapshot {
 impl<D: DataModel> WindowOperator<D> {
     /// Writes every piece of state as keyed entries.
     pub(super) fn write_snapshot(&mut self, w: &mut SnapshotWriter<'_, D>) -> Result<(), BoxError> {
-        self.store.snapshot_into(|key, body| {
+        // The window function's own states are store entries too (`USER_STATE_PREFIX`).
+        self.store.snapshot_into(self.clock.now(), |key, body| {
             w.keyed_encoded(key, tagged(CONTENTS, body));
             Ok(())
         })?;
@@ -156,9 +158,14 @@ impl<D: DataModel> WindowOperator<D> {
         let contents_state = self.contents_state;
         // The store is taken out for the scan, which needs the sessions too.
         let mut store = std::mem::take(&mut self.store);
+        // The window function's own states are store entries too (`USER_STATE_PREFIX`).
+        let user: Vec<bool> = (0..store.state_count()).map(|i| store.state_name(StateId(i as u32)).starts_with(USER_STATE_PREFIX)).collect();
         let mut foreign = None;
         let checked = store.for_each_entry(|key, hash, state, window, slot| {
             if state != contents_state {
+                if user[state.0 as usize] {
+                    return Ok(());
+                }
                 foreign = Some(state);
                 return Err(message("foreign state"));
             }

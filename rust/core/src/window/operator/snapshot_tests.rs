@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::tests::{rec, task, Count, Describe, Sum};
+use super::tests::{rec, task, Count, Counting, Describe, Sum};
 use super::*;
 use crate::checkpoint::snapshot::{encode, tagged, OperatorSnapshot};
 use crate::key_group::{key_group_of, operator_index_of};
@@ -173,6 +173,24 @@ fn tumbling_windows_with_lateness_survive_a_restore() {
             [keys(|k| Element(k, 100, 3)), keys(|k| Element(k, 1, 25)), vec![Watermark(14)]].concat(),
             // [0, 10) was cleaned up: late, to the side output.
             [keys(|k| Element(k, 7, 4)), vec![Watermark(MAX_WATERMARK)]].concat(),
+        ],
+    );
+}
+
+#[test]
+fn window_function_state_survives_a_restore() {
+    let make = || {
+        WindowOperator::with_default_trigger(tumbling(10), WindowContents::Buffer)
+            .window_fn(Box::new(Counting { per_window: true }))
+            .allowed_lateness(5)
+    };
+    check(
+        &make,
+        &[
+            [keys(|k| Element(k, k, 1)), vec![Watermark(10)]].concat(),
+            // Late firings of [0, 10) count on from the restored per-window state.
+            [keys(|k| Element(k, 1, 3)), keys(|k| Element(k, 2, 12)), vec![Watermark(12)]].concat(),
+            [keys(|k| Element(k, 3, 4)), vec![Watermark(MAX_WATERMARK)]].concat(),
         ],
     );
 }

@@ -43,7 +43,7 @@ pub(super) struct Describe {
 }
 impl Lifecycle for Describe {}
 impl WindowFn<Ints> for Describe {
-    fn process(&mut self, ctx: &WindowContext<'_, Ints>, elements: Vec<i64>, emit: &mut dyn FnMut(i64)) -> Result<(), BoxError> {
+    fn process(&mut self, ctx: &mut WindowContext<'_, Ints>, elements: Vec<i64>, emit: &mut dyn FnMut(i64)) -> Result<(), BoxError> {
         let start = match ctx.window {
             Namespace::Window { start, .. } => start,
             _ => 0,
@@ -51,8 +51,39 @@ impl WindowFn<Ints> for Describe {
         emit(start * 1000 + elements.iter().sum::<i64>());
         Ok(())
     }
-    fn clear(&mut self, ctx: &WindowContext<'_, Ints>) -> Result<(), BoxError> {
+    fn clear(&mut self, ctx: &mut WindowContext<'_, Ints>) -> Result<(), BoxError> {
         self.cleared.lock().unwrap().push(ctx.window);
+        Ok(())
+    }
+}
+
+/// Counts its firings per key (state shared by the key's windows) and per window (the window's
+/// own state, removed in `clear`); emits `per key * 10_000 + per window * 1000 + sum`.
+pub(super) struct Counting {
+    /// Use per-window state (refused with merging windows).
+    pub(super) per_window: bool,
+}
+impl Lifecycle for Counting {}
+
+fn bump(ctx: &mut WindowContext<'_, Ints>, per_window: bool) -> Result<i64, BoxError> {
+    let fires = ctx.state.register("fires", None);
+    let n = ctx.state.at(fires, per_window)?.value()?.unwrap_or(0) + 1;
+    ctx.state.at(fires, per_window)?.update(n)?;
+    Ok(n)
+}
+
+impl WindowFn<Ints> for Counting {
+    fn process(&mut self, ctx: &mut WindowContext<'_, Ints>, elements: Vec<i64>, emit: &mut dyn FnMut(i64)) -> Result<(), BoxError> {
+        let per_key = bump(ctx, false)?;
+        let per_window = if self.per_window { bump(ctx, true)? } else { 0 };
+        emit(per_key * 10_000 + per_window * 1000 + elements.iter().sum::<i64>());
+        Ok(())
+    }
+    fn clear(&mut self, ctx: &mut WindowContext<'_, Ints>) -> Result<(), BoxError> {
+        if self.per_window {
+            let fires = ctx.state.register("fires", None);
+            ctx.state.at(fires, true)?.clear()?;
+        }
         Ok(())
     }
 }
@@ -119,7 +150,7 @@ impl Harness {
         drain(out).0
     }
 
-    fn is_empty(&self) -> bool {
+    fn is_empty(&mut self) -> bool {
         self.op.window_count() == 0 && self.op.timer_count() == 0 && self.op.trigger_states.is_empty() && self.op.sessions.is_empty()
     }
 }
@@ -396,4 +427,38 @@ fn invalid_windows_fail_to_open() {
     assert!(e.contains("assign_timestamps_and_watermarks"), "{e}");
     let e = op.process(0, vec![Record::with_timestamp(1, Some(1))], &mut out).unwrap_err().to_string();
     assert!(e.contains("keyed stream"), "{e}");
+}
+
+#[test]
+fn window_functions_keep_state_per_key_and_per_window() {
+    let op = WindowOperator::with_default_trigger(tumbling(10), WindowContents::Buffer)
+        .window_fn(Box::new(Counting { per_window: true }))
+        .allowed_lateness(5);
+    let mut h = Harness::new(op);
+    h.send(1, 1, 2);
+    h.send(2, 5, 2);
+    assert_eq!(h.watermark(10).0, vec![(1, 11_001, Some(9), 0), (2, 11_005, Some(9), 0)]);
+    // A late firing of the same window sees its window state again.
+    assert_eq!(h.send(1, 2, 4), vec![(1, 22_003, Some(9), 0)]);
+    // Cleanup calls clear, which drops the window state; the per-key state stays.
+    h.watermark(14);
+    assert_eq!(h.op.store.len(), 2, "one per-key entry per key");
+    assert!(h.is_empty());
+    h.send(1, 7, 12);
+    assert_eq!(h.watermark(20).0, vec![(1, 31_007, Some(19), 0)]);
+}
+
+#[test]
+fn merging_windows_refuse_per_window_state() {
+    let sessions = WindowAssigner::event_time_session(10).unwrap();
+    let op = WindowOperator::with_default_trigger(sessions.clone(), WindowContents::Buffer).window_fn(Box::new(Counting { per_window: false }));
+    let mut h = Harness::new(op);
+    h.send(1, 1, 0);
+    h.send(1, 2, 5);
+    assert_eq!(h.watermark(100).0, vec![(1, 10_003, Some(14), 0)], "per-key state works");
+    let op = WindowOperator::with_default_trigger(sessions, WindowContents::Buffer).window_fn(Box::new(Counting { per_window: true }));
+    let mut h = Harness::new(op);
+    h.send(1, 1, 0);
+    let err = h.op.on_watermark(100, &mut Output::default()).unwrap_err().to_string();
+    assert_eq!(err, "Per-window state is not allowed when using merging windows.");
 }

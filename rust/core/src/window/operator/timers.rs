@@ -10,6 +10,7 @@ use crate::state::{Namespace, Timer};
 use super::super::assigner::max_timestamp;
 use super::super::context::WindowTriggerContext;
 use super::super::trigger::Trigger;
+use super::super::WindowFnState;
 use super::WindowOperator;
 
 impl<D: DataModel> WindowOperator<D> {
@@ -105,8 +106,10 @@ impl<D: DataModel> WindowOperator<D> {
         self.with_trigger(key, window, now, &[], |t, ctx| t.clear(&window, ctx))?;
         self.trigger_states.remove_window(key, &window);
         if let Some(f) = &mut self.window_fn {
-            let ctx = WindowContext { key: &key.key, window, current_watermark: self.watermark, current_processing_time: now };
-            f.clear(&ctx)?;
+            // The function clears its per-window state here (Flink does not do it for it).
+            let state = WindowFnState::new(&mut self.store, key, window, self.assigner.is_merging(), self.clock.as_ref());
+            let mut ctx = WindowContext { key: &key.key, window, current_watermark: self.watermark, current_processing_time: now, state };
+            f.clear(&mut ctx)?;
         }
         if self.assigner.is_merging() {
             self.retire_session(key, &window);
