@@ -309,8 +309,14 @@ impl<D: DataModel> Task<D> {
         encode_task_file(&instances).map_err(|e| format!("the state of task '{}' could not be encoded: {e}", self.name))
     }
 
-    /// Tells every operator that checkpoint `id` completed (two-phase sinks commit).
+    /// Tells every operator that checkpoint `id` completed (two-phase sinks commit), once.
     fn notify_complete(&mut self, id: CheckpointId) -> Result<(), JobError> {
+        // The final checkpoint comes as Complete and then Finalize: commit once.
+        match &mut self.checkpointing {
+            Some(cp) if id <= cp.notified => return Ok(()),
+            Some(cp) => cp.notified = id,
+            None => {}
+        }
         self.step(|task| {
             for (i, (_, op)) in task.operators.iter_mut().enumerate() {
                 op.notify_checkpoint_complete(id).map_err(at(Stage::Operator(i)))?;

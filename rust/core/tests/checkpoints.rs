@@ -12,7 +12,7 @@ use oxflow_core::checkpoint::runtime::{CheckpointSettings, RestoreSettings};
 use oxflow_core::checkpoint::snapshot::{decode, encode, RestoredState, SnapshotWriter};
 use oxflow_core::checkpoint::storage::{latest_checkpoint, load_snapshot, random_hex, LocalStorage};
 use oxflow_core::checkpoint::CheckpointId;
-use oxflow_core::data::{DataModel, Record};
+use oxflow_core::data::Record;
 use oxflow_core::error::{message, BoxError, JobError};
 use oxflow_core::executor::start;
 use oxflow_core::function::{KeySelectorFn, Lifecycle, ReduceFn};
@@ -22,40 +22,8 @@ use oxflow_core::operators::{KeyByOperator, KeyedReduceOperator};
 use oxflow_core::source::{Source, SourcePoll};
 use oxflow_core::state::{BTreeMapEngineFactory, KvEngineFactory};
 
-struct Ints;
-impl DataModel for Ints {
-    type Value = i64;
-    type Key = i64;
-    fn key_eq(a: &i64, b: &i64) -> bool {
-        a == b
-    }
-    fn duplicate(v: &i64) -> i64 {
-        *v
-    }
-    fn duplicate_key(k: &i64) -> i64 {
-        *k
-    }
-    fn encode_value(v: &i64, out: &mut Vec<u8>) -> Result<(), BoxError> {
-        if *v == -1 {
-            return Err(message("-1 cannot be encoded"));
-        }
-        out.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn decode_value(b: &[u8]) -> Result<i64, BoxError> {
-        Ok(i64::from_le_bytes(b.try_into().map_err(|_| message("bad i64"))?))
-    }
-    fn encode_key(k: &i64, out: &mut Vec<u8>) -> Result<(), BoxError> {
-        out.extend_from_slice(&k.to_le_bytes());
-        Ok(())
-    }
-    fn decode_key(b: &[u8]) -> Result<i64, BoxError> {
-        Self::decode_value(b)
-    }
-    fn hash_key(k: &i64) -> Result<u64, BoxError> {
-        Ok(*k as u64)
-    }
-}
+mod common;
+use common::Ints;
 
 /// `0..count` split in contiguous ranges, slowly (so checkpoints happen mid-stream), replayable.
 struct Slow {
@@ -248,6 +216,22 @@ fn expected(count: i64) -> Vec<(i64, Vec<i64>)> {
     (0..7).map(|k| (k, (0..count).filter(|v| v % 7 == k).collect())).collect()
 }
 
+/// Runs the job to its successful end and keeps its handle (for its checkpoints and restarts).
+fn run_to_end(g: JobGraph<Ints>) -> oxflow_core::executor::RunningJob {
+    let mut running = start(g).unwrap();
+    loop {
+        if let Some(outcome) = running.wait_timeout(Duration::from_millis(50)) {
+            outcome.unwrap();
+            return running;
+        }
+    }
+}
+
+/// Restores from the completed snapshot at `path`.
+fn restore_from(path: &Path) -> Option<RestoreSettings> {
+    Some(RestoreSettings { snapshot: Arc::new(load_snapshot(&LocalStorage, path).unwrap()), ignore_unclaimed: false })
+}
+
 fn temp_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("oxflow-ckpt-{}", random_hex(10)));
     std::fs::create_dir_all(&d).unwrap();
@@ -260,14 +244,7 @@ fn a_finished_job_commits_everything_once_through_its_final_checkpoint() {
     let committed = Shared::default();
     let mut g = job(2, 2000, Duration::from_millis(1), committed.clone());
     g.config.checkpoint = Some(settings(&dir, 10));
-    let running = start(g).unwrap();
-    let mut running = running;
-    let outcome = loop {
-        if let Some(r) = running.wait_timeout(Duration::from_millis(50)) {
-            break r;
-        }
-    };
-    outcome.unwrap();
+    let running = run_to_end(g);
     let checkpoints = running.completed_checkpoints();
     assert!(checkpoints.len() >= 2, "periodic checkpoints and the final one completed: {checkpoints:?}");
     let got = committed_values(&committed);
@@ -293,11 +270,10 @@ fn a_cancelled_job_restored_at_another_parallelism_commits_exactly_once() {
         running.cancel();
         assert!(matches!(running.wait(), Err(JobError::Cancelled)));
         let latest = latest_checkpoint(&dir).expect("a completed checkpoint");
-        let snapshot = Arc::new(load_snapshot(&LocalStorage, &latest).unwrap());
         let mut g = job(after, 3000, Duration::ZERO, committed.clone());
         g.config.state_backend = backends.1;
         g.config.checkpoint = Some(settings(&dir, 15));
-        g.config.restore = Some(RestoreSettings { snapshot, ignore_unclaimed: false });
+        g.config.restore = restore_from(&latest);
         start(g).unwrap().wait().unwrap();
         let got = committed_values(&committed);
         assert_eq!(got, expected(3000), "{before} -> {after}");
@@ -392,7 +368,7 @@ fn restoring_the_final_checkpoint_of_a_finished_job_replays_nothing() {
     let latest = latest_checkpoint(&dir).expect("the final checkpoint");
     let mut g = job(2, 500, Duration::ZERO, committed.clone());
     g.config.checkpoint = Some(settings(&dir, 0));
-    g.config.restore = Some(RestoreSettings { snapshot: Arc::new(load_snapshot(&LocalStorage, &latest).unwrap()), ignore_unclaimed: false });
+    g.config.restore = restore_from(&latest);
     start(g).unwrap().wait().unwrap();
     assert_eq!(committed_values(&committed), expected(500), "the sources had nothing left to read");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -438,14 +414,7 @@ fn a_failed_job_restarts_from_its_latest_checkpoint_and_commits_exactly_once() {
     g.nodes.push(oxflow_core::graph::Node { inputs: vec![Edge { from: fail - 1, partitioning: Partitioning::Forward, port: 0 }], ..sink_node });
     g.config.checkpoint = Some(settings(&dir, 15));
     g.config.restart = RestartStrategy::FixedDelay { attempts: 2, delay: Duration::from_millis(20) };
-    let running = start(g).unwrap();
-    let mut running = running;
-    let outcome = loop {
-        if let Some(r) = running.wait_timeout(Duration::from_millis(50)) {
-            break r;
-        }
-    };
-    outcome.unwrap();
+    let running = run_to_end(g);
     assert!(failed.load(std::sync::atomic::Ordering::SeqCst), "the failure happened");
     assert_eq!(running.restarts(), 1);
     assert_eq!(committed_values(&committed), expected(3000));

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oxflow_core::data::{DataModel, Record};
+use oxflow_core::data::Record;
 use oxflow_core::error::{message, BoxError, JobError};
 use oxflow_core::executor::start;
 use oxflow_core::function::{KeySelectorFn, Lifecycle, MapFn, ReduceFn, SinkFn};
@@ -16,34 +16,8 @@ use oxflow_core::operators::{KeyByOperator, KeyedReduceOperator, MapOperator, Si
 use oxflow_core::source::{Source, SourcePoll};
 use oxflow_core::state::{BTreeMapEngineFactory, KvEngineFactory};
 
-struct Ints;
-impl DataModel for Ints {
-    type Value = i64;
-    type Key = i64;
-    fn key_eq(a: &i64, b: &i64) -> bool {
-        a == b
-    }
-    fn duplicate(v: &i64) -> i64 {
-        *v
-    }
-    fn duplicate_key(k: &i64) -> i64 {
-        *k
-    }
-    // Encodings, so keyed state can also live in a state engine.
-    fn encode_value(v: &i64, out: &mut Vec<u8>) -> Result<(), BoxError> {
-        out.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn decode_value(b: &[u8]) -> Result<i64, BoxError> {
-        Ok(i64::from_le_bytes(b.try_into().map_err(|_| message("not an i64"))?))
-    }
-    fn encode_key(k: &i64, out: &mut Vec<u8>) -> Result<(), BoxError> {
-        Self::encode_value(k, out)
-    }
-    fn decode_key(b: &[u8]) -> Result<i64, BoxError> {
-        Self::decode_value(b)
-    }
-}
+mod common;
+use common::Ints;
 
 /// Emits `0..count` split over the source's parallel instances, counting what it produced.
 struct Range {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 
@@ -64,6 +64,8 @@ pub(crate) struct TaskCheckpointing {
     pub reports: Sender<TaskReport>,
     /// The latest checkpoint id this task took part in (or was restored from).
     pub last_id: CheckpointId,
+    /// The latest checkpoint the task's operators were told completed.
+    pub notified: CheckpointId,
 }
 
 /// A savepoint request from the user, answered with the savepoint's directory.
@@ -103,7 +105,7 @@ pub(crate) fn channels(
     for index in 0..tasks {
         let (tx, rx) = unbounded();
         controls.push(tx);
-        ends.push(TaskCheckpointing { index, control: rx, reports: report_tx.clone(), last_id });
+        ends.push(TaskCheckpointing { index, control: rx, reports: report_tx.clone(), last_id, notified: last_id });
     }
     (ends, CoordinatorSetup { settings, controls, sources, reports, savepoints, last_id, max_parallelism, instances }, savepoint_tx)
 }
@@ -130,7 +132,6 @@ pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mu
     let mut retained: Vec<(CheckpointId, PathBuf)> = Vec::new();
     let mut unsent_savepoints: Vec<SavepointRequest> = Vec::new();
     let tick = Duration::from_millis(5);
-    let started = Instant::now();
     loop {
         let mut actions = Vec::new();
         match reports.recv_timeout(tick) {
@@ -176,7 +177,7 @@ pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mu
                         Some(i) => locations.remove(i).1,
                         None => checkpoint_dir(&settings.dir, &settings.job_id, id),
                     };
-                    let files: Vec<Vec<u8>> = acks.iter().map(|a| a.as_ref().clone()).collect();
+                    let files: Vec<&[u8]> = acks.iter().map(|a| a.as_slice()).collect();
                     let metadata = Metadata::new(&settings.job_id, id, savepoint, timestamp_ms, max_parallelism);
                     let written = write_snapshot(storage.as_ref(), &dir, metadata, &files, |i| instances[i].clone());
                     if let Err(e) = written {
@@ -228,7 +229,7 @@ pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mu
                 }
             }
         }
-        if shared.cancelled.load(Ordering::Relaxed) || shared.running.load(Ordering::Acquire) == 0 && started.elapsed() > tick {
+        if shared.cancelled.load(Ordering::Relaxed) || shared.running.load(Ordering::Acquire) == 0 {
             break;
         }
     }

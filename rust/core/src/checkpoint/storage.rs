@@ -156,13 +156,13 @@ pub fn write_snapshot(
     storage: &dyn SnapshotStorage,
     dir: &Path,
     metadata_base: Metadata,
-    task_files: &[Vec<u8>],
+    task_files: &[impl AsRef<[u8]>],
     instances: impl Fn(usize) -> Vec<(String, usize)>,
 ) -> Result<(), BoxError> {
     let mut metadata = metadata_base;
     for (i, bytes) in task_files.iter().enumerate() {
         let name = format!("task-{i}.state");
-        storage.write(dir, &name, bytes)?;
+        storage.write(dir, &name, bytes.as_ref())?;
         metadata.files.push(name);
         for (uid, parallelism) in instances(i) {
             metadata.operators.insert(uid, parallelism);
