@@ -19,6 +19,10 @@ class RowKind(Enum):
         """``+I``, ``-U``, ``+U`` or ``-D``, as printed by Flink."""
         return _SHORT_STRINGS[self.value]
 
+    def __str__(self) -> str:
+        # PyFlink prints a kind as its short string.
+        return _SHORT_STRINGS[self.value]
+
     def to_byte_value(self) -> int:
         """The stable byte value of this kind (0..3)."""
         return self.value

@@ -9,6 +9,8 @@ mod job_spec;
 mod keyed_state;
 mod native_aggregation;
 mod process_udf;
+mod table_session;
+mod table_values;
 mod py_trigger;
 mod window_spec;
 mod window_udf;
@@ -53,6 +55,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keyed_state::KeyedStateHandle>()?;
     m.add_class::<py_trigger::TriggerContextHandle>()?;
     m.add("JobExecutionError", m.py().get_type::<errors::JobExecutionError>())?;
+    m.add_class::<table_session::TableSessionHandle>()?;
+    m.add_class::<table_session::QueryHandle>()?;
+    m.add_class::<table_session::InsertHandle>()?;
+    m.add_class::<table_session::ResultJob>()?;
+    m.add("TableException", m.py().get_type::<table_session::TableException>())?;
+    m.add("ValidationException", m.py().get_type::<table_session::ValidationException>())?;
+    m.add("SqlParserException", m.py().get_type::<table_session::SqlParserException>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

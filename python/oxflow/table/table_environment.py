@@ -1,0 +1,288 @@
+"""``TableEnvironment`` and ``StreamTableEnvironment``: the entry point of table programs, as
+PyFlink's. SQL is planned and run by oxflow's native engine (Arrow batches, DataFusion
+expressions); the Table API composes the same SQL (see ``table.py``)."""
+
+import datetime
+import decimal
+from typing import Any, Iterable, List, Optional, Sequence, Union
+
+from .. import _native
+from ..common.configuration import Configuration
+from .environment_settings import EnvironmentSettings
+from .result_kind import ResultKind
+from .table import Table
+from .table_config import TableConfig
+from .table_result import TableResult
+from .table_schema import ResolvedSchema
+from .types import DataType, DataTypes, RowType, _to_data_type
+
+__all__ = ["TableEnvironment", "StreamTableEnvironment", "StatementSet", "ExplainDetail"]
+
+
+class ExplainDetail(object):
+    """Extra details ``explain_sql`` can show (accepted; oxflow shows one plan)."""
+
+    ESTIMATED_COST = 0
+    CHANGELOG_MODE = 1
+    JSON_EXECUTION_PLAN = 2
+    PLAN_ADVICE = 3
+
+
+def _quote(name: str) -> str:
+    return "`%s`" % name.replace("`", "``")
+
+
+def _infer_type(value: Any) -> DataType:
+    if isinstance(value, bool):
+        return DataTypes.BOOLEAN()
+    if isinstance(value, int):
+        return DataTypes.BIGINT()
+    if isinstance(value, float):
+        return DataTypes.DOUBLE()
+    if isinstance(value, str):
+        return DataTypes.STRING()
+    if isinstance(value, bytes):
+        return DataTypes.BYTES()
+    if isinstance(value, decimal.Decimal):
+        return DataTypes.DECIMAL(38, 18)
+    if isinstance(value, datetime.datetime):
+        return DataTypes.TIMESTAMP(6)
+    if isinstance(value, datetime.date):
+        return DataTypes.DATE()
+    if isinstance(value, datetime.time):
+        return DataTypes.TIME()
+    raise TypeError("cannot infer a table type for the value %r (%s); give from_elements a schema" % (value, type(value).__name__))
+
+
+class TableEnvironment(object):
+    """Creates tables, runs SQL and holds the catalog of one table program."""
+
+    def __init__(self, environment_settings: Optional[EnvironmentSettings] = None):
+        self._settings = environment_settings or EnvironmentSettings.in_streaming_mode()
+        self._native = _native.TableSessionHandle()
+        self._config = TableConfig(self._native, self._settings.get_configuration())
+        self._jobs = 0
+        self._pending = []  # type: List[TableResult]
+
+    @staticmethod
+    def create(environment_settings: Union[EnvironmentSettings, Configuration, None] = None) -> "TableEnvironment":
+        """A TableEnvironment from settings (or a Configuration)."""
+        if isinstance(environment_settings, Configuration):
+            environment_settings = EnvironmentSettings.from_configuration(environment_settings)
+        return TableEnvironment(environment_settings)
+
+    def get_config(self) -> TableConfig:
+        return self._config
+
+    # --- statements -------------------------------------------------------------------
+
+    def _job_name(self, what: str) -> str:
+        self._jobs += 1
+        return self._config.get("pipeline.name", None) or "%s_%d" % (what, self._jobs)
+
+    def execute_sql(self, stmt: str) -> TableResult:
+        """Runs one statement: DDL, DML (INSERT INTO, EXECUTE STATEMENT SET), a query, SHOW,
+        DESCRIBE, EXPLAIN, SET, RESET or USE. INSERTs and queries start a job right away."""
+        outcome = self._native.execute(stmt)
+        kind = outcome[0]
+        if kind == "rows":
+            _, columns, rows = outcome
+            result_kind = ResultKind.SUCCESS if columns == ["result"] and rows == [["OK"]] else ResultKind.SUCCESS_WITH_CONTENT
+            return TableResult(result_kind, ResolvedSchema(columns, ["STRING"] * len(columns)), rows)
+        if kind == "query":
+            return self._start_query(outcome[1])
+        if kind == "insert":
+            return self._start_insert(outcome[1])
+        if kind == "explain":
+            return TableResult(ResultKind.SUCCESS_WITH_CONTENT, ResolvedSchema(["result"], ["STRING"]), [[outcome[1]]])
+        if kind == "function":
+            _, name, identifier, language, if_not_exists = outcome
+            self._create_function(name, identifier, language, if_not_exists)
+            return TableResult(ResultKind.SUCCESS, ResolvedSchema(["result"], ["STRING"]), [["OK"]])
+        raise AssertionError("unknown statement outcome %r" % (kind,))
+
+    def _start_query(self, handle: Any) -> TableResult:
+        name = self._job_name("collect")
+        job = handle.start(name, self._config._parallelism())
+        schema = ResolvedSchema(handle.names(), handle.types(), is_query=True)
+        return TableResult(ResultKind.SUCCESS_WITH_CONTENT, schema, job=job, job_name=name)
+
+    def _start_insert(self, handle: Any) -> TableResult:
+        name = self._job_name("insert-into")
+        sinks = handle.sinks()
+        job = handle.start(name, self._config._parallelism())
+        names = ["default_catalog.default_database.%s" % s for s in sinks]
+        result = TableResult(ResultKind.SUCCESS_WITH_CONTENT, ResolvedSchema(names, ["BIGINT"] * len(names)),
+                             [["-1"] * len(names)], job=job, job_name=name)
+        self._pending.append(result)
+        return result
+
+    def _create_function(self, name: str, identifier: str, language: str, if_not_exists: bool) -> None:
+        from .exceptions import ValidationException
+        raise ValidationException("CREATE FUNCTION %s AS '%s' LANGUAGE %s: Python UDFs are not supported yet" % (name, identifier, language))
+
+    def sql_query(self, query: str) -> Table:
+        """A Table of the SELECT ``query`` (planned now, run when executed)."""
+        self._native.query(query)
+        return Table(query, self)
+
+    def explain_sql(self, stmt: str, *extra_details: Any) -> str:
+        return self.execute_sql("EXPLAIN " + stmt)._rows[0][0]
+
+    def create_statement_set(self) -> "StatementSet":
+        return StatementSet(self)
+
+    def execute(self, job_name: Optional[str] = None) -> None:
+        """Waits for the jobs INSERT statements started (Flink 1.x's ``execute``)."""
+        pending, self._pending = self._pending, []
+        for result in pending:
+            result.wait()
+
+    # --- tables and views -------------------------------------------------------------
+
+    def from_elements(self, elements: Iterable[Any], schema: Union[DataType, Sequence[str], None] = None,
+                      verify_schema: bool = True) -> Table:
+        """A Table of the given rows (tuples, lists or Rows). ``schema`` is a ``DataTypes.ROW``,
+        a list of column names (types inferred), or ``None`` (names ``_1``, ``_2``, ...)."""
+        rows = [tuple(e) if not isinstance(e, tuple) else e for e in elements]
+        if isinstance(schema, str):
+            schema = _to_data_type(schema)
+        if isinstance(schema, RowType):
+            names = schema.field_names()
+            types = [str(f.data_type) for f in schema.fields]
+        else:
+            if not rows:
+                raise ValueError("from_elements needs a schema with its types when there are no elements")
+            first = rows[0]
+            names = list(schema) if schema is not None else ["_%d" % (i + 1) for i in range(len(first))]
+            types = []
+            for i in range(len(first)):
+                value = next((r[i] for r in rows if r[i] is not None), None)
+                types.append(str(DataTypes.STRING() if value is None else _infer_type(value)))
+        table = self._native.register_rows(names, types, rows)
+        return Table("SELECT * FROM %s" % _quote(table), self)
+
+    def from_path(self, path: str) -> Table:
+        return self.sql_query("SELECT * FROM %s" % ".".join(_quote(p) for p in path.split(".")))
+
+    def create_temporary_view(self, view_path: str, table_or_data_stream: Any, *fields_or_schema: Any) -> None:
+        if not isinstance(table_or_data_stream, Table):
+            raise TypeError("create_temporary_view takes a Table here; DataStreams need a StreamTableEnvironment")
+        self._native.create_view(view_path, table_or_data_stream._sql)
+
+    def create_view(self, view_path: str, table: Table) -> None:
+        self.create_temporary_view(view_path, table)
+
+    def drop_temporary_view(self, view_path: str) -> bool:
+        return self._native.drop_view(view_path)
+
+    def drop_view(self, view_path: str) -> bool:
+        return self.drop_temporary_view(view_path)
+
+    def create_temporary_table(self, path: str, descriptor: Any) -> None:
+        self.execute_sql(descriptor._to_ddl(path, temporary=True))
+
+    def create_table(self, path: str, descriptor: Any) -> None:
+        self.execute_sql(descriptor._to_ddl(path))
+
+    def from_descriptor(self, descriptor: Any) -> Table:
+        self._jobs += 1
+        name = "_oxflow_descriptor_%d" % self._jobs
+        self.create_temporary_table(name, descriptor)
+        return self.from_path(name)
+
+    def list_tables(self) -> List[str]:
+        return self._native.list_tables()
+
+    def list_views(self) -> List[str]:
+        return self._native.list_views()
+
+    def list_temporary_tables(self) -> List[str]:
+        return self.list_tables()
+
+    def list_temporary_views(self) -> List[str]:
+        return self.list_views()
+
+    def list_catalogs(self) -> List[str]:
+        return ["default_catalog"]
+
+    def list_databases(self) -> List[str]:
+        return ["default_database"]
+
+    def get_current_catalog(self) -> str:
+        return "default_catalog"
+
+    def get_current_database(self) -> str:
+        return "default_database"
+
+    # --- what Table needs -------------------------------------------------------------
+
+    def _execute_query(self, sql: str) -> TableResult:
+        return self._start_query(self._native.query(sql))
+
+    def _column_names(self, sql: str) -> List[str]:
+        return self._native.query(sql).names()
+
+    def _resolved_schema(self, sql: str) -> ResolvedSchema:
+        handle = self._native.query(sql)
+        return ResolvedSchema(handle.names(), handle.types())
+
+    def _to_pandas(self, sql: str) -> Any:
+        import pandas as pd
+        result = self._execute_query(sql)
+        names = result.get_resolved_schema().get_column_names()
+        with result.collect() as rows:
+            data = [tuple(r) for r in rows]
+        return pd.DataFrame.from_records(data, columns=names)
+
+
+class StreamTableEnvironment(TableEnvironment):
+    """A TableEnvironment tied to a StreamExecutionEnvironment (its parallelism and settings)."""
+
+    def __init__(self, stream_execution_environment: Any = None, environment_settings: Optional[EnvironmentSettings] = None):
+        super().__init__(environment_settings)
+        self._stream_env = stream_execution_environment
+        if stream_execution_environment is not None:
+            parallelism = stream_execution_environment.get_parallelism()
+            if parallelism and parallelism > 0 and self._config.get("parallelism.default") is None:
+                self._config.set("parallelism.default", str(parallelism))
+
+    @staticmethod
+    def create(stream_execution_environment: Any = None, environment_settings: Optional[EnvironmentSettings] = None) -> "StreamTableEnvironment":
+        if isinstance(stream_execution_environment, EnvironmentSettings):
+            stream_execution_environment, environment_settings = None, stream_execution_environment
+        return StreamTableEnvironment(stream_execution_environment, environment_settings)
+
+
+class StatementSet(object):
+    """Several INSERTs run as one job."""
+
+    def __init__(self, t_env: TableEnvironment):
+        self._t_env = t_env
+        self._statements = []  # type: List[str]
+
+    def add_insert_sql(self, stmt: str) -> "StatementSet":
+        self._statements.append(stmt)
+        return self
+
+    def add_insert(self, target_path: Any, table: Table, overwrite: bool = False) -> "StatementSet":
+        if not isinstance(target_path, str):
+            self._t_env._jobs += 1
+            name = "_oxflow_sink_%d" % self._t_env._jobs
+            self._t_env.create_temporary_table(name, target_path)
+            target_path = name
+        verb = "INSERT OVERWRITE" if overwrite else "INSERT INTO"
+        self._statements.append("%s %s %s" % (verb, ".".join(_quote(p) for p in target_path.split(".")), table._sql))
+        return self
+
+    def _script(self) -> str:
+        return "EXECUTE STATEMENT SET BEGIN\n%s;\nEND" % ";\n".join(self._statements)
+
+    def explain(self, *extra_details: Any) -> str:
+        return self._t_env.explain_sql(self._script())
+
+    def execute(self) -> TableResult:
+        if not self._statements:
+            from .exceptions import TableException
+            raise TableException("No operators defined in the statement set.")
+        return self._t_env.execute_sql(self._script())

@@ -1,0 +1,127 @@
+//! The aggregates of many groups at once: DataFusion's vectorized groups accumulators where a
+//! call has one, one row accumulator per group otherwise (DISTINCT, user aggregates).
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use datafusion_common::ScalarValue;
+use datafusion_expr::{Accumulator, EmitTo, GroupsAccumulator};
+use oxflow_core::error::BoxError;
+
+use super::calc::eval;
+use crate::plan::AggregateCall;
+
+enum Slot {
+    Groups(Box<dyn GroupsAccumulator>),
+    Rows(Vec<Box<dyn Accumulator>>),
+}
+
+/// Arguments and filter of every call, evaluated on one batch.
+pub struct CallInputs {
+    pub args: Vec<Vec<ArrayRef>>,
+    pub filters: Vec<Option<BooleanArray>>,
+}
+
+impl CallInputs {
+    pub fn evaluate(calls: &[AggregateCall], batch: &RecordBatch) -> Result<CallInputs, BoxError> {
+        let mut args = Vec::with_capacity(calls.len());
+        let mut filters = Vec::with_capacity(calls.len());
+        for c in calls {
+            args.push(c.args.iter().map(|a| eval(a, batch)).collect::<Result<Vec<_>, _>>()?);
+            filters.push(match &c.filter {
+                Some(f) => Some(eval(f, batch)?.as_boolean().clone()),
+                None => None,
+            });
+        }
+        Ok(CallInputs { args, filters })
+    }
+
+    /// The inputs of the rows at `indices`.
+    pub fn take(&self, indices: &arrow::array::UInt32Array) -> Result<CallInputs, BoxError> {
+        Ok(CallInputs {
+            args: self
+                .args
+                .iter()
+                .map(|a| a.iter().map(|x| arrow::compute::take(x, indices, None)).collect::<Result<Vec<_>, _>>())
+                .collect::<Result<Vec<_>, _>>()?,
+            filters: self
+                .filters
+                .iter()
+                .map(|f| f.as_ref().map(|f| arrow::compute::take(f, indices, None).map(|a| a.as_boolean().clone())).transpose())
+                .collect::<Result<Vec<_>, _>>()?,
+        })
+    }
+}
+
+pub struct GroupedAccumulators {
+    calls: Arc<[AggregateCall]>,
+    slots: Vec<Slot>,
+    groups: usize,
+}
+
+impl GroupedAccumulators {
+    pub fn new(calls: Arc<[AggregateCall]>) -> Result<Self, BoxError> {
+        let slots = calls
+            .iter()
+            .map(|c| Ok(match c.groups_accumulator()? {
+                Some(g) => Slot::Groups(g),
+                None => Slot::Rows(Vec::new()),
+            }))
+            .collect::<Result<Vec<_>, BoxError>>()?;
+        Ok(GroupedAccumulators { calls, slots, groups: 0 })
+    }
+
+    /// Adds the rows of `inputs` to the groups `group_indices` gives them; `groups` is the number
+    /// of groups so far (new groups have the next indices).
+    pub fn update(&mut self, inputs: &CallInputs, group_indices: &[usize], groups: usize) -> Result<(), BoxError> {
+        self.groups = groups;
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            let args = &inputs.args[i];
+            let filter = inputs.filters[i].as_ref();
+            match slot {
+                Slot::Groups(g) => g.update_batch(args, group_indices, filter, groups)?,
+                Slot::Rows(accs) => {
+                    while accs.len() < groups {
+                        accs.push(self.calls[i].accumulator()?);
+                    }
+                    for (row, &g) in group_indices.iter().enumerate() {
+                        if filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
+                            continue;
+                        }
+                        let one: Vec<ArrayRef> = args.iter().map(|a| a.slice(row, 1)).collect();
+                        accs[g].update_batch(&one)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every group's results, one array per call, typed as Flink types them.
+    pub fn evaluate(mut self) -> Result<Vec<ArrayRef>, BoxError> {
+        let groups = self.groups;
+        let mut out = Vec::with_capacity(self.slots.len());
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            let values = match slot {
+                Slot::Groups(g) => g.evaluate(EmitTo::All)?,
+                Slot::Rows(accs) => {
+                    while accs.len() < groups {
+                        accs.push(self.calls[i].accumulator()?);
+                    }
+                    let scalars = accs.iter_mut().map(|a| a.evaluate()).collect::<Result<Vec<_>, _>>()?;
+                    scalars_to_array(scalars, &self.calls[i])?
+                }
+            };
+            out.push(self.calls[i].finish(values)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Scalars of one call as an array of its DataFusion return type.
+pub fn scalars_to_array(scalars: Vec<ScalarValue>, call: &AggregateCall) -> Result<ArrayRef, BoxError> {
+    if scalars.is_empty() {
+        return Ok(arrow::array::new_empty_array(call.return_field.data_type()));
+    }
+    Ok(ScalarValue::iter_to_array(scalars)?)
+}

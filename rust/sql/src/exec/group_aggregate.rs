@@ -1,0 +1,126 @@
+//! Unbounded GROUP BY as Flink's GroupAggFunction computes it: every input row updates its key's
+//! accumulators (retracting for -U and -D) and emits the change of the key's result: +I for a new
+//! key, -U of the previous and +U of the new result when it changed, -D when the key's last row
+//! was retracted. Nothing is emitted when the result did not change.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, RecordBatch};
+use arrow::datatypes::SchemaRef;
+use datafusion_common::ScalarValue;
+use datafusion_expr::Accumulator;
+use oxflow_core::data::Record;
+use oxflow_core::error::{message, BoxError};
+use oxflow_core::operator::{Operator, Output};
+
+use super::accumulators::{scalars_to_array, CallInputs};
+use super::calc::relaxed;
+use super::data::{ChangeBatch, RowKind, TableData};
+use super::keys::KeyEncoder;
+use crate::plan::AggregateCall;
+
+struct Group {
+    accs: Vec<Box<dyn Accumulator>>,
+    /// Rows accumulated minus rows retracted: at 0 the key is gone.
+    rows: i64,
+    previous: Vec<ScalarValue>,
+}
+
+pub struct GroupAggregate {
+    keys: KeyEncoder,
+    calls: Arc<[AggregateCall]>,
+    schema: SchemaRef,
+    groups: HashMap<Box<[u8]>, Group>,
+}
+
+impl GroupAggregate {
+    pub fn new(keys: KeyEncoder, calls: Arc<[AggregateCall]>, schema: SchemaRef) -> Self {
+        GroupAggregate { keys, calls, schema: relaxed(&schema), groups: HashMap::new() }
+    }
+
+    fn apply(&mut self, input: &ChangeBatch, changes: &mut Vec<(Box<[u8]>, Vec<ScalarValue>, RowKind)>) -> Result<(), BoxError> {
+        let keys = self.keys.encode(&input.batch)?;
+        let inputs = CallInputs::evaluate(&self.calls, &input.batch)?;
+        for (row, key) in keys.into_iter().enumerate() {
+            let kind = input.kind(row);
+            let accumulate = kind.is_accumulate();
+            let first = !self.groups.contains_key(&key);
+            if first && !accumulate {
+                // A retraction for a key without state (Flink drops it the same way).
+                continue;
+            }
+            if first {
+                let accs = self.calls.iter().map(|c| c.accumulator()).collect::<Result<Vec<_>, _>>()?;
+                self.groups.insert(key.clone(), Group { accs, rows: 0, previous: Vec::new() });
+            }
+            let group = self.groups.get_mut(&key).expect("inserted above");
+            for (c, acc) in group.accs.iter_mut().enumerate() {
+                if inputs.filters[c].as_ref().is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
+                    continue;
+                }
+                let one: Vec<ArrayRef> = inputs.args[c].iter().map(|a| a.slice(row, 1)).collect();
+                if accumulate {
+                    acc.update_batch(&one)?;
+                } else if acc.supports_retract_batch() {
+                    acc.retract_batch(&one)?;
+                } else {
+                    return Err(message(format!(
+                        "the aggregate {} cannot retract, so it cannot consume the update and delete rows of its input",
+                        self.calls[c].func.name()
+                    )));
+                }
+            }
+            group.rows += if accumulate { 1 } else { -1 };
+            if group.rows <= 0 {
+                let gone = self.groups.remove(&key).expect("present");
+                if !first {
+                    changes.push((key, gone.previous, RowKind::Delete));
+                }
+                continue;
+            }
+            let values = group.accs.iter_mut().map(|a| a.evaluate()).collect::<Result<Vec<_>, _>>()?;
+            if first {
+                changes.push((key, values.clone(), RowKind::Insert));
+            } else if values != group.previous {
+                changes.push((key.clone(), std::mem::take(&mut group.previous), RowKind::UpdateBefore));
+                changes.push((key, values.clone(), RowKind::UpdateAfter));
+            }
+            group.previous = values;
+        }
+        Ok(())
+    }
+
+    fn output(&self, changes: Vec<(Box<[u8]>, Vec<ScalarValue>, RowKind)>) -> Result<ChangeBatch, BoxError> {
+        let mut columns = self.keys.decode(changes.iter().map(|c| c.0.as_ref()))?;
+        for (i, call) in self.calls.iter().enumerate() {
+            let scalars: Vec<ScalarValue> = changes.iter().map(|c| c.1[i].clone()).collect();
+            columns.push(call.finish(scalars_to_array(scalars, call)?)?);
+        }
+        let kinds: Arc<[RowKind]> = changes.iter().map(|c| c.2).collect();
+        let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(kinds.len()));
+        let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?;
+        Ok(ChangeBatch { batch, kinds: Some(kinds) })
+    }
+}
+
+impl Operator<TableData> for GroupAggregate {
+    fn process(&mut self, _: usize, records: Vec<Record<TableData>>, out: &mut Output<TableData>) -> Result<(), BoxError> {
+        let mut changes = Vec::new();
+        for r in &records {
+            self.apply(&r.value, &mut changes)?;
+        }
+        if !changes.is_empty() {
+            out.push(Record::new(self.output(changes)?));
+        }
+        Ok(())
+    }
+
+    fn snapshot_state(
+        &mut self,
+        _: oxflow_core::checkpoint::CheckpointId,
+        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
+    ) -> Result<(), BoxError> {
+        Err(message("SQL GROUP BY aggregation cannot be checkpointed yet"))
+    }
+}

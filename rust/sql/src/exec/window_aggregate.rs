@@ -1,0 +1,309 @@
+//! Event-time window aggregation: one final row per (key, window) when the watermark passes the
+//! window's end, for group windows and window TVFs alike.
+//!
+//! Tumbling, hopping and cumulating windows keep one pane per window: the keys seen in it and
+//! vectorized accumulators over them, so a batch updates a pane with one call per aggregate.
+//! Session windows belong to one key each and merge, so they keep row accumulators per session.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, RecordBatch, TimestampMillisecondArray, UInt32Array};
+use arrow::datatypes::{DataType, SchemaRef};
+use datafusion_expr::Accumulator;
+use oxflow_core::data::Record;
+use oxflow_core::error::{message, BoxError};
+use oxflow_core::operator::{Operator, Output};
+
+use super::accumulators::{scalars_to_array, CallInputs, GroupedAccumulators};
+use super::calc::relaxed;
+use super::data::{ChangeBatch, TableData};
+use super::keys::KeyEncoder;
+use super::watermark::millis;
+use crate::plan::{AggregateCall, WindowSpec};
+
+/// When a row is too late for its windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lateness {
+    /// Window TVF aggregation (Flink's slicing operator): the row is dropped when the earliest
+    /// window holding it has fired.
+    PerSlice,
+    /// Legacy group windows (Flink's window operator): each window on its own.
+    PerWindow,
+}
+
+struct Pane {
+    index: HashMap<Box<[u8]>, usize>,
+    keys: Vec<Box<[u8]>>,
+    accs: GroupedAccumulators,
+}
+
+struct Session {
+    start: i64,
+    end: i64,
+    accs: Vec<Box<dyn Accumulator>>,
+}
+
+pub struct WindowAggregate {
+    window: WindowSpec,
+    time_column: usize,
+    keys: KeyEncoder,
+    calls: Arc<[AggregateCall]>,
+    schema: SchemaRef,
+    lateness: Lateness,
+    /// Window time is a TIMESTAMP_LTZ (the time attribute was one).
+    ltz: bool,
+    panes: BTreeMap<(i64, i64), Pane>,
+    sessions: HashMap<Box<[u8]>, Vec<Session>>,
+    watermark: i64,
+    late: Arc<AtomicU64>,
+    scratch: Vec<(i64, i64)>,
+}
+
+impl WindowAggregate {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        window: WindowSpec,
+        time_column: usize,
+        keys: KeyEncoder,
+        calls: Arc<[AggregateCall]>,
+        schema: SchemaRef,
+        lateness: Lateness,
+        ltz: bool,
+        late: Arc<AtomicU64>,
+    ) -> Self {
+        WindowAggregate {
+            window,
+            time_column,
+            keys,
+            calls,
+            schema: relaxed(&schema),
+            lateness,
+            ltz,
+            panes: BTreeMap::new(),
+            sessions: HashMap::new(),
+            watermark: i64::MIN,
+            late,
+            scratch: Vec::new(),
+        }
+    }
+
+    fn add_panes(&mut self, batch: &RecordBatch, ts: &TimestampMillisecondArray, keys: &[Box<[u8]>], inputs: &CallInputs) -> Result<(), BoxError> {
+        let mut buckets: BTreeMap<(i64, i64), Vec<u32>> = BTreeMap::new();
+        let mut late = 0;
+        for row in 0..batch.num_rows() {
+            if ts.is_null(row) {
+                continue;
+            }
+            self.window.assign(ts.value(row), &mut self.scratch);
+            let fired = |end: i64| end - 1 <= self.watermark;
+            let dropped = match self.lateness {
+                Lateness::PerSlice => self.scratch.first().is_some_and(|w| fired(w.1)),
+                Lateness::PerWindow => self.scratch.iter().all(|w| fired(w.1)),
+            };
+            if dropped {
+                late += 1;
+                continue;
+            }
+            for &(start, end) in &self.scratch {
+                if !fired(end) {
+                    buckets.entry((end, start)).or_default().push(row as u32);
+                }
+            }
+        }
+        self.late.fetch_add(late, Ordering::Relaxed);
+        for (window, rows) in buckets {
+            let all = rows.len() == batch.num_rows();
+            let indices = UInt32Array::from(rows);
+            let taken;
+            let pane_inputs = if all {
+                inputs
+            } else {
+                taken = inputs.take(&indices)?;
+                &taken
+            };
+            let pane = match self.panes.entry(window) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(Pane {
+                    index: HashMap::new(),
+                    keys: Vec::new(),
+                    accs: GroupedAccumulators::new(self.calls.clone())?,
+                }),
+            };
+            let groups: Vec<usize> = indices
+                .values()
+                .iter()
+                .map(|&row| {
+                    let key = &keys[row as usize];
+                    match pane.index.get(key) {
+                        Some(&g) => g,
+                        None => {
+                            let g = pane.keys.len();
+                            pane.index.insert(key.clone(), g);
+                            pane.keys.push(key.clone());
+                            g
+                        }
+                    }
+                })
+                .collect();
+            pane.accs.update(pane_inputs, &groups, pane.keys.len())?;
+        }
+        Ok(())
+    }
+
+    fn add_sessions(&mut self, batch: &RecordBatch, ts: &TimestampMillisecondArray, keys: &[Box<[u8]>], inputs: &CallInputs) -> Result<(), BoxError> {
+        let WindowSpec::Session { gap } = self.window else { unreachable!() };
+        for row in 0..batch.num_rows() {
+            if ts.is_null(row) {
+                continue;
+            }
+            let t = ts.value(row);
+            if t + gap - 1 <= self.watermark {
+                self.late.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            let sessions = self.sessions.entry(keys[row].clone()).or_default();
+            let (mut start, mut end) = (t, t + gap);
+            let mut merged: Option<Vec<Box<dyn Accumulator>>> = None;
+            let mut i = 0;
+            while i < sessions.len() {
+                let s = &sessions[i];
+                // Flink's TimeWindow.intersects: touching windows merge too.
+                if s.start <= end && s.end >= start {
+                    let s = sessions.remove(i);
+                    start = start.min(s.start);
+                    end = end.max(s.end);
+                    merged = Some(match merged {
+                        None => s.accs,
+                        Some(mut into) => {
+                            let mut from = s.accs;
+                            for (a, b) in into.iter_mut().zip(from.iter_mut()) {
+                                let state = b.state()?;
+                                let arrays = state.iter().map(|v| v.to_array()).collect::<Result<Vec<_>, _>>()?;
+                                a.merge_batch(&arrays)?;
+                            }
+                            into
+                        }
+                    });
+                } else {
+                    i += 1;
+                }
+            }
+            let mut accs = match merged {
+                Some(a) => a,
+                None => self.calls.iter().map(|c| c.accumulator()).collect::<Result<Vec<_>, _>>()?,
+            };
+            for (c, acc) in accs.iter_mut().enumerate() {
+                if inputs.filters[c].as_ref().is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
+                    continue;
+                }
+                let one: Vec<ArrayRef> = inputs.args[c].iter().map(|a| a.slice(row, 1)).collect();
+                acc.update_batch(&one)?;
+            }
+            sessions.push(Session { start, end, accs });
+        }
+        Ok(())
+    }
+
+    fn output(&self, keys: Vec<ArrayRef>, starts: Vec<i64>, ends: Vec<i64>, aggregates: Vec<ArrayRef>) -> Result<RecordBatch, BoxError> {
+        let times: Vec<i64> = ends.iter().map(|e| e - 1).collect();
+        let mut columns = keys;
+        columns.push(Arc::new(TimestampMillisecondArray::from(starts)));
+        columns.push(Arc::new(TimestampMillisecondArray::from(ends)));
+        let time = TimestampMillisecondArray::from(times);
+        columns.push(if self.ltz { Arc::new(time.with_timezone("UTC")) } else { Arc::new(time) });
+        columns.extend(aggregates);
+        Ok(RecordBatch::try_new(self.schema.clone(), columns)?)
+    }
+
+    fn fire(&mut self, out: &mut Output<TableData>) -> Result<(), BoxError> {
+        let wm = self.watermark;
+        while let Some(entry) = self.panes.first_entry() {
+            let (end, start) = *entry.key();
+            if end - 1 > wm {
+                break;
+            }
+            let pane = entry.remove();
+            let n = pane.keys.len();
+            let keys = self.keys.decode(pane.keys.iter().map(|k| k.as_ref()))?;
+            let aggregates = pane.accs.evaluate()?;
+            out.push(Record::new(ChangeBatch::inserts(self.output(keys, vec![start; n], vec![end; n], aggregates)?)));
+        }
+        if self.window.is_session() {
+            let mut fired: Vec<(i64, i64, Box<[u8]>, Vec<Box<dyn Accumulator>>)> = Vec::new();
+            self.sessions.retain(|key, sessions| {
+                let mut i = 0;
+                while i < sessions.len() {
+                    if sessions[i].end - 1 <= wm {
+                        let s = sessions.remove(i);
+                        fired.push((s.end, s.start, key.clone(), s.accs));
+                    } else {
+                        i += 1;
+                    }
+                }
+                !sessions.is_empty()
+            });
+            if fired.is_empty() {
+                return Ok(());
+            }
+            fired.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            let keys = self.keys.decode(fired.iter().map(|f| f.2.as_ref()))?;
+            let mut per_call: Vec<Vec<datafusion_common::ScalarValue>> = vec![Vec::new(); self.calls.len()];
+            let (mut starts, mut ends) = (Vec::new(), Vec::new());
+            for (end, start, _, mut accs) in fired {
+                starts.push(start);
+                ends.push(end);
+                for (c, acc) in accs.iter_mut().enumerate() {
+                    per_call[c].push(acc.evaluate()?);
+                }
+            }
+            let aggregates = per_call
+                .into_iter()
+                .zip(self.calls.iter())
+                .map(|(scalars, call)| call.finish(scalars_to_array(scalars, call)?).map_err(BoxError::from))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(Record::new(ChangeBatch::inserts(self.output(keys, starts, ends, aggregates)?)));
+        }
+        Ok(())
+    }
+}
+
+impl Operator<TableData> for WindowAggregate {
+    fn process(&mut self, _: usize, records: Vec<Record<TableData>>, _out: &mut Output<TableData>) -> Result<(), BoxError> {
+        for r in records {
+            let batch = &r.value.batch;
+            if r.value.kinds.is_some() {
+                return Err(message("window aggregation received an update or delete row; it only consumes inserts"));
+            }
+            let column = batch.column(self.time_column);
+            if !matches!(column.data_type(), DataType::Timestamp(..)) {
+                return Err(message("the window's time attribute is not a timestamp"));
+            }
+            let ts = millis(column.as_ref())?;
+            let keys = self.keys.encode(batch)?;
+            let inputs = CallInputs::evaluate(&self.calls, batch)?;
+            if self.window.is_session() {
+                self.add_sessions(batch, &ts, &keys, &inputs)?;
+            } else {
+                self.add_panes(batch, &ts, &keys, &inputs)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn on_watermark(&mut self, watermark: i64, out: &mut Output<TableData>) -> Result<(), BoxError> {
+        self.watermark = self.watermark.max(watermark);
+        self.fire(out)?;
+        out.emit_watermark(watermark);
+        Ok(())
+    }
+
+    fn snapshot_state(
+        &mut self,
+        _: oxflow_core::checkpoint::CheckpointId,
+        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
+    ) -> Result<(), BoxError> {
+        Err(message("SQL window aggregation cannot be checkpointed yet"))
+    }
+}

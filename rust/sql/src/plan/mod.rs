@@ -1,0 +1,97 @@
+//! The streaming plan: what a query computes, in nodes the runtime executes (see [`crate::exec`]).
+//! Expressions are DataFusion physical expressions, planned once here and shared by every
+//! parallel instance.
+
+pub mod aggregate;
+mod expr;
+mod grouping;
+mod query;
+mod schema;
+pub mod window;
+
+use std::sync::Arc;
+
+use datafusion_physical_expr::PhysicalExpr;
+
+pub use aggregate::AggregateCall;
+pub use expr::ExprPlanner;
+pub use query::{Planner, PlannerConfig};
+pub use schema::{PlanColumn, PlanSchema, TimeAttribute};
+pub use window::WindowSpec;
+
+use crate::catalog::InlineTable;
+use crate::parse::CreateTable;
+
+pub type PhysExpr = Arc<dyn PhysicalExpr>;
+
+/// A node of the plan with the schema of what it emits.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    pub node: Node,
+    pub schema: PlanSchema,
+    /// The node emits updates and retractions (-U, +U, -D), not only inserts.
+    pub updating: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// A connector table's physical columns.
+    Scan { table: Arc<CreateTable> },
+    Inline(Arc<InlineTable>),
+    /// Columns computed from the input's (kinds kept).
+    Project { input: Box<Planned>, exprs: Vec<PhysExpr> },
+    Filter { input: Box<Planned>, predicate: PhysExpr },
+    /// Watermarks from `expr` (the table's `WATERMARK FOR col AS expr`), rows unchanged.
+    Watermark { input: Box<Planned>, expr: PhysExpr, on_event: bool, interval_ms: i64 },
+    /// A window TVF without aggregation: every row once per window it falls in, with
+    /// window_start, window_end and window_time appended.
+    WindowAssign { input: Box<Planned>, window: WindowSpec, time_column: usize },
+    /// One final row per (key, window) when the watermark passes the window's end: the keys, then
+    /// window_start, window_end, window_time, then the aggregates.
+    WindowAggregate {
+        input: Box<Planned>,
+        window: WindowSpec,
+        time_column: usize,
+        keys: Vec<PhysExpr>,
+        aggregates: Vec<AggregateCall>,
+        /// A window TVF's aggregation (Flink's slicing operator decides lateness per slice),
+        /// not a legacy group window (per window).
+        from_tvf: bool,
+    },
+    /// An unbounded GROUP BY: the keys, then the aggregates, updated per input row.
+    GroupAggregate { input: Box<Planned>, keys: Vec<PhysExpr>, aggregates: Vec<AggregateCall> },
+    Union { inputs: Vec<Planned> },
+    /// The first `fetch` rows after `offset`.
+    Limit { input: Box<Planned>, offset: usize, fetch: Option<usize> },
+}
+
+impl Planned {
+    /// Short names of the nodes, for EXPLAIN.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        self.explain_into(0, &mut out);
+        out
+    }
+
+    fn explain_into(&self, depth: usize, out: &mut String) {
+        let pad = "  ".repeat(depth);
+        let cols = self.schema.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+        let (name, inputs): (String, Vec<&Planned>) = match &self.node {
+            Node::Scan { table } => (format!("TableSourceScan(table=[[{}]])", table.name.join(".")), vec![]),
+            Node::Inline(_) => ("Values".into(), vec![]),
+            Node::Project { input, .. } => ("Calc".into(), vec![input]),
+            Node::Filter { input, .. } => ("Filter".into(), vec![input]),
+            Node::Watermark { input, .. } => ("WatermarkAssigner".into(), vec![input]),
+            Node::WindowAssign { input, window, .. } => (format!("WindowTableFunction(window=[{window}])"), vec![input]),
+            Node::WindowAggregate { input, window, .. } => (format!("WindowAggregate(window=[{window}])"), vec![input]),
+            Node::GroupAggregate { input, .. } => ("GroupAggregate".into(), vec![input]),
+            Node::Union { inputs } => ("Union(all=[true])".into(), inputs.iter().collect()),
+            Node::Limit { input, .. } => ("Limit".into(), vec![input]),
+        };
+        let kind = if self.updating { ", changelogMode=[I,UB,UA,D]" } else { "" };
+        out.push_str(&format!("{pad}{name}, fields=[{cols}]{kind}\n"));
+        for i in inputs {
+            i.explain_into(depth + 1, out);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Runs SQL end to end on the runtime and renders what `TableResult.print()` would show.
+
+use std::sync::{Arc, Mutex};
+
+use oxflow_sql::exec::build::{start, JobSettings, SinkTarget};
+use oxflow_sql::format::Tableau;
+use oxflow_sql::session::{Outcome, TableSession};
+
+pub fn inputs() -> String {
+    format!("{}/../../tests/data/pyflink_reference/sql/inputs", env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn session(ddl: &[&str]) -> TableSession {
+    let mut s = TableSession::default();
+    for d in ddl {
+        s.execute(&d.replace("{INPUT_DIR}", &inputs())).unwrap();
+    }
+    s
+}
+
+pub fn settings(lines: Arc<Mutex<Vec<String>>>) -> JobSettings {
+    JobSettings { name: "test".into(), parallelism: 1, print: Arc::new(move |l: &str, _| lines.lock().unwrap().push(l.to_string())) }
+}
+
+/// The tableau lines of a query's result: header, rows, footer.
+pub fn print(s: &mut TableSession, sql: &str) -> Vec<String> {
+    let Outcome::Query(plan) = s.execute(sql).unwrap() else { panic!("not a query") };
+    let names = plan.names();
+    let types = plan.types().into_iter().map(|t| t.ty).collect();
+    let tableau = Tableau::new(&names, types, true);
+    let job = start(vec![(plan.planned.clone(), SinkTarget::Collect)], settings(Arc::default())).unwrap();
+    let mut out = vec![tableau.separator(), tableau.header(&names), tableau.separator()];
+    let mut n = 0;
+    for batch in job.results.unwrap().iter() {
+        for row in 0..batch.num_rows() {
+            out.push(tableau.row(&batch, row));
+            n += 1;
+        }
+    }
+    job.running.wait().unwrap();
+    out.push(tableau.separator());
+    out.push(format!("{n} rows in set"));
+    out
+}
+
+pub fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
