@@ -13,7 +13,7 @@ use crate::data::{DataModel, Record};
 use crate::error::{message, BoxError};
 use crate::function::WindowFn;
 use crate::operator::{Operator, Output, TaskInfo};
-use crate::state::{KeyedStateStore, StateId};
+use crate::state::{KeyedStateStore, Namespace, StateId};
 use crate::time::{Clock, SystemClock, MIN_WATERMARK};
 
 use super::assigner::WindowAssigner;
@@ -63,6 +63,8 @@ pub struct WindowOperator<D: DataModel> {
     element_counts: ElementCounts<D>,
     watermark: i64,
     clock: Arc<dyn Clock>,
+    /// The windows of the record being processed (kept to reuse its allocation).
+    window_buf: Vec<Namespace>,
 }
 
 impl<D: DataModel> WindowOperator<D> {
@@ -87,6 +89,7 @@ impl<D: DataModel> WindowOperator<D> {
             element_counts: HashTable::new(),
             watermark: MIN_WATERMARK,
             clock: Arc::new(SystemClock),
+            window_buf: Vec::new(),
         }
     }
 
@@ -216,16 +219,17 @@ impl<D: DataModel> WindowOperator<D> {
             Some(f) if self.assigner.is_dynamic() => Some(f(&record.value)?),
             _ => None,
         };
-        let windows = if self.assigner.is_count() {
+        let mut windows = std::mem::take(&mut self.window_buf);
+        if self.assigner.is_count() {
             let n = self.next_element_index(&key);
-            self.assigner.count_windows(n)
+            windows = self.assigner.count_windows(n);
         } else {
-            self.assigner.assign(timestamp, now, gap)?
-        };
+            self.assigner.assign_into(timestamp, now, gap, &mut windows)?;
+        }
         let mut value = Some(record.value);
         let mut skipped = true;
         let last = windows.len().saturating_sub(1);
-        for (i, window) in windows.into_iter().enumerate() {
+        for (i, window) in windows.iter().copied().enumerate() {
             let window = if self.assigner.is_merging() {
                 let outcome = self.sessions_of(&key).add_window(window);
                 if !outcome.merged.is_empty() {
@@ -259,6 +263,7 @@ impl<D: DataModel> WindowOperator<D> {
                 self.register_cleanup_timer(&key, window);
             }
         }
+        self.window_buf = windows;
         if skipped && self.is_element_late(timestamp) {
             if let Some(value) = value {
                 match self.late_output_tag {
