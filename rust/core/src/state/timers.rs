@@ -211,11 +211,15 @@ impl<D: DataModel> TimerQueue<D> {
     /// Hands every timer to `emit` as (key, encoded namespace and time), in heap order:
     /// registering them again in that order rebuilds the same heap.
     pub fn snapshot_into(&self, mut emit: impl FnMut(&D::Key, Vec<u8>) -> Result<(), crate::error::BoxError>) -> Result<(), crate::error::BoxError> {
-        for &(_, slot) in &self.heap {
-            let e = self.slot(slot);
-            emit(&e.timer.key.key, crate::checkpoint::snapshot::encode(&(e.timer.namespace, e.timer.timestamp))?)?;
+        for timer in self.in_heap_order() {
+            emit(&timer.key.key, crate::checkpoint::snapshot::encode(&(timer.namespace, timer.timestamp))?)?;
         }
         Ok(())
+    }
+
+    /// Every timer, in heap order (pushing them in this order onto an empty heap rebuilds it).
+    pub fn in_heap_order(&self) -> impl Iterator<Item = &Timer<D>> + '_ {
+        self.heap.iter().map(|&(_, slot)| &self.slot(slot).timer)
     }
 
     /// Registers a timer [`TimerQueue::snapshot_into`] encoded.
