@@ -117,16 +117,17 @@ pub(super) struct FastWindows<D: DataModel> {
     heap: Vec<Due>,
 }
 
-/// A hint to the CPU to load `value`'s cache line (nothing where there is no such hint).
+/// A hint to the CPU to load the cache line at `address` (nothing where there is no such hint).
+/// Any address will do: a prefetch never faults and is never read from.
 #[inline(always)]
-fn prefetch<T>(value: &T) {
+fn prefetch<T>(address: *const T) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch only hints; the pointer comes from a reference.
+    // SAFETY: a prefetch only hints; it dereferences nothing.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(value as *const T as *const i8)
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(address as *const i8)
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = address;
 }
 
 impl<D: DataModel> FastWindows<D> {
@@ -216,10 +217,14 @@ impl<D: DataModel> FastWindows<D> {
             }
             self.heap[position] = last;
             // Firings come in bursts (a watermark passing a window's end fires it for every
-            // key): start loading the next one's key entry while this one fires.
+            // key): start loading the next one's window while this one fires. A key's oldest
+            // window fires first, so that is its front one; the key entries themselves are few
+            // and hot, the windows many and cold.
             let next = self.heap[0];
             if next.at <= time {
-                prefetch(&self.keys[next.slot as usize]);
+                if let Some(w) = self.keys[next.slot as usize].windows.front() {
+                    prefetch(w as *const FastWindow<D>);
+                }
             }
         }
         Some(top)
