@@ -12,7 +12,10 @@ use pyo3::types::{PyBool, PyInt};
 use crate::data_model::PyData;
 use crate::lifecycle_via_udf;
 use crate::type_check::describe;
-use crate::udf::{emit_tagged, Udf};
+use crate::udf::{call_2, emit_tagged, Udf};
+
+/// `Long.MIN_VALUE` as a Python int.
+static NO_TIMESTAMP: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
 
 fn py_error(e: PyErr) -> BoxError {
     Box::new(e)
@@ -86,9 +89,13 @@ impl TimestampAssignerFn<PyData> for PyTimestampAssigner {
     fn extract_timestamp(&mut self, value: &Py<PyAny>, record_timestamp: Option<i64>) -> Result<i64, BoxError> {
         let py = unsafe { Python::assume_attached() };
         let v = value.bind(py);
-        // Flink passes Long.MIN_VALUE when the record has no timestamp yet.
-        let previous = record_timestamp.unwrap_or(i64::MIN);
-        let ts = self.0.call(py).call1((v, previous)).map_err(|e| self.0.failed(py, e, v))?;
+        // Flink passes Long.MIN_VALUE when the record has no timestamp yet (one int object for
+        // all of them, not one allocated per record).
+        let previous = match record_timestamp {
+            Some(t) => t.into_pyobject(py).map_err(|e| Box::new(e) as BoxError)?.into_any(),
+            None => NO_TIMESTAMP.get_or_init(py, || i64::MIN.into_pyobject(py).expect("ints convert").into_any().unbind()).bind(py).clone(),
+        };
+        let ts = call_2(self.0.call(py), v, &previous).map_err(|e| self.0.failed(py, e, v))?;
         if ts.is_instance_of::<PyInt>() && !ts.is_instance_of::<PyBool>() {
             if let Ok(t) = ts.extract::<i64>() {
                 return Ok(t);

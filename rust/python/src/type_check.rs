@@ -75,7 +75,8 @@ impl TypeCheck {
         match self {
             TypeCheck::Any => Ok(()),
             TypeCheck::Str => {
-                if value.is_instance_of::<PyString>() {
+                // The exact check is a pointer comparison; the subclass check a call under abi3.
+                if value.is_exact_instance_of::<PyString>() || value.is_instance_of::<PyString>() {
                     Ok(())
                 } else {
                     mismatch("STRING (a str)")

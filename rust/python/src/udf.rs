@@ -287,6 +287,27 @@ pub fn emit_tagged(udf: &Udf, py: Python<'_>, element: &Bound<'_, PyAny>, result
     Ok(())
 }
 
+// Calls without an argument tuple. Under the stable ABI (abi3-py39) PyO3's `call1` builds a
+// tuple for every call; `PyObject_CallFunctionObjArgs` (limited API) passes the arguments on
+// the C stack and CPython vectorcalls the function, as a Python-level call does: no tuple to
+// allocate, GC-track and free per element.
+
+/// `f(a)`.
+#[inline]
+pub fn call_1<'py>(f: &Bound<'py, PyAny>, a: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let null = std::ptr::null_mut::<pyo3::ffi::PyObject>();
+    // SAFETY: the GIL is held (`f` is bound); the arguments are borrowed for the call only.
+    unsafe { Bound::from_owned_ptr_or_err(f.py(), pyo3::ffi::PyObject_CallFunctionObjArgs(f.as_ptr(), a.as_ptr(), null)) }
+}
+
+/// `f(a, b)`.
+#[inline]
+pub fn call_2<'py>(f: &Bound<'py, PyAny>, a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let null = std::ptr::null_mut::<pyo3::ffi::PyObject>();
+    // SAFETY: as in `call_1`.
+    unsafe { Bound::from_owned_ptr_or_err(f.py(), pyo3::ffi::PyObject_CallFunctionObjArgs(f.as_ptr(), a.as_ptr(), b.as_ptr(), null)) }
+}
+
 #[macro_export]
 macro_rules! lifecycle_via_udf {
     ($t:ty) => {
@@ -322,7 +343,7 @@ impl MapFn<PyData> for PyMap {
     fn map(&mut self, value: Py<PyAny>) -> Result<Py<PyAny>, BoxError> {
         let py = unsafe { Python::assume_attached() };
         let v = value.bind(py);
-        let out = self.0.call(py).call1((v,)).map_err(|e| self.0.failed(py, e, v))?;
+        let out = call_1(self.0.call(py), v).map_err(|e| self.0.failed(py, e, v))?;
         Ok(self.0.check_output(out)?.unbind())
     }
 }
@@ -331,7 +352,7 @@ impl FlatMapFn<PyData> for PyFlatMap {
     fn flat_map(&mut self, value: Py<PyAny>, emit: &mut dyn FnMut(Py<PyAny>)) -> Result<(), BoxError> {
         let py = unsafe { Python::assume_attached() };
         let v = value.bind(py);
-        let result = self.0.call(py).call1((v,)).map_err(|e| self.0.failed(py, e, v))?;
+        let result = call_1(self.0.call(py), v).map_err(|e| self.0.failed(py, e, v))?;
         emit_all(&self.0, py, v, result, emit)
     }
 }
@@ -340,7 +361,7 @@ impl FilterFn<PyData> for PyFilter {
     fn filter(&mut self, value: &Py<PyAny>) -> Result<bool, BoxError> {
         let py = unsafe { Python::assume_attached() };
         let v = value.bind(py);
-        let keep = self.0.call(py).call1((v,)).map_err(|e| self.0.failed(py, e, v))?;
+        let keep = call_1(self.0.call(py), v).map_err(|e| self.0.failed(py, e, v))?;
         keep.is_truthy().map_err(|e| self.0.failed(py, e, v))
     }
 }
@@ -349,7 +370,7 @@ impl KeySelectorFn<PyData> for PyKeySelector {
     fn key(&mut self, value: &Py<PyAny>) -> Result<(Py<PyAny>, u64), BoxError> {
         let py = unsafe { Python::assume_attached() };
         let v = value.bind(py);
-        let key = self.0.call(py).call1((v,)).map_err(|e| self.0.failed(py, e, v))?;
+        let key = call_1(self.0.call(py), v).map_err(|e| self.0.failed(py, e, v))?;
         let hash = key.hash().map_err(|_| -> BoxError {
             Box::new(PyTypeError::new_err(format!(
                 "the key selector of operator '{}' returned an unhashable key {} for element {}; keys must be hashable (use a tuple instead of a list)",
@@ -366,7 +387,7 @@ impl ReduceFn<PyData> for PyReduce {
     fn reduce(&mut self, accumulated: &Py<PyAny>, value: Py<PyAny>) -> Result<Py<PyAny>, BoxError> {
         let py = unsafe { Python::assume_attached() };
         let v = value.bind(py);
-        let out = self.0.call(py).call1((accumulated.bind(py), v)).map_err(|e| self.0.failed(py, e, v))?;
+        let out = call_2(self.0.call(py), accumulated.bind(py), v).map_err(|e| self.0.failed(py, e, v))?;
         Ok(self.0.check_output(out)?.unbind())
     }
 }

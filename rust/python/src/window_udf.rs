@@ -125,7 +125,7 @@ impl PyGapExtractor {
     pub fn gap(&mut self, value: &Py<PyAny>) -> Result<i64, BoxError> {
         let py = unsafe { Python::assume_attached() };
         let v = value.bind(py);
-        let gap = self.call.bind(py).call1((v,)).map_err(|e| -> BoxError {
+        let gap = crate::udf::call_1(self.call.bind(py), v).map_err(|e| -> BoxError {
             crate::errors::add_note(py, &e, &format!("while processing element: {}", describe(v)));
             Box::new(e)
         })?;

@@ -537,6 +537,29 @@ impl<D: DataModel> KeyedStateStore<D> {
         }
     }
 
+    /// Takes the entries of `state` out as (key, namespace, slot, time of the last write), in no
+    /// particular order (memory mode only: the window operator's fast path moves restored window
+    /// contents into its own table with it).
+    pub fn take_state(&mut self, state: StateId, mut f: impl FnMut(Keyed<D::Key>, Namespace, Slot<D>, i64)) -> Result<(), BoxError> {
+        match &mut self.backend {
+            Backend::Memory(t) => {
+                for e in t.table.extract_if(|e| e.state == state) {
+                    f(Keyed { key: e.key, hash: e.key_hash }, e.namespace, e.slot, e.touched);
+                }
+                Ok(())
+            }
+            Backend::Engine(_) => Err(crate::error::message("take_state is for the memory mode")),
+        }
+    }
+
+    /// The snapshot body of one entry of `state` kept outside the store (as
+    /// [`KeyedStateStore::snapshot_into`] writes it, so either restores the other's): `None` if
+    /// it expired for the snapshot (see [`live_in_snapshot`]).
+    pub fn encode_entry(&self, state: StateId, namespace: Namespace, slot: &Slot<D>, touched: i64, now: i64) -> Result<Option<Vec<u8>>, BoxError> {
+        let decl = &self.states[state.0 as usize];
+        snapshot_entry(&decl.name, namespace, slot.to_snapshot()?, touched, live_in_snapshot(decl.ttl, now))
+    }
+
     /// Takes every entry out (the store is empty afterwards), in no particular order.
     pub fn drain(&mut self, mut f: impl FnMut(Keyed<D::Key>, StateId, Namespace, Slot<D>)) -> Result<(), BoxError> {
         match &mut self.backend {

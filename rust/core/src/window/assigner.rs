@@ -186,6 +186,15 @@ impl WindowAssigner {
     /// `now`; `dynamic_gap` is the gap the dynamic session assigners use for it. Count assigners
     /// assign by element count instead ([`Self::count_windows`]) and fail here.
     pub fn assign(&self, timestamp: Option<i64>, now: i64, dynamic_gap: Option<i64>) -> Result<Vec<Namespace>, BoxError> {
+        let mut windows = Vec::new();
+        self.assign_into(timestamp, now, dynamic_gap, &mut windows)?;
+        Ok(windows)
+    }
+
+    /// [`Self::assign`] into `windows` (cleared first): the operator reuses one buffer instead of
+    /// allocating a vector per element.
+    pub fn assign_into(&self, timestamp: Option<i64>, now: i64, dynamic_gap: Option<i64>, windows: &mut Vec<Namespace>) -> Result<(), BoxError> {
+        windows.clear();
         let event_time = || timestamp.filter(|&t| t != i64::MIN).ok_or_else(|| message(NO_TIMESTAMP));
         let window = |start: i64, end: i64| Namespace::Window { start, end };
         let gap = |kind: &str| -> Result<i64, BoxError> {
@@ -195,34 +204,35 @@ impl WindowAssigner {
                 None => Err(message(format!("{kind} needs a session gap extractor"))),
             }
         };
-        Ok(match *self {
+        match *self {
             WindowAssigner::TumblingEventTime { size, offset } => {
                 let start = window_start_with_offset(event_time()?, offset % size, size);
-                vec![window(start, start + size)]
+                windows.push(window(start, start + size))
             }
             WindowAssigner::TumblingProcessingTime { size, offset } => {
                 let start = window_start_with_offset(now, offset % size, size);
-                vec![window(start, start + size)]
+                windows.push(window(start, start + size))
             }
-            WindowAssigner::SlidingEventTime { size, slide, offset } => sliding(event_time()?, size, slide, offset),
-            WindowAssigner::SlidingProcessingTime { size, slide, offset } => sliding(now, size, slide, offset),
+            WindowAssigner::SlidingEventTime { size, slide, offset } => sliding(event_time()?, size, slide, offset, windows),
+            WindowAssigner::SlidingProcessingTime { size, slide, offset } => sliding(now, size, slide, offset, windows),
             WindowAssigner::EventTimeSession { gap } => {
                 let t = event_time()?;
-                vec![window(t, t + gap)]
+                windows.push(window(t, t + gap))
             }
-            WindowAssigner::ProcessingTimeSession { gap } => vec![window(now, now + gap)],
+            WindowAssigner::ProcessingTimeSession { gap } => windows.push(window(now, now + gap)),
             WindowAssigner::DynamicEventTimeSession => {
                 let t = event_time()?;
-                vec![window(t, t + gap("DynamicEventTimeSessionWindows")?)]
+                windows.push(window(t, t + gap("DynamicEventTimeSessionWindows")?))
             }
             WindowAssigner::DynamicProcessingTimeSession => {
-                vec![window(now, now + gap("DynamicProcessingTimeSessionWindows")?)]
+                windows.push(window(now, now + gap("DynamicProcessingTimeSessionWindows")?))
             }
-            WindowAssigner::Global => vec![Namespace::Global],
+            WindowAssigner::Global => windows.push(Namespace::Global),
             WindowAssigner::CountTumbling { .. } | WindowAssigner::CountSliding { .. } => {
                 return Err(message("count window assigners assign by the element count of the key (count_windows)"))
             }
-        })
+        }
+        Ok(())
     }
 
     /// Whether windows end by event time (watermarks) rather than processing time.
@@ -267,14 +277,13 @@ impl WindowAssigner {
 }
 
 /// Flink's sliding assignment: the latest window first.
-fn sliding(timestamp: i64, size: i64, slide: i64, offset: i64) -> Vec<Namespace> {
-    let mut windows = Vec::with_capacity((size / slide).max(1) as usize);
+fn sliding(timestamp: i64, size: i64, slide: i64, offset: i64, windows: &mut Vec<Namespace>) {
+    windows.reserve((size / slide).max(1) as usize);
     let mut start = window_start_with_offset(timestamp, offset, slide);
     while start > timestamp - size {
         windows.push(Namespace::Window { start, end: start + size });
         start -= slide;
     }
-    windows
 }
 
 #[cfg(test)]

@@ -9,11 +9,11 @@ use hashbrown::HashTable;
 
 use crate::checkpoint::snapshot::{RestoredState, SnapshotWriter};
 use crate::checkpoint::CheckpointId;
-use crate::data::{DataModel, Record};
+use crate::data::{DataModel, Keyed, Record};
 use crate::error::{message, BoxError};
 use crate::function::WindowFn;
 use crate::operator::{Operator, Output, TaskInfo};
-use crate::state::{KeyedStateStore, StateId};
+use crate::state::{KeyedStateStore, Namespace, StateId};
 use crate::time::{Clock, SystemClock, MIN_WATERMARK};
 
 use super::assigner::WindowAssigner;
@@ -22,6 +22,9 @@ use super::trigger::Trigger;
 
 mod contents;
 mod counts;
+mod fast_path;
+#[cfg(test)]
+mod fast_path_tests;
 mod sessions;
 mod snapshot;
 #[cfg(test)]
@@ -63,6 +66,12 @@ pub struct WindowOperator<D: DataModel> {
     element_counts: ElementCounts<D>,
     watermark: i64,
     clock: Arc<dyn Clock>,
+    /// The windows of the record being processed (kept to reuse its allocation).
+    window_buf: Vec<Namespace>,
+    /// Windows and timers when the fast path runs this operator (see `fast_path.rs`); the
+    /// store and the timer queues then hold none of them.
+    fast: Option<fast_path::FastWindows<D>>,
+    fast_path_allowed: bool,
 }
 
 impl<D: DataModel> WindowOperator<D> {
@@ -87,6 +96,9 @@ impl<D: DataModel> WindowOperator<D> {
             element_counts: HashTable::new(),
             watermark: MIN_WATERMARK,
             clock: Arc::new(SystemClock),
+            window_buf: Vec::new(),
+            fast: None,
+            fast_path_allowed: true,
         }
     }
 
@@ -153,6 +165,13 @@ impl<D: DataModel> WindowOperator<D> {
         self
     }
 
+    /// Keeps the operator on the general path even where the fast path applies (tests compare
+    /// the two).
+    pub fn without_fast_path(mut self) -> Self {
+        self.fast_path_allowed = false;
+        self
+    }
+
     /// Counts late elements dropped (Flink's `numLateRecordsDropped`) into `counter`, which every
     /// parallel instance may share and the job's caller can read.
     pub fn late_dropped_counter(mut self, counter: Arc<AtomicU64>) -> Self {
@@ -171,7 +190,7 @@ impl<D: DataModel> WindowOperator<D> {
 
     /// Windows with contents, over all keys.
     pub fn window_count(&mut self) -> usize {
-        let (contents, mut count) = (self.contents_state, 0);
+        let (contents, mut count) = (self.contents_state, self.fast.as_ref().map_or(0, |f| f.window_count()));
         self.store
             .for_each_entry(|_, _, state, _, _| {
                 count += usize::from(state == contents);
@@ -183,7 +202,7 @@ impl<D: DataModel> WindowOperator<D> {
 
     /// Pending timers (event and processing time).
     pub fn timer_count(&self) -> usize {
-        self.timers.event_time.len() + self.timers.processing_time.len()
+        self.timers.event_time.len() + self.timers.processing_time.len() + self.fast.as_ref().map_or(0, |f| f.timer_count())
     }
 
     /// The checks Flink makes when a windowed stream is built.
@@ -216,16 +235,17 @@ impl<D: DataModel> WindowOperator<D> {
             Some(f) if self.assigner.is_dynamic() => Some(f(&record.value)?),
             _ => None,
         };
-        let windows = if self.assigner.is_count() {
+        let mut windows = std::mem::take(&mut self.window_buf);
+        if self.assigner.is_count() {
             let n = self.next_element_index(&key);
-            self.assigner.count_windows(n)
+            windows = self.assigner.count_windows(n);
         } else {
-            self.assigner.assign(timestamp, now, gap)?
-        };
+            self.assigner.assign_into(timestamp, now, gap, &mut windows)?;
+        }
         let mut value = Some(record.value);
         let mut skipped = true;
         let last = windows.len().saturating_sub(1);
-        for (i, window) in windows.into_iter().enumerate() {
+        for (i, window) in windows.iter().copied().enumerate() {
             let window = if self.assigner.is_merging() {
                 let outcome = self.sessions_of(&key).add_window(window);
                 if !outcome.merged.is_empty() {
@@ -259,17 +279,23 @@ impl<D: DataModel> WindowOperator<D> {
                 self.register_cleanup_timer(&key, window);
             }
         }
+        self.window_buf = windows;
         if skipped && self.is_element_late(timestamp) {
             if let Some(value) = value {
-                match self.late_output_tag {
-                    Some(tag) => out.push(Record { value, timestamp, key: Some(key), output: tag }),
-                    None => {
-                        self.late_dropped.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                self.drop_late(key, value, timestamp, out);
             }
         }
         Ok(())
+    }
+
+    /// A late element: to the late output, or counted and dropped.
+    fn drop_late(&mut self, key: Keyed<D::Key>, value: D::Value, timestamp: Option<i64>, out: &mut Output<D>) {
+        match self.late_output_tag {
+            Some(tag) => out.push(Record { value, timestamp, key: Some(key), output: tag }),
+            None => {
+                self.late_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -286,14 +312,21 @@ impl<D: DataModel> Operator<D> for WindowOperator<D> {
         if let Some(f) = &mut self.window_fn {
             f.open(task)?;
         }
-        Ok(())
+        self.enter_fast_path()
     }
 
     fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         let now = self.clock.now();
-        for record in records {
-            self.store.on_record(|| now);
-            self.process_record(record, now, out)?;
+        if self.fast.is_some() {
+            for record in records {
+                self.store.on_record(|| now);
+                self.process_fast(record, now, out)?;
+            }
+        } else {
+            for record in records {
+                self.store.on_record(|| now);
+                self.process_record(record, now, out)?;
+            }
         }
         Ok(())
     }
@@ -301,6 +334,9 @@ impl<D: DataModel> Operator<D> for WindowOperator<D> {
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<D>) -> Result<(), BoxError> {
         self.watermark = self.watermark.max(watermark);
         let now = self.clock.now();
+        if self.fast.is_some() {
+            self.fire_fast(now, out)?;
+        }
         while let Some(timer) = self.timers.event_time.pop_due(self.watermark) {
             self.on_timer(timer, true, now, out)?;
         }
@@ -320,7 +356,13 @@ impl<D: DataModel> Operator<D> for WindowOperator<D> {
     }
 
     fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
-        self.restore_snapshot(state)
+        self.restore_snapshot(state)?;
+        // Restored before `open` (as the runtime does) it moves to the fast path there; after
+        // `open`, it joins the fast path's windows now.
+        if self.fast.is_some() {
+            self.enter_fast_path()?;
+        }
+        Ok(())
     }
 
     fn close(&mut self) -> Result<(), BoxError> {

@@ -132,6 +132,14 @@ pub trait Trigger<D: DataModel>: Lifecycle {
     fn describe(&self) -> String {
         "Trigger".to_string()
     }
+
+    /// Whether this is [`EventTimeTrigger`] itself: no state, one event-time timer at the
+    /// window's end, fire there (or at once for a window the watermark passed). The window
+    /// operator then keeps its windows on a fast path that does what the trigger would without
+    /// calling it.
+    fn is_plain_event_time(&self) -> bool {
+        false
+    }
 }
 
 /// Fires once the watermark passes the end of the window; elements arriving for a window the
@@ -183,6 +191,10 @@ impl<D: DataModel> Trigger<D> for EventTimeTrigger {
 
     fn describe(&self) -> String {
         "EventTimeTrigger()".into()
+    }
+
+    fn is_plain_event_time(&self) -> bool {
+        true
     }
 }
 

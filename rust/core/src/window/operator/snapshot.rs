@@ -51,6 +51,19 @@ impl<D: DataModel> WindowOperator<D> {
             w.keyed_encoded(key, tagged(CONTENTS, body));
             Ok(())
         })?;
+        // The fast path keeps windows and timers itself; they are written as the general path
+        // writes them (a snapshot restores into either path).
+        if let Some(fast) = &self.fast {
+            let now = self.clock.now();
+            for (key, window, contents, touched) in fast.windows() {
+                if let Some(body) = self.store.encode_entry(self.contents_state, window, contents, touched, now)? {
+                    w.keyed(key, tagged(CONTENTS, body))?;
+                }
+            }
+            for (key, window, time) in fast.timers(self.lateness()) {
+                w.keyed(key, tagged(EVENT_TIMER, encode(&(window, time))?))?;
+            }
+        }
         // Timers come out in firing order and are registered back in it, so timers due at the
         // same time still fire in the order they were registered.
         self.timers.event_time.snapshot_into(|key, body| w.keyed(key, tagged(EVENT_TIMER, body)))?;

@@ -9,7 +9,7 @@ use crate::state::{Namespace, Timer};
 
 use super::super::assigner::max_timestamp;
 use super::super::context::WindowTriggerContext;
-use super::super::trigger::Trigger;
+use super::super::trigger::{Trigger, TriggerResult};
 use super::super::WindowFnState;
 use super::WindowOperator;
 
@@ -100,9 +100,12 @@ impl<D: DataModel> WindowOperator<D> {
         f(self.trigger.as_mut(), &mut ctx)
     }
 
-    /// Drops everything of `window`: contents, trigger state, the window function's state.
-    pub(super) fn clear_all_state(&mut self, key: &Keyed<D::Key>, window: Namespace, now: i64) -> Result<(), BoxError> {
-        self.store.remove(key, self.contents_state, &window)?;
+    /// Drops everything of `window`: contents (unless `contents_gone`: a purge took them),
+    /// trigger state, the window function's state.
+    pub(super) fn clear_all_state(&mut self, key: &Keyed<D::Key>, window: Namespace, now: i64, contents_gone: bool) -> Result<(), BoxError> {
+        if !contents_gone {
+            self.store.remove(key, self.contents_state, &window)?;
+        }
         self.with_trigger(key, window, now, &[], |t, ctx| t.clear(&window, ctx))?;
         self.trigger_states.remove_window(key, &window);
         if let Some(f) = &mut self.window_fn {
@@ -130,9 +133,13 @@ impl<D: DataModel> WindowOperator<D> {
                 t.on_processing_time(timestamp, &window, ctx)
             }
         })?;
+        let cleanup = self.assigner.is_event_time() == event_time && timestamp == self.cleanup_time(&window);
+        // The contents go right after firing (Flink's clearAllState), so firing may take them
+        // instead of copying them out and looking them up again to remove them.
+        let result = TriggerResult { fire: result.fire, purge: result.purge || (cleanup && result.fire) };
         self.on_result(&key, window, result, now, out)?;
-        if self.assigner.is_event_time() == event_time && timestamp == self.cleanup_time(&window) {
-            self.clear_all_state(&key, window, now)?;
+        if cleanup {
+            self.clear_all_state(&key, window, now, result.purge)?;
         }
         Ok(())
     }
