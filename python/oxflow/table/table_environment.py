@@ -83,6 +83,7 @@ class TableEnvironment(object):
     def execute_sql(self, stmt: str) -> TableResult:
         """Runs one statement: DDL, DML (INSERT INTO, EXECUTE STATEMENT SET), a query, SHOW,
         DESCRIBE, EXPLAIN, SET, RESET or USE. INSERTs and queries start a job right away."""
+        self._register_inline(stmt)
         outcome = self._native.execute(stmt)
         kind = outcome[0]
         if kind == "rows":
@@ -119,10 +120,62 @@ class TableEnvironment(object):
 
     def _create_function(self, name: str, identifier: str, language: str, if_not_exists: bool) -> None:
         from .exceptions import ValidationException
-        raise ValidationException("CREATE FUNCTION %s AS '%s' LANGUAGE %s: Python UDFs are not supported yet" % (name, identifier, language))
+        if language != "PYTHON":
+            raise ValidationException("CREATE FUNCTION %s: only LANGUAGE PYTHON functions run in oxflow, not %s ('%s')" % (name, language, identifier))
+        if if_not_exists and name.lower() in (f.lower() for f in self._native.list_user_functions()):
+            return
+        module_name, _, attribute = identifier.rpartition(".")
+        if not module_name:
+            raise ValidationException("CREATE FUNCTION %s AS '%s': the identifier must be 'module.function'" % (name, identifier))
+        import importlib
+        try:
+            function = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as e:
+            raise ValidationException("CREATE FUNCTION %s AS '%s': cannot load it: %s" % (name, identifier, e))
+        self.create_temporary_system_function(name, function)
+
+    # --- functions --------------------------------------------------------------------
+
+    def create_temporary_system_function(self, name: str, function: Any) -> None:
+        """Registers a UDF (made by ``udf``) under ``name`` for SQL and ``call(name, ...)``."""
+        from .udf import UserDefinedScalarFunctionWrapper
+        if not isinstance(function, UserDefinedScalarFunctionWrapper):
+            raise TypeError("expected a function made by oxflow.table.udf.udf, got %r" % (function,))
+        self._native.register_function(name, function._callable(), function._input_types, function._result_type,
+                                       function._deterministic)
+
+    def create_temporary_function(self, path: str, function: Any) -> None:
+        self.create_temporary_system_function(path, function)
+
+    def create_function(self, path: str, function_class_name: Any, ignore_if_exists: bool = False) -> None:
+        if isinstance(function_class_name, str):
+            self.execute_sql("CREATE FUNCTION %s%s AS '%s' LANGUAGE PYTHON" % ("IF NOT EXISTS " if ignore_if_exists else "", path, function_class_name))
+        else:
+            self.create_temporary_system_function(path, function_class_name)
+
+    def drop_temporary_system_function(self, name: str) -> bool:
+        return self._native.drop_function(name)
+
+    def drop_temporary_function(self, path: str) -> bool:
+        return self._native.drop_function(path)
+
+    def drop_function(self, path: str) -> bool:
+        return self._native.drop_function(path)
+
+    def list_user_defined_functions(self) -> List[str]:
+        return self._native.list_user_functions()
+
+    def _register_inline(self, sql: str) -> None:
+        """Registers the inline UDFs (Table API calls of ``udf`` objects) that ``sql`` uses."""
+        from .udf import _inline_functions
+        known = set(self._native.list_user_functions())
+        for w in _inline_functions(sql):
+            if w._inline_name not in known:
+                self._native.register_function(w._inline_name, w._callable(), w._input_types, w._result_type, w._deterministic)
 
     def sql_query(self, query: str) -> Table:
         """A Table of the SELECT ``query`` (planned now, run when executed)."""
+        self._register_inline(query)
         self._native.query(query)
         return Table(query, self)
 
@@ -218,12 +271,15 @@ class TableEnvironment(object):
     # --- what Table needs -------------------------------------------------------------
 
     def _execute_query(self, sql: str) -> TableResult:
+        self._register_inline(sql)
         return self._start_query(self._native.query(sql))
 
     def _column_names(self, sql: str) -> List[str]:
+        self._register_inline(sql)
         return self._native.query(sql).names()
 
     def _resolved_schema(self, sql: str) -> ResolvedSchema:
+        self._register_inline(sql)
         handle = self._native.query(sql)
         return ResolvedSchema(handle.names(), handle.types())
 

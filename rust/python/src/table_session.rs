@@ -131,6 +131,24 @@ impl TableSessionHandle {
         Ok(self.lock().catalog.drop(&[name.to_string()], false, true).is_ok())
     }
 
+    /// Registers a Python scalar function under `name` (`create_temporary_system_function`).
+    #[pyo3(signature = (name, function, input_types, result_type, deterministic=true))]
+    fn register_function(&self, name: &str, function: Py<PyAny>, input_types: Option<Vec<String>>, result_type: &str, deterministic: bool) -> PyResult<()> {
+        let inputs = input_types.map(|ts| ts.iter().map(|t| parse_type(t).map_err(sql_err)).collect::<PyResult<Vec<_>>>()).transpose()?;
+        let result = parse_type(result_type).map_err(sql_err)?;
+        let udf = crate::table_udf::registered(name, function, inputs, result, deterministic);
+        self.lock().functions.register_scalar(name, udf);
+        Ok(())
+    }
+
+    fn drop_function(&self, name: &str) -> bool {
+        self.lock().functions.drop_function(name)
+    }
+
+    fn list_user_functions(&self) -> Vec<String> {
+        self.lock().functions.user_functions().to_vec()
+    }
+
     fn list_tables(&self) -> Vec<String> {
         self.lock().catalog.names(false)
     }

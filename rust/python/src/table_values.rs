@@ -123,6 +123,17 @@ fn err_at(row: usize, column: &str, ty: &Typed, v: &Bound<'_, PyAny>, why: impl 
     PyTypeError::new_err(format!("row {row}, field '{column}' ({ty}): cannot use {repr}: {why}"))
 }
 
+/// The Python values of `arrays`, row by row (the arguments of a UDF call per row).
+pub fn columns_to_python<'py>(py: Python<'py>, arrays: &[ArrayRef], rows: usize) -> PyResult<Vec<Vec<Bound<'py, PyAny>>>> {
+    let m = Modules::new(py)?;
+    (0..rows).map(|row| arrays.iter().map(|a| value(py, &m, a, row)).collect()).collect()
+}
+
+/// A column of type `ty` from Python values (a UDF's results), errors naming `what` and the row.
+pub fn column_of(what: &str, ty: &Typed, values: &[Bound<'_, PyAny>]) -> PyResult<ArrayRef> {
+    build_column(what, ty, values.len(), |row| Ok(values[row].clone()))
+}
+
 /// Python rows (tuples, lists or Rows) as one batch of columns `columns`.
 pub fn batch_of_rows(columns: &[(String, Typed)], rows: &Bound<'_, PyAny>) -> PyResult<RecordBatch> {
     let rows: Vec<Bound<'_, PyAny>> = rows.try_iter()?.collect::<PyResult<_>>()?;
@@ -136,87 +147,92 @@ pub fn batch_of_rows(columns: &[(String, Typed)], rows: &Bound<'_, PyAny>) -> Py
             }
             r.get_item(c)
         };
-        macro_rules! build {
-            ($builder:expr, $extract:ty) => {{
-                let mut b = $builder;
-                for row in 0..rows.len() {
-                    let v = cell(row)?;
-                    if v.is_none() {
-                        if !ty.nullable {
-                            return Err(err_at(row, name, ty, &v, "the field is NOT NULL"));
-                        }
-                        b.append_null();
-                    } else {
-                        b.append_value(v.extract::<$extract>().map_err(|e| err_at(row, name, ty, &v, e))?);
-                    }
-                }
-                Arc::new(b.finish()) as ArrayRef
-            }};
-        }
-        let array = match &ty.ty {
-            SqlType::TinyInt => build!(Int8Builder::new(), i8),
-            SqlType::SmallInt => build!(Int16Builder::new(), i16),
-            SqlType::Int => build!(Int32Builder::new(), i32),
-            SqlType::BigInt => build!(Int64Builder::new(), i64),
-            SqlType::Float => build!(Float32Builder::new(), f32),
-            SqlType::Double => build!(Float64Builder::new(), f64),
-            SqlType::Boolean => build!(BooleanBuilder::new(), bool),
-            SqlType::Varchar(_) | SqlType::Char(_) => build!(StringBuilder::new(), String),
-            SqlType::Varbinary(_) | SqlType::Binary(_) => build!(BinaryBuilder::new(), Vec<u8>),
-            SqlType::Decimal(p, s) => {
-                let mut b = Decimal128Builder::new();
-                for row in 0..rows.len() {
-                    let v = cell(row)?;
-                    if v.is_none() {
-                        b.append_null();
-                        continue;
-                    }
-                    let text = v.str()?.to_string();
-                    let scaled = oxflow_sql::format::parse_decimal(&text, *s).ok_or_else(|| err_at(row, name, ty, &v, "not a decimal number"))?;
-                    b.append_value(scaled);
-                }
-                Arc::new(b.finish().with_precision_and_scale(*p, *s).map_err(|e| PyValueError::new_err(e.to_string()))?)
-            }
-            SqlType::Timestamp(_) | SqlType::TimestampLtz(_) => {
-                let mut b = TimestampMillisecondBuilder::new();
-                for row in 0..rows.len() {
-                    let v = cell(row)?;
-                    if v.is_none() {
-                        b.append_null();
-                        continue;
-                    }
-                    let ms = datetime_ms(&v).map_err(|e| err_at(row, name, ty, &v, e))?;
-                    b.append_value(ms);
-                }
-                let a = b.finish();
-                if matches!(ty.ty, SqlType::TimestampLtz(_)) {
-                    Arc::new(a.with_timezone("UTC"))
-                } else {
-                    Arc::new(a)
-                }
-            }
-            SqlType::Date => {
-                let mut b = Date32Builder::new();
-                for row in 0..rows.len() {
-                    let v = cell(row)?;
-                    if v.is_none() {
-                        b.append_null();
-                        continue;
-                    }
-                    let ordinal: i64 = v.call_method0("toordinal").map_err(|e| err_at(row, name, ty, &v, e))?.extract()?;
-                    b.append_value((ordinal - 719_163) as i32);
-                }
-                Arc::new(b.finish())
-            }
-            other => return Err(PyTypeError::new_err(format!("from_elements does not support columns of type {other} yet (field '{name}')"))),
-        };
-        arrays.push(array);
+        arrays.push(build_column(name, ty, rows.len(), cell)?);
     }
     let schema = Arc::new(Schema::new(
         columns.iter().map(|(n, t)| arrow::datatypes::Field::new(n, t.ty.to_arrow(), true)).collect::<Vec<_>>(),
     ));
     let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(rows.len()));
     RecordBatch::try_new_with_options(schema, arrays, &options).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// `n` Python values (`cell(row)`) as an Arrow column of type `ty`.
+fn build_column<'py>(name: &str, ty: &Typed, n: usize, cell: impl Fn(usize) -> PyResult<Bound<'py, PyAny>>) -> PyResult<ArrayRef> {
+    macro_rules! build {
+        ($builder:expr, $extract:ty) => {{
+            let mut b = $builder;
+            for row in 0..n {
+                let v = cell(row)?;
+                if v.is_none() {
+                    if !ty.nullable {
+                        return Err(err_at(row, name, ty, &v, "the field is NOT NULL"));
+                    }
+                    b.append_null();
+                } else {
+                    b.append_value(v.extract::<$extract>().map_err(|e| err_at(row, name, ty, &v, e))?);
+                }
+            }
+            Arc::new(b.finish()) as ArrayRef
+        }};
+    }
+    let array = match &ty.ty {
+        SqlType::TinyInt => build!(Int8Builder::new(), i8),
+        SqlType::SmallInt => build!(Int16Builder::new(), i16),
+        SqlType::Int => build!(Int32Builder::new(), i32),
+        SqlType::BigInt => build!(Int64Builder::new(), i64),
+        SqlType::Float => build!(Float32Builder::new(), f32),
+        SqlType::Double => build!(Float64Builder::new(), f64),
+        SqlType::Boolean => build!(BooleanBuilder::new(), bool),
+        SqlType::Varchar(_) | SqlType::Char(_) => build!(StringBuilder::new(), String),
+        SqlType::Varbinary(_) | SqlType::Binary(_) => build!(BinaryBuilder::new(), Vec<u8>),
+        SqlType::Decimal(p, s) => {
+            let mut b = Decimal128Builder::new();
+            for row in 0..n {
+                let v = cell(row)?;
+                if v.is_none() {
+                    b.append_null();
+                    continue;
+                }
+                let text = v.str()?.to_string();
+                let scaled = oxflow_sql::format::parse_decimal(&text, *s).ok_or_else(|| err_at(row, name, ty, &v, "not a decimal number"))?;
+                b.append_value(scaled);
+            }
+            Arc::new(b.finish().with_precision_and_scale(*p, *s).map_err(|e| PyValueError::new_err(e.to_string()))?)
+        }
+        SqlType::Timestamp(_) | SqlType::TimestampLtz(_) => {
+            let mut b = TimestampMillisecondBuilder::new();
+            for row in 0..n {
+                let v = cell(row)?;
+                if v.is_none() {
+                    b.append_null();
+                    continue;
+                }
+                let ms = datetime_ms(&v).map_err(|e| err_at(row, name, ty, &v, e))?;
+                b.append_value(ms);
+            }
+            let a = b.finish();
+            if matches!(ty.ty, SqlType::TimestampLtz(_)) {
+                Arc::new(a.with_timezone("UTC"))
+            } else {
+                Arc::new(a)
+            }
+        }
+        SqlType::Date => {
+            let mut b = Date32Builder::new();
+            for row in 0..n {
+                let v = cell(row)?;
+                if v.is_none() {
+                    b.append_null();
+                    continue;
+                }
+                let ordinal: i64 = v.call_method0("toordinal").map_err(|e| err_at(row, name, ty, &v, e))?.extract()?;
+                b.append_value((ordinal - 719_163) as i32);
+            }
+            Arc::new(b.finish())
+        }
+        other => return Err(PyTypeError::new_err(format!("cannot make a column of type {other} from Python values yet (field '{name}')"))),
+    };
+    Ok(array)
 }
 
 /// Milliseconds since the epoch of a naive `datetime` read as UTC wall time (as Flink reads a

@@ -13,7 +13,20 @@ use crate::plan::PhysExpr;
 
 /// `expr` over every row of `batch`.
 pub fn eval(expr: &PhysExpr, batch: &RecordBatch) -> Result<ArrayRef, BoxError> {
-    Ok(expr.evaluate(batch)?.into_array(batch.num_rows())?)
+    match expr.evaluate(batch).and_then(|v| v.into_array(batch.num_rows())) {
+        Ok(a) => Ok(a),
+        Err(e) => Err(unwrapped(e)),
+    }
+}
+
+/// The error a function raised (a Python exception from a UDF) as itself, so the user sees
+/// their own exception and traceback, not DataFusion's wrapping of it.
+fn unwrapped(e: datafusion_common::DataFusionError) -> BoxError {
+    match e {
+        datafusion_common::DataFusionError::External(inner) => inner,
+        datafusion_common::DataFusionError::Context(_, inner) => unwrapped(*inner),
+        other => Box::new(other),
+    }
 }
 
 pub struct Project {

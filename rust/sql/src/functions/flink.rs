@@ -9,25 +9,7 @@ use datafusion_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
 
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
-        Arc::new(create_udf(
-            "mod",
-            vec![DataType::Int64, DataType::Int64],
-            DataType::Int64,
-            Volatility::Immutable,
-            Arc::new(|args| {
-                let arrays = ColumnarValue::values_to_arrays(args)?;
-                let (a, b) = (arrays[0].as_primitive::<Int64Type>(), arrays[1].as_primitive::<Int64Type>());
-                let out: Int64Array = a
-                    .iter()
-                    .zip(b.iter())
-                    .map(|(a, b)| match (a, b) {
-                        (Some(a), Some(b)) if b != 0 => Some(a % b),
-                        _ => None,
-                    })
-                    .collect();
-                Ok(ColumnarValue::Array(Arc::new(out)))
-            }),
-        )),
+        Arc::new(ScalarUDF::from(Mod::new())),
         Arc::new(create_udf(
             "json_value",
             vec![DataType::Utf8, DataType::Utf8],
@@ -97,6 +79,56 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
             }),
         )),
     ]
+}
+
+/// Flink's `MOD(a, b)`: the remainder, typed as the second argument (`MOD(BIGINT, INT)` is an INT).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Mod {
+    signature: datafusion_expr::Signature,
+}
+
+impl Mod {
+    fn new() -> Self {
+        let ints = [DataType::Int8, DataType::Int16, DataType::Int32, DataType::Int64];
+        let mut exact = Vec::new();
+        for a in &ints {
+            for b in &ints {
+                exact.push(datafusion_expr::TypeSignature::Exact(vec![a.clone(), b.clone()]));
+            }
+        }
+        Mod { signature: datafusion_expr::Signature::one_of(exact, Volatility::Immutable) }
+    }
+}
+
+impl datafusion_expr::ScalarUDFImpl for Mod {
+    fn name(&self) -> &str {
+        "mod"
+    }
+
+    fn signature(&self) -> &datafusion_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> datafusion_common::Result<DataType> {
+        Ok(arg_types[1].clone())
+    }
+
+    fn invoke_with_args(&self, args: datafusion_expr::ScalarFunctionArgs) -> datafusion_common::Result<ColumnarValue> {
+        let target = args.return_field.data_type().clone();
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let a = arrow::compute::cast(&arrays[0], &DataType::Int64)?;
+        let b = arrow::compute::cast(&arrays[1], &DataType::Int64)?;
+        let (a, b) = (a.as_primitive::<Int64Type>(), b.as_primitive::<Int64Type>());
+        let out: Int64Array = a
+            .iter()
+            .zip(b.iter())
+            .map(|(a, b)| match (a, b) {
+                (Some(a), Some(b)) if b != 0 => Some(a % b),
+                _ => None,
+            })
+            .collect();
+        Ok(ColumnarValue::Array(arrow::compute::cast(&out, &target)?))
+    }
 }
 
 /// Flink's `TIMESTAMPDIFF(unit, a, b)`: whole units from `a` to `b`, truncated toward zero.

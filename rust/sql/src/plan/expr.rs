@@ -46,6 +46,7 @@ impl<'a> ExprPlanner<'a> {
             .sql_to_rel()
             .sql_to_expr(ast.clone(), &df, &mut PlannerContext::new())
             .map_err(|e| explain_error(e.into(), &ast, schema))?;
+        let expr = prefer_double(expr, &df)?;
         let expr = expr
             .rewrite(&mut TypeCoercionRewriter::new(&df))
             .map_err(|e| type_error(e.into(), &ast))?
@@ -106,6 +107,17 @@ impl VisitorMut for FlinkSyntax {
                 }
             }
         }
+        // Flink's EXTRACT gives a BIGINT (DataFusion's date_part an INT).
+        if matches!(expr, ast::Expr::Extract { .. }) {
+            *expr = ast::Expr::Cast {
+                kind: ast::CastKind::Cast,
+                expr: Box::new(expr.clone()),
+                data_type: ast::DataType::BigInt(None),
+                array: false,
+                format: None,
+            };
+            return std::ops::ControlFlow::Continue(());
+        }
         if let ast::Expr::Floor { expr: inner, field: CeilFloorKind::DateTimeField(unit) } = expr {
             if !matches!(unit, DateTimeField::NoDateTime) {
                 let unit_name = unit.to_string().to_ascii_lowercase();
@@ -157,6 +169,47 @@ impl VisitorMut for FlinkSyntax {
         }
         std::ops::ControlFlow::Continue(())
     }
+}
+
+/// In Flink a DOUBLE and a DECIMAL meet as a DOUBLE; DataFusion's COALESCE/CASE/NULLIF/GREATEST
+/// would make a DECIMAL of them, so the DECIMAL arguments are cast to DOUBLE first.
+fn prefer_double(expr: Expr, df: &datafusion_common::DFSchema) -> Result<Expr> {
+    use arrow::datatypes::DataType as D;
+    use datafusion_common::tree_node::Transformed;
+    let cast_decimals = |args: Vec<Expr>| -> Vec<Expr> {
+        let types: Vec<Option<D>> = args.iter().map(|a| a.get_type(df).ok()).collect();
+        let has_float = types.iter().any(|t| matches!(t, Some(D::Float64 | D::Float32)));
+        let has_decimal = types.iter().any(|t| matches!(t, Some(D::Decimal128(..))));
+        if !(has_float && has_decimal) {
+            return args;
+        }
+        args.into_iter()
+            .zip(types)
+            .map(|(a, t)| if matches!(t, Some(D::Decimal128(..))) { datafusion_expr::cast(a, D::Float64) } else { a })
+            .collect()
+    };
+    let out = expr.transform_up(|e| {
+        Ok(match e {
+            Expr::ScalarFunction(mut f) if matches!(f.name(), "coalesce" | "nvl" | "ifnull" | "greatest" | "least" | "nullif") => {
+                f.args = cast_decimals(std::mem::take(&mut f.args));
+                Transformed::yes(Expr::ScalarFunction(f))
+            }
+            Expr::Case(mut c) => {
+                let results: Vec<Expr> = c.when_then_expr.iter().map(|(_, t)| (**t).clone()).chain(c.else_expr.iter().map(|e| (**e).clone())).collect();
+                let fixed = cast_decimals(results);
+                let n = c.when_then_expr.len();
+                for (i, (_, t)) in c.when_then_expr.iter_mut().enumerate() {
+                    *t = Box::new(fixed[i].clone());
+                }
+                if let Some(e) = c.else_expr.as_mut() {
+                    *e = Box::new(fixed[n].clone());
+                }
+                Transformed::yes(Expr::Case(c))
+            }
+            other => Transformed::no(other),
+        })
+    })?;
+    Ok(out.data)
 }
 
 /// Operations DataFusion allows and Flink rejects at validation (timestamp minus timestamp).
