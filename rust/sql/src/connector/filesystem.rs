@@ -36,8 +36,16 @@ const CHUNK_LINES: usize = 4096;
 pub struct FileSource {
     spec: FileSourceSpec,
     files: Vec<PathBuf>,
-    current: Option<(PathBuf, Vec<String>, usize)>,
+    current: Option<OpenFile>,
     skipped: Arc<AtomicU64>,
+}
+
+/// A file being read: its bytes, how far the source got, and that position's line number.
+struct OpenFile {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    pos: usize,
+    line: usize,
 }
 
 impl FileSource {
@@ -46,44 +54,52 @@ impl FileSource {
         Ok(FileSource { spec, files: files.into_iter().rev().collect(), current: None, skipped })
     }
 
-    fn parse(&self, lines: &[String]) -> Result<RecordBatch, arrow::error::ArrowError> {
-        let mut text = lines.join("\n");
-        text.push('\n');
+    fn parse(&self, text: &[u8], rows: usize) -> Result<RecordBatch, arrow::error::ArrowError> {
         let batches: Vec<RecordBatch> = match &self.spec.format {
             FileFormat::Csv { delimiter, quote, null_literal, allow_comments } => {
-                let null = match null_literal {
-                    Some(l) => regex::Regex::new(&format!("^{}$", regex::escape(l))),
-                    // Flink reads an empty field as an empty string, not as NULL.
-                    None => regex::Regex::new("[^\\s\\S]"),
-                }
-                .map_err(|e| arrow::error::ArrowError::ParseError(e.to_string()))?;
                 let mut builder = arrow::csv::ReaderBuilder::new(self.spec.schema.clone())
                     .with_header(false)
                     .with_delimiter(*delimiter)
                     .with_quote(*quote)
-                    .with_null_regex(null)
-                    .with_batch_size(lines.len().max(1));
+                    .with_batch_size(rows.max(1));
+                let has_text = self.spec.schema.fields().iter().any(|f| matches!(f.data_type(), arrow::datatypes::DataType::Utf8));
+                match null_literal {
+                    Some(l) => {
+                        let null = regex::Regex::new(&format!("^{}$", regex::escape(l))).map_err(|e| arrow::error::ArrowError::ParseError(e.to_string()))?;
+                        builder = builder.with_null_regex(null);
+                    }
+                    // Flink reads an empty STRING field as an empty string, not NULL. Matching
+                    // costs a regex per field, so only schemas with text columns pay it (an
+                    // empty numeric field then reads as NULL, where Flink fails the row).
+                    None if has_text => {
+                        let never = regex::Regex::new("[^\\s\\S]").map_err(|e| arrow::error::ArrowError::ParseError(e.to_string()))?;
+                        builder = builder.with_null_regex(never);
+                    }
+                    None => {}
+                }
                 if *allow_comments {
                     builder = builder.with_comment(b'#');
                 }
-                builder.build(Cursor::new(text.into_bytes()))?.collect::<Result<_, _>>()?
+                builder.build(Cursor::new(text))?.collect::<Result<_, _>>()?
             }
             FileFormat::Json => arrow::json::ReaderBuilder::new(self.spec.schema.clone())
-                .with_batch_size(lines.len().max(1))
-                .build(Cursor::new(text.into_bytes()))?
+                .with_batch_size(rows.max(1))
+                .build(Cursor::new(text))?
                 .collect::<Result<_, _>>()?,
         };
         arrow::compute::concat_batches(&self.spec.schema, &batches)
     }
 
     /// Rows of `lines` (starting at 1-based line `first`) one by one, skipping or reporting bad ones.
-    fn parse_each(&self, file: &Path, lines: &[String], first: usize) -> Result<RecordBatch, BoxError> {
+    fn parse_each(&self, file: &Path, text: &[u8], first: usize) -> Result<RecordBatch, BoxError> {
         let mut good = Vec::new();
-        for (i, line) in lines.iter().enumerate() {
+        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+            let line = String::from_utf8_lossy(line);
+            let line = line.trim_end_matches('\r');
             if line.trim().is_empty() {
                 continue;
             }
-            match self.parse(std::slice::from_ref(line)) {
+            match self.parse(format!("{line}\n").as_bytes(), 1) {
                 Ok(b) => good.push(b),
                 Err(e) if self.spec.ignore_parse_errors => {
                     let _ = e;
@@ -137,37 +153,46 @@ impl Source<TableData> for FileSource {
         loop {
             if self.current.is_none() {
                 let Some(next) = self.files.pop() else { return Ok(SourcePoll::Finished) };
-                let text = std::fs::read_to_string(&next).map_err(|e| message(format!("Cannot read file '{}': {e}", next.display())))?;
-                let lines: Vec<String> = text.lines().map(str::to_string).collect();
-                self.current = Some((next, lines, 0));
+                let bytes = std::fs::read(&next).map_err(|e| message(format!("Cannot read file '{}': {e}", next.display())))?;
+                self.current = Some(OpenFile { path: next, bytes, pos: 0, line: 1 });
             }
-            let (file, lines, pos) = self.current.as_mut().expect("set above");
-            if *pos >= lines.len() {
+            let f = self.current.as_mut().expect("set above");
+            if f.pos >= f.bytes.len() {
                 self.current = None;
                 continue;
             }
-            let start = *pos;
-            let end = (start + max_records.clamp(1, CHUNK_LINES)).min(lines.len());
-            *pos = end;
-            let chunk: Vec<String> = lines[start..end].iter().filter(|l| !l.trim().is_empty()).cloned().collect();
-            let file = file.clone();
-            let batch = match self.parse(&chunk) {
-                Ok(b) if b.num_rows() == chunk.len() => b,
-                _ => self.parse_each(&file, &lines_with_blank_kept(&self.current, start, end), start + 1)?,
+            // The next chunk of whole lines, parsed in place.
+            let want = max_records.clamp(1, CHUNK_LINES);
+            let (start, first_line) = (f.pos, f.line);
+            let (mut end, mut lines, mut rows) = (start, 0, 0);
+            while end < f.bytes.len() && lines < want {
+                let stop = f.bytes[end..].iter().position(|&b| b == b'\n').map_or(f.bytes.len(), |i| end + i + 1);
+                if f.bytes[end..stop].iter().any(|b| !b.is_ascii_whitespace()) {
+                    rows += 1;
+                }
+                end = stop;
+                lines += 1;
+            }
+            f.pos = end;
+            f.line += lines;
+            let path = f.path.clone();
+            let chunk = &self.current.as_ref().expect("open").bytes[start..end];
+            let mut owned;
+            let chunk = if chunk.last() == Some(&b'\n') {
+                chunk
+            } else {
+                owned = chunk.to_vec();
+                owned.push(b'\n');
+                &owned[..]
+            };
+            let batch = match self.parse(chunk, rows) {
+                Ok(b) if b.num_rows() == rows => b,
+                _ => self.parse_each(&path, chunk, first_line)?,
             };
             if batch.num_rows() == 0 {
                 continue;
             }
             return Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(batch))]));
         }
-    }
-}
-
-/// The lines `start..end` of the current file, blank lines left out (for line numbers the
-/// one-by-one parse counts from `start`).
-fn lines_with_blank_kept(current: &Option<(PathBuf, Vec<String>, usize)>, start: usize, end: usize) -> Vec<String> {
-    match current {
-        Some((_, lines, _)) => lines[start..end].iter().map(|l| if l.trim().is_empty() { String::new() } else { l.clone() }).collect(),
-        None => Vec::new(),
     }
 }
