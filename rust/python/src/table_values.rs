@@ -201,13 +201,18 @@ fn build_column<'py>(name: &str, ty: &Typed, n: usize, cell: impl Fn(usize) -> P
         }
         SqlType::Timestamp(_) | SqlType::TimestampLtz(_) => {
             let mut b = TimestampMillisecondBuilder::new();
+            let mut epoch: Option<UtcEpoch<'py>> = None;
             for row in 0..n {
                 let v = cell(row)?;
                 if v.is_none() {
                     b.append_null();
                     continue;
                 }
-                let ms = datetime_ms(&v).map_err(|e| err_at(row, name, ty, &v, e))?;
+                let e = match &epoch {
+                    Some(e) => e,
+                    None => epoch.insert(UtcEpoch::new(v.py())?),
+                };
+                let ms = e.millis(&v).map_err(|err| err_at(row, name, ty, &v, err))?;
                 b.append_value(ms);
             }
             let a = b.finish();
@@ -235,23 +240,34 @@ fn build_column<'py>(name: &str, ty: &Typed, n: usize, cell: impl Fn(usize) -> P
     Ok(array)
 }
 
-/// Milliseconds since the epoch of a naive `datetime` read as UTC wall time (as Flink reads a
-/// LocalDateTime), or of an aware one at its instant.
-fn datetime_ms(v: &Bound<'_, PyAny>) -> PyResult<i64> {
-    let py = v.py();
-    let datetime = py.import("datetime")?;
-    let utc = datetime.getattr("timezone")?.getattr("utc")?;
-    let aware = if v.getattr("tzinfo")?.is_none() {
-        let kwargs = pyo3::types::PyDict::new(py);
-        kwargs.set_item("tzinfo", &utc)?;
-        v.call_method("replace", (), Some(&kwargs))?
-    } else {
-        v.clone()
-    };
-    let epoch = datetime.getattr("datetime")?.call1((1970, 1, 1, 0, 0, 0, 0, &utc))?;
-    let delta = aware.call_method1("__sub__", (epoch,))?;
-    let days: i64 = delta.getattr("days")?.extract()?;
-    let seconds: i64 = delta.getattr("seconds")?.extract()?;
-    let micros: i64 = delta.getattr("microseconds")?.extract()?;
-    Ok(days * 86_400_000 + seconds * 1000 + micros / 1000)
+/// UTC and the epoch as Python objects, made once per column.
+struct UtcEpoch<'py> {
+    utc: Bound<'py, PyAny>,
+    epoch: Bound<'py, PyAny>,
+}
+
+impl<'py> UtcEpoch<'py> {
+    fn new(py: Python<'py>) -> PyResult<Self> {
+        let datetime = py.import("datetime")?;
+        let utc = datetime.getattr("timezone")?.getattr("utc")?;
+        let epoch = datetime.getattr("datetime")?.call1((1970, 1, 1, 0, 0, 0, 0, &utc))?;
+        Ok(UtcEpoch { utc, epoch })
+    }
+
+    /// Milliseconds since the epoch of a naive `datetime` read as UTC wall time (as Flink reads
+    /// a LocalDateTime), or of an aware one at its instant.
+    fn millis(&self, v: &Bound<'py, PyAny>) -> PyResult<i64> {
+        let aware = if v.getattr("tzinfo")?.is_none() {
+            let kwargs = pyo3::types::PyDict::new(v.py());
+            kwargs.set_item("tzinfo", &self.utc)?;
+            v.call_method("replace", (), Some(&kwargs))?
+        } else {
+            v.clone()
+        };
+        let delta = aware.call_method1("__sub__", (&self.epoch,))?;
+        let days: i64 = delta.getattr("days")?.extract()?;
+        let seconds: i64 = delta.getattr("seconds")?.extract()?;
+        let micros: i64 = delta.getattr("microseconds")?.extract()?;
+        Ok(days * 86_400_000 + seconds * 1000 + micros / 1000)
+    }
 }

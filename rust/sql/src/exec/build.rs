@@ -77,24 +77,20 @@ impl Builder {
             Node::Inline(t) => self.inline(t),
             Node::Project { input, exprs } => {
                 let i = self.node(input)?;
-                let project = Project { exprs: exprs.clone(), schema: arrow };
-                add(self, "Calc", Box::new(move |_| Ok(Box::new(Project { exprs: project.exprs.clone(), schema: project.schema.clone() }) as Box<dyn Operator<TableData>>)), i)?
+                add(self, "Calc", op(Project { exprs: exprs.clone(), schema: arrow }), i)?
             }
             Node::Filter { input, predicate } => {
                 let i = self.node(input)?;
-                let predicate = predicate.clone();
-                add(self, "Filter", Box::new(move |_| Ok(Box::new(Filter { predicate: predicate.clone() }) as Box<dyn Operator<TableData>>)), i)?
+                add(self, "Filter", op(Filter { predicate: predicate.clone() }), i)?
             }
             Node::Watermark { input, expr, on_event, interval_ms } => {
                 let i = self.node(input)?;
-                let (expr, on_event, interval) = (expr.clone(), *on_event, *interval_ms);
-                add(self, "WatermarkAssigner", Box::new(move |_| Ok(Box::new(WatermarkAssigner::new(expr.clone(), on_event, interval)) as Box<dyn Operator<TableData>>)), i)?
+                add(self, "WatermarkAssigner", op(WatermarkAssigner::new(expr.clone(), *on_event, *interval_ms)), i)?
             }
             Node::WindowAssign { input, window, time_column } => {
                 let i = self.node(input)?;
-                let (window, time_column) = (*window, *time_column);
-                let ltz = matches!(input.schema.columns[time_column].ty.ty, SqlType::TimestampLtz(_));
-                add(self, "WindowTableFunction", Box::new(move |_| Ok(Box::new(WindowAssign { window, time_column, schema: arrow.clone(), ltz }) as Box<dyn Operator<TableData>>)), i)?
+                let ltz = matches!(input.schema.columns[*time_column].ty.ty, SqlType::TimestampLtz(_));
+                add(self, "WindowTableFunction", op(WindowAssign { window: *window, time_column: *time_column, schema: arrow, ltz }), i)?
             }
             Node::WindowAggregate { input, window, time_column, keys, aggregates, from_tvf } => {
                 let i = self.node(input)?;
@@ -139,8 +135,7 @@ impl Builder {
             }
             Node::Limit { input, offset, fetch } => {
                 let i = self.node(input)?;
-                let (offset, fetch) = (*offset, *fetch);
-                add(self, "Limit", Box::new(move |_| Ok(Box::new(Limit { offset, fetch, seen: 0 }) as Box<dyn Operator<TableData>>)), i)?
+                add(self, "Limit", op(Limit { offset: *offset, fetch: *fetch, seen: 0 }), i)?
             }
         })
     }

@@ -29,6 +29,7 @@ fn unwrapped(e: datafusion_common::DataFusionError) -> BoxError {
     }
 }
 
+#[derive(Clone)]
 pub struct Project {
     pub exprs: Vec<PhysExpr>,
     pub schema: SchemaRef,
@@ -76,6 +77,7 @@ impl Operator<TableData> for Project {
     }
 }
 
+#[derive(Clone)]
 pub struct Filter {
     pub predicate: PhysExpr,
 }
@@ -119,6 +121,7 @@ impl Operator<TableData> for Union {
 }
 
 /// The first `fetch` rows after `offset` (append-only input).
+#[derive(Clone)]
 pub struct Limit {
     pub offset: usize,
     pub fetch: Option<usize>,

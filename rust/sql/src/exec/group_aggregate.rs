@@ -121,6 +121,6 @@ impl Operator<TableData> for GroupAggregate {
         _: oxflow_core::checkpoint::CheckpointId,
         _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
     ) -> Result<(), BoxError> {
-        Err(message("SQL GROUP BY aggregation cannot be checkpointed yet"))
+        Err(super::refuse_checkpoint("SQL GROUP BY aggregation"))
     }
 }

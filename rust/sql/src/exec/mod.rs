@@ -9,3 +9,9 @@ pub mod keys;
 pub mod watermark;
 pub mod window_aggregate;
 pub mod window_assign;
+
+/// What a stateful SQL operator answers a checkpoint until its state can be snapshotted: a
+/// refusal (the job's checkpoint fails) rather than a snapshot that silently lacks the state.
+pub(crate) fn refuse_checkpoint(what: &str) -> oxflow_core::error::BoxError {
+    oxflow_core::error::message(format!("{what} cannot be checkpointed yet"))
+}

@@ -14,6 +14,7 @@ use super::calc::eval;
 use super::data::{ChangeBatch, TableData};
 use crate::plan::PhysExpr;
 
+#[derive(Clone)]
 pub struct WatermarkAssigner {
     pub expr: PhysExpr,
     pub on_event: bool,

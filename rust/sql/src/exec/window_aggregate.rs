@@ -304,6 +304,6 @@ impl Operator<TableData> for WindowAggregate {
         _: oxflow_core::checkpoint::CheckpointId,
         _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
     ) -> Result<(), BoxError> {
-        Err(message("SQL window aggregation cannot be checkpointed yet"))
+        Err(super::refuse_checkpoint("SQL window aggregation"))
     }
 }

@@ -14,6 +14,7 @@ use super::data::{ChangeBatch, TableData};
 use super::watermark::millis;
 use crate::plan::WindowSpec;
 
+#[derive(Clone)]
 pub struct WindowAssign {
     pub window: WindowSpec,
     pub time_column: usize,
