@@ -14,6 +14,7 @@ use oxflow_core::data::Record;
 use oxflow_core::error::{message, BoxError};
 use oxflow_core::source::{Source, SourcePoll};
 
+use super::csv_timestamps;
 use crate::exec::data::{ChangeBatch, TableData};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,29 +36,78 @@ const CHUNK_LINES: usize = 4096;
 
 pub struct FileSource {
     spec: FileSourceSpec,
+    /// What the CSV reader reads (timestamps as text, see `csv_timestamps`), if not `spec.schema`.
+    text_schema: Option<SchemaRef>,
     files: Vec<PathBuf>,
     current: Option<OpenFile>,
     skipped: Arc<AtomicU64>,
 }
 
-/// A file being read: its bytes, how far the source got, and that position's line number.
+/// A file being read: a window of its bytes (read a block at a time), how far the source got
+/// in it, and that position's line number.
 struct OpenFile {
     path: PathBuf,
+    file: std::fs::File,
     bytes: Vec<u8>,
     pos: usize,
     line: usize,
+    eof: bool,
+}
+
+/// Bytes read from a file at a time.
+const READ_BLOCK: usize = 4 << 20;
+
+impl OpenFile {
+    /// Reads the next block after the unread bytes; `false` at the end of the file.
+    fn fill(&mut self) -> Result<bool, BoxError> {
+        use std::io::Read;
+        // Drops the bytes before `pos` (so positions move back by the old `pos`) in any case.
+        self.bytes.drain(..self.pos);
+        self.pos = 0;
+        if self.eof {
+            return Ok(false);
+        }
+        let have = self.bytes.len();
+        self.bytes.resize(have + READ_BLOCK, 0);
+        let n = loop {
+            match self.file.read(&mut self.bytes[have..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(message(format!("Cannot read file '{}': {e}", self.path.display()))),
+            }
+        };
+        self.bytes.truncate(have + n);
+        self.eof = n == 0;
+        Ok(n > 0)
+    }
 }
 
 impl FileSource {
     pub fn new(spec: FileSourceSpec, skipped: Arc<AtomicU64>) -> Result<Self, BoxError> {
         let files = list_files(&spec.path)?;
-        Ok(FileSource { spec, files: files.into_iter().rev().collect(), current: None, skipped })
+        let text_schema = match spec.format {
+            FileFormat::Csv { .. } => csv_timestamps::text_schema(&spec.schema),
+            _ => None,
+        };
+        Ok(FileSource { spec, text_schema, files: files.into_iter().rev().collect(), current: None, skipped })
     }
 
     fn parse(&self, text: &[u8], rows: usize) -> Result<RecordBatch, arrow::error::ArrowError> {
+        if let Some(text_schema) = &self.text_schema {
+            // Timestamps read as text and parsed on their own when they all have the plain form.
+            let read = self.parse_as(text, rows, text_schema)?;
+            if let Some(columns) = csv_timestamps::parse_columns(&self.spec.schema, read.columns().to_vec()) {
+                let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(read.num_rows()));
+                return RecordBatch::try_new_with_options(self.spec.schema.clone(), columns, &options);
+            }
+        }
+        self.parse_as(text, rows, &self.spec.schema)
+    }
+
+    fn parse_as(&self, text: &[u8], rows: usize, schema: &SchemaRef) -> Result<RecordBatch, arrow::error::ArrowError> {
         let batches: Vec<RecordBatch> = match &self.spec.format {
             FileFormat::Csv { delimiter, quote, null_literal, allow_comments } => {
-                let mut builder = arrow::csv::ReaderBuilder::new(self.spec.schema.clone())
+                let mut builder = arrow::csv::ReaderBuilder::new(schema.clone())
                     .with_header(false)
                     .with_delimiter(*delimiter)
                     .with_quote(*quote)
@@ -87,7 +137,7 @@ impl FileSource {
                 .build(Cursor::new(text))?
                 .collect::<Result<_, _>>()?,
         };
-        arrow::compute::concat_batches(&self.spec.schema, &batches)
+        arrow::compute::concat_batches(schema, &batches)
     }
 
     /// Rows of `lines` (starting at 1-based line `first`) one by one, skipping or reporting bad ones.
@@ -153,26 +203,45 @@ impl Source<TableData> for FileSource {
         loop {
             if self.current.is_none() {
                 let Some(next) = self.files.pop() else { return Ok(SourcePoll::Finished) };
-                let bytes = std::fs::read(&next).map_err(|e| message(format!("Cannot read file '{}': {e}", next.display())))?;
-                self.current = Some(OpenFile { path: next, bytes, pos: 0, line: 1 });
+                let file = std::fs::File::open(&next).map_err(|e| message(format!("Cannot read file '{}': {e}", next.display())))?;
+                self.current = Some(OpenFile { path: next, file, bytes: Vec::new(), pos: 0, line: 1, eof: false });
             }
             let f = self.current.as_mut().expect("set above");
-            if f.pos >= f.bytes.len() {
-                self.current = None;
-                continue;
-            }
             // The next chunk of whole lines, parsed in place.
             let want = max_records.clamp(1, CHUNK_LINES);
-            let (start, first_line) = (f.pos, f.line);
-            let (mut end, mut lines, mut rows) = (start, 0, 0);
-            while end < f.bytes.len() && lines < want {
-                let stop = f.bytes[end..].iter().position(|&b| b == b'\n').map_or(f.bytes.len(), |i| end + i + 1);
+            let (mut end, mut lines, mut rows) = (f.pos, 0, 0);
+            while lines < want {
+                if end >= f.bytes.len() {
+                    let consumed = f.pos;
+                    let more = f.fill()?;
+                    end -= consumed;
+                    if !more {
+                        break;
+                    }
+                    continue;
+                }
+                let stop = match memchr::memchr(b'\n', &f.bytes[end..]) {
+                    Some(i) => end + i + 1,
+                    // A line that goes on in the next block (or the file's last line).
+                    None if !f.eof => {
+                        let consumed = f.pos;
+                        f.fill()?;
+                        end -= consumed;
+                        continue;
+                    }
+                    None => f.bytes.len(),
+                };
                 if f.bytes[end..stop].iter().any(|b| !b.is_ascii_whitespace()) {
                     rows += 1;
                 }
                 end = stop;
                 lines += 1;
             }
+            if lines == 0 {
+                self.current = None;
+                continue;
+            }
+            let (start, first_line) = (f.pos, f.line);
             f.pos = end;
             f.line += lines;
             let path = f.path.clone();
@@ -194,5 +263,60 @@ impl Source<TableData> for FileSource {
             }
             return Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(batch))]));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use arrow::array::{AsArray, Int64Array};
+    use arrow::datatypes::{DataType, Field, Int64Type, Schema, TimeUnit, TimestampMillisecondType};
+
+    use super::*;
+
+    /// A file several read blocks long, its lines crossing block boundaries, with no newline
+    /// after the last line: every row comes back once, in order, timestamps parsed.
+    #[test]
+    fn a_file_larger_than_a_read_block_is_read_whole() {
+        let dir = std::env::temp_dir().join(format!("oxflow-fs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("big.csv");
+        let n: i64 = 400_000; // ~12 MB: three blocks
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for i in 0..n {
+            write!(f, "{i},2024-01-01 00:00:{:02}.{:03}", (i / 1000) % 60, i % 1000).unwrap();
+            if i + 1 < n {
+                writeln!(f).unwrap();
+            }
+        }
+        drop(f);
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("i", DataType::Int64, true),
+            Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+        ]));
+        let format = FileFormat::Csv { delimiter: b',', quote: b'"', null_literal: None, allow_comments: false };
+        let spec = FileSourceSpec { path: path.clone(), format, ignore_parse_errors: false, schema };
+        let mut source = FileSource::new(spec, Arc::default()).unwrap();
+        let mut next = 0i64;
+        loop {
+            match source.poll(4096).unwrap() {
+                SourcePoll::Records(records) => {
+                    for r in records {
+                        let ids: &Int64Array = r.value.batch.column(0).as_primitive::<Int64Type>();
+                        let ts = r.value.batch.column(1).as_primitive::<TimestampMillisecondType>();
+                        for row in 0..ids.len() {
+                            assert_eq!(ids.value(row), next);
+                            assert_eq!(ts.value(row) % 60_000, ((next / 1000) % 60) * 1000 + next % 1000);
+                            next += 1;
+                        }
+                    }
+                }
+                SourcePoll::Pending => {}
+                SourcePoll::Finished => break,
+            }
+        }
+        assert_eq!(next, n);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,5 +1,6 @@
 //! Table connectors: how a `CREATE TABLE ... WITH ('connector' = ...)` reads and writes.
 
+mod csv_timestamps;
 pub mod datagen;
 pub mod filesystem;
 pub mod file_sink;

@@ -13,6 +13,7 @@ use super::calc::{Filter, Limit, Project, Union};
 use super::data::{ChangeBatch, TableData};
 use super::group_aggregate::GroupAggregate;
 use super::keys::KeyEncoder;
+use super::partition::KeyPartitioner;
 use super::watermark::WatermarkAssigner;
 use super::window_aggregate::{Lateness, WindowAggregate};
 use super::window_assign::WindowAssign;
@@ -22,7 +23,7 @@ use crate::connector::{self, ConnectorMetrics};
 use crate::error::{Result, SqlError};
 use crate::format::FormatOptions;
 use crate::parse::CreateTable;
-use crate::plan::{Node, Planned};
+use crate::plan::{Node, PhysExpr, Planned};
 use crate::types::SqlType;
 
 /// Where a job's rows go.
@@ -49,10 +50,14 @@ pub struct SqlJob {
     pub metrics: ConnectorMetrics,
 }
 
+/// Rows per batch from a source.
+const SOURCE_BATCH_ROWS: usize = 4096;
+
 struct Builder {
     graph: JobGraph<TableData>,
     metrics: ConnectorMetrics,
     settings: JobSettings,
+    max_parallelism: usize,
 }
 
 fn op<O: Operator<TableData> + Clone + Sync + 'static>(o: O) -> oxflow_core::operator::OperatorFactory<TableData> {
@@ -63,95 +68,134 @@ fn forward(from: NodeId) -> Vec<Edge> {
     vec![Edge { from, partitioning: Partitioning::Forward, port: 0 }]
 }
 
+/// A node of the job graph and its parallelism.
+#[derive(Clone, Copy)]
+struct Built {
+    id: NodeId,
+    parallelism: usize,
+}
+
 impl Builder {
-    fn node(&mut self, p: &Planned) -> Result<NodeId> {
+    fn error(e: oxflow_core::error::JobError) -> SqlError {
+        SqlError::Execution(e.to_string())
+    }
+
+    /// A stateless operator: as parallel as its input, chained to it.
+    fn chained(&mut self, name: &str, factory: oxflow_core::operator::OperatorFactory<TableData>, input: Built) -> Result<Built> {
+        let id = self.graph.add_operator(name, input.parallelism, factory, forward(input.id)).map_err(Self::error)?;
+        Ok(Built { id, parallelism: input.parallelism })
+    }
+
+    /// The edge into a keyed operator of the job's parallelism: with more than one subtask, the
+    /// input is split by the hash of `keys` (none: everything to one subtask).
+    fn keyed_input(&mut self, input: Built, keys: &[PhysExpr]) -> Result<(Vec<Edge>, usize)> {
+        let parallelism = if keys.is_empty() { 1 } else { self.settings.parallelism.max(1) };
+        if parallelism == 1 {
+            let partitioning = if input.parallelism == 1 { Partitioning::Forward } else { Partitioning::Global };
+            return Ok((vec![Edge { from: input.id, partitioning, port: 0 }], 1));
+        }
+        let partitioner = KeyPartitioner::new(keys.to_vec(), parallelism, self.max_parallelism);
+        let split = self.chained("KeyPartition", op(partitioner), input)?;
+        Ok((vec![Edge { from: split.id, partitioning: Partitioning::Hash, port: 0 }], parallelism))
+    }
+
+    /// An operator that sees every row: one subtask.
+    fn global_input(input: Built) -> Vec<Edge> {
+        let partitioning = if input.parallelism == 1 { Partitioning::Forward } else { Partitioning::Global };
+        vec![Edge { from: input.id, partitioning, port: 0 }]
+    }
+
+    fn node(&mut self, p: &Planned) -> Result<Built> {
         let arrow = p.schema.arrow();
-        let add = |b: &mut Builder, name: &str, factory, input: NodeId| -> Result<NodeId> {
-            b.graph.add_operator(name, 1, factory, forward(input)).map_err(|e| SqlError::Execution(e.to_string()))
-        };
         Ok(match &p.node {
             Node::Scan { table } => {
                 let factory = connector::source_factory(table, &p.schema, self.metrics.clone())?;
-                self.graph.add_source(format!("Source: {}", table.name.join(".")), 1, factory)
+                Built { id: self.graph.add_source(format!("Source: {}", table.name.join(".")), 1, factory), parallelism: 1 }
             }
             Node::Inline(t) => self.inline(t),
             Node::Project { input, exprs } => {
                 let i = self.node(input)?;
-                add(self, "Calc", op(Project { exprs: exprs.clone(), schema: arrow }), i)?
+                self.chained("Calc", op(Project { exprs: exprs.clone(), schema: arrow }), i)?
             }
             Node::Filter { input, predicate } => {
                 let i = self.node(input)?;
-                add(self, "Filter", op(Filter { predicate: predicate.clone() }), i)?
+                self.chained("Filter", op(Filter { predicate: predicate.clone() }), i)?
             }
-            Node::Watermark { input, expr, on_event, interval_ms } => {
+            Node::Watermark { input, expr, rowtime, on_event, interval_ms } => {
                 let i = self.node(input)?;
-                add(self, "WatermarkAssigner", op(WatermarkAssigner::new(expr.clone(), *on_event, *interval_ms)), i)?
+                self.chained("WatermarkAssigner", op(WatermarkAssigner::new(expr.clone(), *rowtime, *on_event, *interval_ms)), i)?
             }
             Node::WindowAssign { input, window, time_column } => {
                 let i = self.node(input)?;
                 let ltz = matches!(input.schema.columns[*time_column].ty.ty, SqlType::TimestampLtz(_));
-                add(self, "WindowTableFunction", op(WindowAssign { window: *window, time_column: *time_column, schema: arrow, ltz }), i)?
+                self.chained("WindowTableFunction", op(WindowAssign { window: *window, time_column: *time_column, schema: arrow, ltz }), i)?
             }
             Node::WindowAggregate { input, window, time_column, keys, aggregates, from_tvf } => {
                 let i = self.node(input)?;
                 let (window, time_column) = (*window, *time_column);
                 let ltz = matches!(input.schema.columns[time_column].ty.ty, SqlType::TimestampLtz(_));
                 let key_types: Vec<_> = p.schema.columns[..keys.len()].iter().map(|c| c.ty.ty.to_arrow()).collect();
+                let (edges, parallelism) = self.keyed_input(i, keys)?;
                 let keys = keys.clone();
                 let calls: Arc<[_]> = aggregates.clone().into();
                 // Group windows in GROUP BY are Flink's window operator; TVF aggregation its slicing one.
                 let lateness = if *from_tvf { Lateness::PerSlice } else { Lateness::PerWindow };
                 let late = self.metrics.late_records_dropped.clone();
-                add(
-                    self,
-                    &format!("WindowAggregate({window})"),
-                    Box::new(move |_| {
-                        let encoder = KeyEncoder::new(keys.clone(), key_types.clone())?;
-                        Ok(Box::new(WindowAggregate::new(window, time_column, encoder, calls.clone(), arrow.clone(), lateness, ltz, late.clone()))
-                            as Box<dyn Operator<TableData>>)
-                    }),
-                    i,
-                )?
+                let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
+                    let encoder = KeyEncoder::new(keys.clone(), key_types.clone())?;
+                    Ok(Box::new(WindowAggregate::new(window, time_column, encoder, calls.clone(), arrow.clone(), lateness, ltz, late.clone()))
+                        as Box<dyn Operator<TableData>>)
+                });
+                let id = self.graph.add_operator(format!("WindowAggregate({window})"), parallelism, factory, edges).map_err(Self::error)?;
+                Built { id, parallelism }
             }
             Node::GroupAggregate { input, keys, aggregates } => {
                 let i = self.node(input)?;
                 let key_types: Vec<_> = p.schema.columns[..keys.len()].iter().map(|c| c.ty.ty.to_arrow()).collect();
+                let (edges, parallelism) = self.keyed_input(i, keys)?;
                 let keys = keys.clone();
                 let calls: Arc<[_]> = aggregates.clone().into();
-                add(
-                    self,
-                    "GroupAggregate",
-                    Box::new(move |_| {
-                        let encoder = KeyEncoder::new(keys.clone(), key_types.clone())?;
-                        Ok(Box::new(GroupAggregate::new(encoder, calls.clone(), arrow.clone())) as Box<dyn Operator<TableData>>)
-                    }),
-                    i,
-                )?
+                let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
+                    let encoder = KeyEncoder::new(keys.clone(), key_types.clone())?;
+                    Ok(Box::new(GroupAggregate::new(encoder, calls.clone(), arrow.clone())) as Box<dyn Operator<TableData>>)
+                });
+                let id = self.graph.add_operator("GroupAggregate", parallelism, factory, edges).map_err(Self::error)?;
+                Built { id, parallelism }
             }
             Node::Union { inputs } => {
-                let ids = inputs.iter().map(|i| self.node(i)).collect::<Result<Vec<_>>>()?;
-                let edges = ids.into_iter().map(|from| Edge { from, partitioning: Partitioning::Forward, port: 0 }).collect();
-                self.graph.add_operator("Union", 1, op(Union), edges).map_err(|e| SqlError::Execution(e.to_string()))?
+                let built = inputs.iter().map(|i| self.node(i)).collect::<Result<Vec<_>>>()?;
+                let parallelism = built.iter().map(|b| b.parallelism).max().unwrap_or(1);
+                let edges = built
+                    .iter()
+                    .map(|b| {
+                        let partitioning = if b.parallelism == parallelism { Partitioning::Forward } else { Partitioning::Rebalance };
+                        Edge { from: b.id, partitioning, port: 0 }
+                    })
+                    .collect();
+                let id = self.graph.add_operator("Union", parallelism, op(Union), edges).map_err(Self::error)?;
+                Built { id, parallelism }
             }
             Node::Limit { input, offset, fetch } => {
                 let i = self.node(input)?;
-                add(self, "Limit", op(Limit { offset: *offset, fetch: *fetch, seen: 0 }), i)?
+                let id = self.graph.add_operator("Limit", 1, op(Limit { offset: *offset, fetch: *fetch, seen: 0 }), Self::global_input(i)).map_err(Self::error)?;
+                Built { id, parallelism: 1 }
             }
         })
     }
 
-    fn inline(&mut self, t: &Arc<InlineTable>) -> NodeId {
-        self.graph.add_source("Source: Values", 1, connector::inline_factory(t.clone()))
+    fn inline(&mut self, t: &Arc<InlineTable>) -> Built {
+        Built { id: self.graph.add_source("Source: Values", 1, connector::inline_factory(t.clone())), parallelism: 1 }
     }
 
-    fn sink(&mut self, input: NodeId, target: SinkTarget) -> Result<Option<Receiver<ChangeBatch>>> {
-        let edge = forward(input);
-        let err = |e: oxflow_core::error::JobError| SqlError::Execution(e.to_string());
+    fn sink(&mut self, input: Built, target: SinkTarget) -> Result<Option<Receiver<ChangeBatch>>> {
+        let edge = forward(input.id);
+        let parallelism = input.parallelism;
+        let err = Self::error;
         match target {
             SinkTarget::Collect => {
                 let (tx, rx) = crossbeam_channel::bounded(16);
                 self.graph
-                    .add_operator("Sink: Collect", 1, Box::new(move |_| Ok(Box::new(SinkOperator::new(CollectSink { sender: tx.clone() })) as Box<dyn Operator<TableData>>)), edge)
+                    .add_operator("Sink: Collect", 1, Box::new(move |_| Ok(Box::new(SinkOperator::new(CollectSink { sender: tx.clone() })) as Box<dyn Operator<TableData>>)), Self::global_input(input))
                     .map_err(err)?;
                 Ok(Some(rx))
             }
@@ -165,17 +209,17 @@ impl Builder {
                         let stderr = option(&table, "standard-error").is_some_and(|v| v == "true");
                         let options = FormatOptions { types };
                         self.graph
-                            .add_operator(&name, 1, Box::new(move |_| Ok(Box::new(SinkOperator::new(PrintSink::new(writer.clone(), identifier.clone(), stderr, options.clone()))) as Box<dyn Operator<TableData>>)), edge)
+                            .add_operator(&name, parallelism, Box::new(move |_| Ok(Box::new(SinkOperator::new(PrintSink::new(writer.clone(), identifier.clone(), stderr, options.clone()))) as Box<dyn Operator<TableData>>)), edge)
                             .map_err(err)?;
                     }
                     "blackhole" => {
-                        self.graph.add_operator(&name, 1, Box::new(|_| Ok(Box::new(SinkOperator::new(BlackholeSink)) as Box<dyn Operator<TableData>>)), edge).map_err(err)?;
+                        self.graph.add_operator(&name, parallelism, Box::new(|_| Ok(Box::new(SinkOperator::new(BlackholeSink)) as Box<dyn Operator<TableData>>)), edge).map_err(err)?;
                     }
                     "filesystem" => {
                         let spec = connector::file_sink_spec(&table)?;
                         let job = format!("{:016x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0));
                         self.graph
-                            .add_operator(&name, 1, Box::new(move |_| Ok(Box::new(SinkOperator::new(connector::file_sink::FileSink::new(spec.clone(), job.clone(), names.clone()))) as Box<dyn Operator<TableData>>)), edge)
+                            .add_operator(&name, parallelism, Box::new(move |_| Ok(Box::new(SinkOperator::new(connector::file_sink::FileSink::new(spec.clone(), job.clone(), names.clone()))) as Box<dyn Operator<TableData>>)), edge)
                             .map_err(err)?;
                     }
                     "datagen" => return Err(SqlError::Validation(format!("Connector 'datagen' can only be used as a source. It cannot be used as a sink (table '{}').", table.name.join(".")))),
@@ -189,7 +233,12 @@ impl Builder {
 
 /// Starts one job writing each plan to its sink (several for a statement set).
 pub fn start(pipelines: Vec<(Planned, SinkTarget)>, settings: JobSettings) -> Result<SqlJob> {
-    let mut b = Builder { graph: JobGraph::new(settings.name.clone()), metrics: ConnectorMetrics::default(), settings };
+    let max_parallelism = oxflow_core::key_group::default_max_parallelism(settings.parallelism.max(1));
+    let mut graph = JobGraph::new(settings.name.clone());
+    graph.config.max_parallelism = Some(max_parallelism);
+    // Bigger batches than the runtime's default: a SQL operator's cost is mostly per batch.
+    graph.config.batch_size = SOURCE_BATCH_ROWS;
+    let mut b = Builder { graph, metrics: ConnectorMetrics::default(), settings, max_parallelism };
     let mut results = None;
     for (plan, target) in pipelines {
         let node = b.node(&plan)?;
@@ -197,7 +246,6 @@ pub fn start(pipelines: Vec<(Planned, SinkTarget)>, settings: JobSettings) -> Re
             results = Some(rx);
         }
     }
-    let _ = b.settings.parallelism;
     let metrics = b.metrics.clone();
     let running = oxflow_core::executor::start(b.graph).map_err(|e| SqlError::Execution(e.to_string()))?;
     Ok(SqlJob { running, results, metrics })

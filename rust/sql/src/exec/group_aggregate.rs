@@ -3,7 +3,6 @@
 //! key, -U of the previous and +U of the new result when it changed, -D when the key's last row
 //! was retracted. Nothing is emitted when the result did not change.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch};
@@ -31,30 +30,31 @@ pub struct GroupAggregate {
     keys: KeyEncoder,
     calls: Arc<[AggregateCall]>,
     schema: SchemaRef,
-    groups: HashMap<Box<[u8]>, Group>,
+    groups: hashbrown::HashMap<Box<[u8]>, Group>,
 }
 
 impl GroupAggregate {
     pub fn new(keys: KeyEncoder, calls: Arc<[AggregateCall]>, schema: SchemaRef) -> Self {
-        GroupAggregate { keys, calls, schema: relaxed(&schema), groups: HashMap::new() }
+        GroupAggregate { keys, calls, schema: relaxed(&schema), groups: hashbrown::HashMap::new() }
     }
 
     fn apply(&mut self, input: &ChangeBatch, changes: &mut Vec<(Box<[u8]>, Vec<ScalarValue>, RowKind)>) -> Result<(), BoxError> {
-        let keys = self.keys.encode(&input.batch)?;
+        let keys = self.keys.encode_rows(&input.batch)?;
         let inputs = CallInputs::evaluate(&self.calls, &input.batch)?;
-        for (row, key) in keys.into_iter().enumerate() {
+        for row in 0..input.num_rows() {
+            let key = keys.row(row);
             let kind = input.kind(row);
             let accumulate = kind.is_accumulate();
-            let first = !self.groups.contains_key(&key);
+            let first = !self.groups.contains_key(key);
             if first && !accumulate {
                 // A retraction for a key without state (Flink drops it the same way).
                 continue;
             }
             if first {
                 let accs = self.calls.iter().map(|c| c.accumulator()).collect::<Result<Vec<_>, _>>()?;
-                self.groups.insert(key.clone(), Group { accs, rows: 0, previous: Vec::new() });
+                self.groups.insert(Box::from(key), Group { accs, rows: 0, previous: Vec::new() });
             }
-            let group = self.groups.get_mut(&key).expect("inserted above");
+            let group = self.groups.get_mut(key).expect("inserted above");
             for (c, acc) in group.accs.iter_mut().enumerate() {
                 if inputs.filters[c].as_ref().is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
                     continue;
@@ -73,18 +73,18 @@ impl GroupAggregate {
             }
             group.rows += if accumulate { 1 } else { -1 };
             if group.rows <= 0 {
-                let gone = self.groups.remove(&key).expect("present");
+                let gone = self.groups.remove(key).expect("present");
                 if !first {
-                    changes.push((key, gone.previous, RowKind::Delete));
+                    changes.push((Box::from(key), gone.previous, RowKind::Delete));
                 }
                 continue;
             }
             let values = group.accs.iter_mut().map(|a| a.evaluate()).collect::<Result<Vec<_>, _>>()?;
             if first {
-                changes.push((key, values.clone(), RowKind::Insert));
+                changes.push((Box::from(key), values.clone(), RowKind::Insert));
             } else if values != group.previous {
-                changes.push((key.clone(), std::mem::take(&mut group.previous), RowKind::UpdateBefore));
-                changes.push((key, values.clone(), RowKind::UpdateAfter));
+                changes.push((Box::from(key), std::mem::take(&mut group.previous), RowKind::UpdateBefore));
+                changes.push((Box::from(key), values.clone(), RowKind::UpdateAfter));
             }
             group.previous = values;
         }

@@ -25,14 +25,19 @@ impl KeyEncoder {
         Ok(KeyEncoder { exprs, converter })
     }
 
-    /// The key of every row of `batch`.
+    /// The key of every row of `batch`, one allocation each (see [`KeyEncoder::encode_rows`]).
     pub fn encode(&self, batch: &RecordBatch) -> Result<Vec<Box<[u8]>>, BoxError> {
+        let rows = self.encode_rows(batch)?;
+        Ok((0..batch.num_rows()).map(|i| Box::from(rows.row(i))).collect())
+    }
+
+    /// The key of every row of `batch`, in one buffer (no allocation per row).
+    pub fn encode_rows(&self, batch: &RecordBatch) -> Result<KeyRows, BoxError> {
         let Some(converter) = &self.converter else {
-            return Ok(vec![Box::default(); batch.num_rows()]);
+            return Ok(KeyRows::Empty);
         };
         let columns = self.exprs.iter().map(|e| eval(e, batch)).collect::<Result<Vec<_>, _>>()?;
-        let rows = converter.convert_columns(&columns)?;
-        Ok(rows.iter().map(|r| Box::from(r.as_ref())).collect())
+        Ok(KeyRows::Rows(converter.convert_columns(&columns)?))
     }
 
     /// The key columns of `keys` (none without keys).
@@ -43,5 +48,21 @@ impl KeyEncoder {
         let parser = converter.parser();
         let rows: Vec<_> = keys.into_iter().map(|k| parser.parse(k)).collect();
         Ok(converter.convert_rows(rows)?)
+    }
+}
+
+/// The keys of a batch's rows, as [`KeyEncoder::encode_rows`] gives them.
+pub enum KeyRows {
+    /// No key columns: every row has the empty key.
+    Empty,
+    Rows(arrow::row::Rows),
+}
+
+impl KeyRows {
+    pub fn row(&self, i: usize) -> &[u8] {
+        match self {
+            KeyRows::Empty => &[],
+            KeyRows::Rows(rows) => rows.row(i).data(),
+        }
     }
 }

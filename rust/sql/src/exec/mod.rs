@@ -6,6 +6,7 @@ pub mod calc;
 pub mod data;
 pub mod group_aggregate;
 pub mod keys;
+pub mod partition;
 pub mod watermark;
 pub mod window_aggregate;
 pub mod window_assign;

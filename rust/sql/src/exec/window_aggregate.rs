@@ -19,7 +19,7 @@ use oxflow_core::operator::{Operator, Output};
 use super::accumulators::{scalars_to_array, CallInputs, GroupedAccumulators};
 use super::calc::relaxed;
 use super::data::{ChangeBatch, TableData};
-use super::keys::KeyEncoder;
+use super::keys::{KeyEncoder, KeyRows};
 use super::watermark::millis;
 use crate::plan::{AggregateCall, WindowSpec};
 
@@ -34,7 +34,7 @@ pub enum Lateness {
 }
 
 struct Pane {
-    index: HashMap<Box<[u8]>, usize>,
+    index: hashbrown::HashMap<Box<[u8]>, usize>,
     keys: Vec<Box<[u8]>>,
     accs: GroupedAccumulators,
 }
@@ -89,8 +89,11 @@ impl WindowAggregate {
         }
     }
 
-    fn add_panes(&mut self, batch: &RecordBatch, ts: &TimestampMillisecondArray, keys: &[Box<[u8]>], inputs: &CallInputs) -> Result<(), BoxError> {
-        let mut buckets: BTreeMap<(i64, i64), Vec<u32>> = BTreeMap::new();
+    fn add_panes(&mut self, batch: &RecordBatch, ts: &TimestampMillisecondArray, keys: &KeyRows, inputs: &CallInputs) -> Result<(), BoxError> {
+        // The rows of each window, windows in the order first seen (rows of a batch mostly share
+        // their windows, so the last one used is tried first).
+        let mut buckets: Vec<((i64, i64), Vec<u32>)> = Vec::new();
+        let mut last = 0;
         let mut late = 0;
         for row in 0..batch.num_rows() {
             if ts.is_null(row) {
@@ -107,52 +110,59 @@ impl WindowAggregate {
                 continue;
             }
             for &(start, end) in &self.scratch {
-                if !fired(end) {
-                    buckets.entry((end, start)).or_default().push(row as u32);
+                if fired(end) {
+                    continue;
                 }
+                let window = (end, start);
+                if buckets.get(last).is_none_or(|b| b.0 != window) {
+                    last = match buckets.iter().position(|b| b.0 == window) {
+                        Some(i) => i,
+                        None => {
+                            buckets.push((window, Vec::new()));
+                            buckets.len() - 1
+                        }
+                    };
+                }
+                buckets[last].1.push(row as u32);
             }
         }
         self.late.fetch_add(late, Ordering::Relaxed);
         for (window, rows) in buckets {
             let all = rows.len() == batch.num_rows();
-            let indices = UInt32Array::from(rows);
-            let taken;
-            let pane_inputs = if all {
-                inputs
-            } else {
-                taken = inputs.take(&indices)?;
-                &taken
-            };
             let pane = match self.panes.entry(window) {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::btree_map::Entry::Vacant(e) => e.insert(Pane {
-                    index: HashMap::new(),
+                    index: hashbrown::HashMap::new(),
                     keys: Vec::new(),
                     accs: GroupedAccumulators::new(self.calls.clone())?,
                 }),
             };
-            let groups: Vec<usize> = indices
-                .values()
+            let groups: Vec<usize> = rows
                 .iter()
                 .map(|&row| {
-                    let key = &keys[row as usize];
+                    let key = keys.row(row as usize);
                     match pane.index.get(key) {
                         Some(&g) => g,
                         None => {
                             let g = pane.keys.len();
+                            let key: Box<[u8]> = Box::from(key);
                             pane.index.insert(key.clone(), g);
-                            pane.keys.push(key.clone());
+                            pane.keys.push(key);
                             g
                         }
                     }
                 })
                 .collect();
-            pane.accs.update(pane_inputs, &groups, pane.keys.len())?;
+            if all {
+                pane.accs.update(inputs, &groups, pane.keys.len())?;
+            } else {
+                pane.accs.update(&inputs.take(&UInt32Array::from(rows))?, &groups, pane.keys.len())?;
+            }
         }
         Ok(())
     }
 
-    fn add_sessions(&mut self, batch: &RecordBatch, ts: &TimestampMillisecondArray, keys: &[Box<[u8]>], inputs: &CallInputs) -> Result<(), BoxError> {
+    fn add_sessions(&mut self, batch: &RecordBatch, ts: &TimestampMillisecondArray, keys: &KeyRows, inputs: &CallInputs) -> Result<(), BoxError> {
         let WindowSpec::Session { gap } = self.window else { unreachable!() };
         for row in 0..batch.num_rows() {
             if ts.is_null(row) {
@@ -163,7 +173,11 @@ impl WindowAggregate {
                 self.late.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            let sessions = self.sessions.entry(keys[row].clone()).or_default();
+            let key = keys.row(row);
+            if !self.sessions.contains_key(key) {
+                self.sessions.insert(Box::from(key), Vec::new());
+            }
+            let sessions = self.sessions.get_mut(key).expect("inserted above");
             let (mut start, mut end) = (t, t + gap);
             let mut merged: Option<Vec<Box<dyn Accumulator>>> = None;
             let mut i = 0;
@@ -281,7 +295,7 @@ impl Operator<TableData> for WindowAggregate {
                 return Err(message("the window's time attribute is not a timestamp"));
             }
             let ts = millis(column.as_ref())?;
-            let keys = self.keys.encode(batch)?;
+            let keys = self.keys.encode_rows(batch)?;
             let inputs = CallInputs::evaluate(&self.calls, batch)?;
             if self.window.is_session() {
                 self.add_sessions(batch, &ts, &keys, &inputs)?;

@@ -41,8 +41,9 @@ pub enum Node {
     /// Columns computed from the input's (kinds kept).
     Project { input: Box<Planned>, exprs: Vec<PhysExpr> },
     Filter { input: Box<Planned>, predicate: PhysExpr },
-    /// Watermarks from `expr` (the table's `WATERMARK FOR col AS expr`), rows unchanged.
-    Watermark { input: Box<Planned>, expr: PhysExpr, on_event: bool, interval_ms: i64 },
+    /// Watermarks from `expr` (the table's `WATERMARK FOR col AS expr`) on the rowtime column
+    /// `rowtime`, rows unchanged.
+    Watermark { input: Box<Planned>, expr: PhysExpr, rowtime: usize, on_event: bool, interval_ms: i64 },
     /// A window TVF without aggregation: every row once per window it falls in, with
     /// window_start, window_end and window_time appended.
     WindowAssign { input: Box<Planned>, window: WindowSpec, time_column: usize },

@@ -301,7 +301,7 @@ impl<'a> Planner<'a> {
             let on_event = option(t, "scan.watermark.emit.strategy").is_some_and(|s| s.eq_ignore_ascii_case("on-event"));
             let schema = planned.schema.clone();
             planned = Planned {
-                node: Node::Watermark { input: Box::new(planned), expr, on_event, interval_ms: self.config.watermark_interval_ms },
+                node: Node::Watermark { input: Box::new(planned), expr, rowtime: i, on_event, interval_ms: self.config.watermark_interval_ms },
                 schema,
                 updating: false,
             };

@@ -18,17 +18,22 @@ pub fn session(ddl: &[&str]) -> TableSession {
     s
 }
 
-pub fn settings(lines: Arc<Mutex<Vec<String>>>) -> JobSettings {
-    JobSettings { name: "test".into(), parallelism: 1, print: Arc::new(move |l: &str, _| lines.lock().unwrap().push(l.to_string())) }
+pub fn settings(lines: Arc<Mutex<Vec<String>>>, parallelism: usize) -> JobSettings {
+    JobSettings { name: "test".into(), parallelism, print: Arc::new(move |l: &str, _| lines.lock().unwrap().push(l.to_string())) }
 }
 
 /// The tableau lines of a query's result: header, rows, footer.
 pub fn print(s: &mut TableSession, sql: &str) -> Vec<String> {
+    print_at(s, sql, 1)
+}
+
+/// [`print`] with the job's operators at `parallelism`.
+pub fn print_at(s: &mut TableSession, sql: &str, parallelism: usize) -> Vec<String> {
     let Outcome::Query(plan) = s.execute(sql).unwrap() else { panic!("not a query") };
     let names = plan.names();
     let types = plan.types().into_iter().map(|t| t.ty).collect();
     let tableau = Tableau::new(&names, types, true);
-    let job = start(vec![(plan.planned.clone(), SinkTarget::Collect)], settings(Arc::default())).unwrap();
+    let job = start(vec![(plan.planned.clone(), SinkTarget::Collect)], settings(Arc::default(), parallelism)).unwrap();
     let mut out = vec![tableau.separator(), tableau.header(&names), tableau.separator()];
     let mut n = 0;
     for batch in job.results.unwrap().iter() {
