@@ -26,8 +26,7 @@ pub fn settings(lines: Arc<Mutex<Vec<String>>>) -> JobSettings {
 pub fn print(s: &mut TableSession, sql: &str) -> Vec<String> {
     let Outcome::Query(plan) = s.execute(sql).unwrap() else { panic!("not a query") };
     let names = plan.names();
-    let types = plan.types().into_iter().map(|t| t.ty).collect();
-    let tableau = Tableau::new(&names, types, true);
+    let tableau = Tableau::new(&names, plan.types(), true);
     let job = start(vec![(plan.planned.clone(), SinkTarget::Collect)], settings(Arc::default())).unwrap();
     let mut out = vec![tableau.separator(), tableau.header(&names), tableau.separator()];
     let mut n = 0;
