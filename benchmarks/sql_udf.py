@@ -6,6 +6,7 @@
 Every engine runs the same statements on N rows (default 10,000,000):
 
     CREATE TABLE src (v BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = 'N',
+        'rows-per-second' = '1000000000',    -- Flink's default is 10,000
         'fields.v.kind' = 'sequence', 'fields.v.start' = '1', 'fields.v.end' = 'N');
     CREATE TABLE sink (r BIGINT) WITH ('connector' = 'blackhole');
     INSERT INTO sink SELECT f(v) FROM src;
@@ -41,7 +42,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from sql_window import SKIP_MSG, oxflow_import, peer_python, print_table, run_peer  # noqa: E402  (shared helpers)
 
+# Flink's datagen emits 10,000 rows per second unless told otherwise: no limit here.
 SOURCE_DDL = ("CREATE TABLE src (v BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '{rows}', "
+              "'rows-per-second' = '1000000000', "
               "'fields.v.kind' = 'sequence', 'fields.v.start' = '1', 'fields.v.end' = '{rows}')")
 SINK_DDL = "CREATE TABLE sink (r BIGINT) WITH ('connector' = 'blackhole')"
 INSERT = "INSERT INTO sink SELECT f(v) FROM src"
