@@ -245,6 +245,23 @@ def run_peer(py, script, spec_file, extra_args, results_file, timeout):
     return res, None
 
 
+def print_table(rows, n, base, base_label="vs oxflow"):
+    """rows: (engine, rows run, seconds for n rows or None, note); a ratio column against
+    `base` seconds unless it is None."""
+    print()
+    w1 = max(len(r[0]) for r in rows)
+    ratio_head = f"  {base_label:>9}" if base is not None else ""
+    print(f"{'engine':<{w1}}  {'rows run':>11}  {'seconds':>9}  {'rows/s':>11}{ratio_head}  notes")
+    print(f"{'-' * w1}  {'-' * 11}  {'-' * 9}  {'-' * 11}{'  ' + '-' * 9 if base is not None else ''}  -----")
+    for name, ran, s, note in rows:
+        if s is None:
+            dash = f"  {'-':>9}" if base is not None else ""
+            print(f"{name:<{w1}}  {'-':>11}  {'-':>9}  {'-':>11}{dash}  {note}")
+            continue
+        ratio = (f"  {s / base:>8.2f}x" if base else f"  {'-':>9}") if base is not None else ""
+        print(f"{name:<{w1}}  {ran:>11,}  {s:>9.3f}  {n / s:>11,.0f}{ratio}  {note}")
+
+
 def int_list(text):
     return [int(x) for x in text.split(",") if x.strip()]
 
@@ -413,17 +430,8 @@ def main():
         shutil.rmtree(tmpdir, ignore_errors=True)
 
     # ---- table ----------------------------------------------------------------
-    print()
-    w1 = max(len(r[0]) for r in rows)
-    print(f"{'engine':<{w1}}  {'rows run':>11}  {'seconds':>9}  {'rows/s':>11}  {'vs oxflow':>9}  notes")
-    print(f"{'-' * w1}  {'-' * 11}  {'-' * 9}  {'-' * 11}  {'-' * 9}  -----")
-    for name, ran, s, note in rows:
-        if s is None:
-            print(f"{name:<{w1}}  {'-':>11}  {'-':>9}  {'-':>11}  {'-':>9}  {note}")
-            continue
-        base = ox_s.get(1) or next(iter(ox_s.values()), None)
-        ratio = f"{s / base:>8.2f}x" if base else f"{'-':>9}"
-        print(f"{name:<{w1}}  {ran:>11,}  {s:>9.3f}  {n / s:>11,.0f}  {ratio}  {note}")
+    # Ratios against oxflow p=1 (0: not measured, the column shows '-').
+    print_table(rows, n, ox_s.get(1) or next(iter(ox_s.values()), 0.0))
     print(f"(seconds and rows/s are for {n:,} rows"
           + (f"; PyFlink ran on {flink_n:,} rows, its seconds scaled by {n / flink_n:g}"
              if flink_n < n and flink_s else "") + ")")

@@ -83,3 +83,53 @@ def test_a_result_of_the_wrong_type_names_the_function_and_row(t_env):
     t_env.create_temporary_system_function("wrong", udf(lambda x: "text", result_type="BIGINT"))
     with pytest.raises(TypeError, match=r"row 0, field 'wrong' \(BIGINT\)"):
         values(t_env.sql_query("SELECT wrong(id) FROM t"))
+
+
+# --- pandas UDFs --------------------------------------------------------------------------
+
+
+def test_pandas_udf_gets_series_per_batch(t_env):
+    pd = pytest.importorskip("pandas")
+    calls = []
+
+    @udf(result_type=DataTypes.DOUBLE(), func_type="pandas")
+    def scaled(i, s):
+        calls.append((type(i), type(s), len(i)))
+        return i * 1.5 + s.str.len().fillna(0)
+
+    t_env.create_temporary_system_function("scaled", scaled)
+    assert values(t_env.sql_query("SELECT id, scaled(id, s) FROM t")) == [(1, 2.5), (2, 5.0), (3, 4.5)]
+    assert calls == [(pd.Series, pd.Series, 3)]
+
+
+def test_pandas_udf_results_are_cast_and_nulls_kept(t_env):
+    pytest.importorskip("pandas")
+    upper = udf(lambda s: s.str.upper(), result_type="STRING", func_type="pandas")
+    as_int = udf(lambda i: (i * 2).astype("float64"), result_type=DataTypes.INT(), func_type="pandas")
+    listed = udf(lambda i: [v + 1 for v in i], result_type="BIGINT", func_type="pandas")
+    table = t_env.from_path("t").select(upper(col("s")), as_int(col("id")), listed(col("id")))
+    assert values(table) == [("A", 2, 2), ("BB", 4, 3), (None, 6, 4)]
+
+
+def test_pandas_udf_of_the_wrong_length_names_the_function(t_env):
+    pytest.importorskip("pandas")
+    t_env.create_temporary_system_function("short", udf(lambda i: i[:1], result_type="BIGINT", func_type="pandas"))
+    with pytest.raises(ValueError, match="the pandas UDF <lambda> returned 1 values for a batch of 3 rows"):
+        values(t_env.sql_query("SELECT short(id) FROM t"))
+    t_env.create_temporary_system_function("text", udf(lambda i: i.astype(str) + "x", result_type="BIGINT", func_type="pandas"))
+    with pytest.raises(TypeError, match="the pandas UDF <lambda> returned Series, which does not convert to int64"):
+        values(t_env.sql_query("SELECT text(id) FROM t"))
+
+
+def test_pandas_udf_needs_pandas(monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name in ("pandas", "pyarrow"):
+            raise ImportError("No module named %r" % name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(ImportError, match="the pandas UDF f needs pandas and pyarrow"):
+        udf(lambda x: x, result_type="BIGINT", func_type="pandas", name="f")

@@ -33,9 +33,10 @@ import csv
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
+
+from _pyflink_common import flink_version, quiet_stdout
 
 
 def read_part_files(d):
@@ -67,12 +68,7 @@ def main():
     with open(args.spec, encoding="utf-8") as f:
         spec = json.load(f)
 
-    # Keep the JVM's chatter off the stdout that carries the JSON line.
-    real_stdout = os.fdopen(os.dup(1), "w")
-    sys.stdout.flush()
-    fd = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(fd, 1)
-    os.close(fd)
+    real_stdout = quiet_stdout()
 
     from pyflink.java_gateway import get_gateway
     from pyflink.table import EnvironmentSettings, TableEnvironment
@@ -127,11 +123,7 @@ def main():
             with open(args.results_out, "w", encoding="utf-8") as f:
                 json.dump(rows, f)
 
-    try:
-        from importlib.metadata import version as _v
-        version = _v("apache-flink")
-    except Exception:  # pragma: no cover
-        version = "?"
+    version = flink_version()
     real_stdout.write(json.dumps({
         "engine": "pyflink",
         "version": version,

@@ -11,10 +11,10 @@ from .table_environment import ExplainDetail, StatementSet, StreamTableEnvironme
 from .table_result import TableResult
 from .table_schema import ResolvedSchema, TableSchema
 from .types import DataType, DataTypes, FormatDescriptor, Schema, TableDescriptor
-from .udf import FunctionContext, ScalarFunction, udf
+from .udf import AggregateFunction, FunctionContext, ScalarFunction, TableFunction, udaf, udf, udtf
 
 __all__ = [
-    "DataType", "DataTypes", "FunctionContext", "ScalarFunction", "udf", "EnvironmentSettings", "ExplainDetail", "Expression", "FormatDescriptor",
+    "AggregateFunction", "DataType", "DataTypes", "FunctionContext", "ScalarFunction", "TableFunction", "udaf", "udf", "udtf", "EnvironmentSettings", "ExplainDetail", "Expression", "FormatDescriptor",
     "GroupedTable", "GroupWindowedTable", "OverWindowedTable", "ResolvedSchema", "ResultKind", "Row",
     "RowKind", "Schema", "SqlParserException", "StatementSet", "StreamTableEnvironment", "Table",
     "TableConfig", "TableDescriptor", "TableEnvironment", "TableException", "TableResult",

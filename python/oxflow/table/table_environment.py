@@ -137,12 +137,12 @@ class TableEnvironment(object):
     # --- functions --------------------------------------------------------------------
 
     def create_temporary_system_function(self, name: str, function: Any) -> None:
-        """Registers a UDF (made by ``udf``) under ``name`` for SQL and ``call(name, ...)``."""
-        from .udf import UserDefinedScalarFunctionWrapper
-        if not isinstance(function, UserDefinedScalarFunctionWrapper):
-            raise TypeError("expected a function made by oxflow.table.udf.udf, got %r" % (function,))
-        self._native.register_function(name, function._callable(), function._input_types, function._result_type,
-                                       function._deterministic)
+        """Registers a UDF (made by ``udf``, ``udaf`` or ``udtf``) under ``name`` for SQL and
+        ``call(name, ...)``."""
+        from .udf import UserDefinedFunctionWrapper
+        if not isinstance(function, UserDefinedFunctionWrapper):
+            raise TypeError("expected a function made by oxflow.table.udf.udf, udaf or udtf, got %r" % (function,))
+        function._register(self._native, name)
 
     def create_temporary_function(self, path: str, function: Any) -> None:
         self.create_temporary_system_function(path, function)
@@ -171,7 +171,7 @@ class TableEnvironment(object):
         known = set(self._native.list_user_functions())
         for w in _inline_functions(sql):
             if w._inline_name not in known:
-                self._native.register_function(w._inline_name, w._callable(), w._input_types, w._result_type, w._deterministic)
+                w._register(self._native, w._inline_name)
 
     def sql_query(self, query: str) -> Table:
         """A Table of the SELECT ``query`` (planned now, run when executed)."""

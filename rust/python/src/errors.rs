@@ -32,7 +32,7 @@ pub fn add_note(py: Python<'_>, err: &PyErr, note: &str) {
 
 /// The Python exception a `BoxError` carries, as itself; other errors as `fallback(message)`.
 pub fn unboxed(e: oxflow_core::error::BoxError, fallback: fn(String) -> PyErr) -> PyErr {
-    match e.downcast::<PyErr>() {
+    match python_error(e) {
         Ok(err) => *err,
         Err(other) => fallback(other.to_string()),
     }
@@ -46,7 +46,7 @@ pub fn to_py_err(py: Python<'_>, job_name: &str, error: JobError) -> PyErr {
                 "oxflow: raised in operator '{operator}' (subtask {} of {parallelism}) of job '{job_name}'",
                 subtask + 1
             );
-            match source.downcast::<PyErr>() {
+            match python_error(source) {
                 Ok(err) => {
                     add_note(py, &err, &where_);
                     *err
@@ -56,5 +56,23 @@ pub fn to_py_err(py: Python<'_>, job_name: &str, error: JobError) -> PyErr {
         }
         JobError::Cancelled => PyKeyboardInterrupt::new_err(format!("job '{job_name}' was cancelled")),
         other => JobExecutionError::new_err(format!("job '{job_name}' failed: {other}")),
+    }
+}
+
+/// The Python exception in `e`, also where DataFusion wrapped it (a Python aggregate's
+/// exception comes back from DataFusion's accumulator calls as `DataFusionError::External`).
+fn python_error(e: oxflow_core::error::BoxError) -> Result<Box<PyErr>, oxflow_core::error::BoxError> {
+    use datafusion_common::DataFusionError;
+    let e = match e.downcast::<PyErr>() {
+        Ok(err) => return Ok(err),
+        Err(other) => other,
+    };
+    match e.downcast::<DataFusionError>() {
+        Ok(df) => match *df {
+            DataFusionError::External(inner) => python_error(inner),
+            DataFusionError::Context(_, inner) => python_error(inner),
+            other => Err(Box::new(other)),
+        },
+        Err(other) => Err(other),
     }
 }

@@ -1,6 +1,7 @@
 //! `oxflow._native`: the bridge between the Python API and the Rust runtime. It converts Python
 //! job descriptions into core job graphs and calls Python user functions; it holds no engine logic.
 
+mod arrow_ffi;
 mod clock;
 mod data_model;
 mod errors;
@@ -9,8 +10,11 @@ mod job_spec;
 mod keyed_state;
 mod native_aggregation;
 mod process_udf;
+mod py_function;
 mod table_session;
+mod table_udaf;
 mod table_udf;
+mod table_udtf;
 mod table_values;
 mod py_trigger;
 mod window_spec;
@@ -47,6 +51,8 @@ fn convert_values<'py>(check_spec: &Bound<'py, PyAny>, values: Bound<'py, pyo3::
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // SQL operators calling Python aggregates row by row hold the GIL for the whole batch.
+    oxflow_sql::exec::scope::install(|body| Python::attach(|_| body()));
     m.add_function(wrap_pyfunction!(job::start_job, m)?)?;
     m.add_function(wrap_pyfunction!(first_type_mismatch, m)?)?;
     m.add_function(wrap_pyfunction!(convert_values, m)?)?;

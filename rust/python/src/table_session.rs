@@ -131,13 +131,33 @@ impl TableSessionHandle {
         Ok(self.lock().catalog.drop(&[name.to_string()], false, true).is_ok())
     }
 
-    /// Registers a Python scalar function under `name` (`create_temporary_system_function`).
-    #[pyo3(signature = (name, function, input_types, result_type, deterministic=true))]
-    fn register_function(&self, name: &str, function: Py<PyAny>, input_types: Option<Vec<String>>, result_type: &str, deterministic: bool) -> PyResult<()> {
-        let inputs = input_types.map(|ts| ts.iter().map(|t| parse_type(t).map_err(sql_err)).collect::<PyResult<Vec<_>>>()).transpose()?;
+    /// Registers a Python scalar function under `name` (`create_temporary_system_function`);
+    /// `pandas`: called once per batch with pyarrow arrays (see `table_udf`).
+    #[pyo3(signature = (name, function, input_types, result_type, deterministic=true, pandas=false))]
+    fn register_function(&self, name: &str, function: Py<PyAny>, input_types: Option<Vec<String>>, result_type: &str, deterministic: bool, pandas: bool) -> PyResult<()> {
+        let inputs = parse_types(input_types)?;
         let result = parse_type(result_type).map_err(sql_err)?;
-        let udf = crate::table_udf::registered(name, function, inputs, result, deterministic);
+        let udf = crate::table_udf::registered(name, function, inputs, result, deterministic, pandas);
         self.lock().functions.register_scalar(name, udf);
+        Ok(())
+    }
+
+    /// Registers a Python aggregate function: an `AggregateFunction` object, or with `pandas`
+    /// a callable from one pyarrow array per argument to the aggregate's value.
+    #[pyo3(signature = (name, function, input_types, result_type, pandas=false, retracts=false))]
+    fn register_aggregate_function(&self, name: &str, function: Py<PyAny>, input_types: Option<Vec<String>>, result_type: &str, pandas: bool, retracts: bool) -> PyResult<()> {
+        let inputs = parse_types(input_types)?;
+        let result = parse_type(result_type).map_err(sql_err)?;
+        let udaf = crate::table_udaf::registered(name, function, inputs, result, pandas, retracts);
+        self.lock().functions.register_aggregate(name, udaf, pandas);
+        Ok(())
+    }
+
+    /// Registers a Python table function (`eval` of a `TableFunction`) producing rows of `result_types`.
+    fn register_table_function(&self, name: &str, function: Py<PyAny>, result_types: Vec<String>) -> PyResult<()> {
+        let types = parse_types(Some(result_types))?.unwrap_or_default();
+        let udtf = crate::table_udtf::registered(name, function, types);
+        self.lock().functions.register_table_function(name, udtf);
         Ok(())
     }
 
@@ -188,8 +208,7 @@ impl QueryHandle {
         let settings = JobSettings { name: name.clone(), parallelism, print: python_writer() };
         let plan = self.plan.planned.clone();
         let job = py.detach(|| start(vec![(plan, SinkTarget::Collect)], settings)).map_err(sql_err)?;
-        let types = self.plan.types().into_iter().map(|t| t.ty).collect();
-        let tableau = Tableau::new(&self.plan.names(), types, true);
+        let tableau = Tableau::new(&self.plan.names(), self.plan.types(), true);
         Ok(ResultJob::new(name, job, Some(tableau), self.plan.names()))
     }
 }
@@ -368,4 +387,8 @@ impl ResultJob {
     fn skipped_parse_errors(&self) -> u64 {
         self.skipped.load(Ordering::Relaxed)
     }
+}
+
+fn parse_types(types: Option<Vec<String>>) -> PyResult<Option<Vec<oxflow_sql::types::Typed>>> {
+    types.map(|ts| ts.iter().map(|t| parse_type(t).map_err(sql_err)).collect::<PyResult<Vec<_>>>()).transpose()
 }

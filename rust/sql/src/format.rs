@@ -10,7 +10,7 @@ use arrow::datatypes::{
 use unicode_width::UnicodeWidthStr;
 
 use crate::exec::data::ChangeBatch;
-use crate::types::SqlType;
+use crate::types::{SqlType, Typed};
 
 /// The Flink types of the columns being formatted (Arrow loses precisions and CHAR lengths).
 #[derive(Clone, Debug, Default)]
@@ -269,6 +269,9 @@ pub fn print_connector_row(batch: &ChangeBatch, row: usize, options: &FormatOpti
 /// The tableau's widest column unless the type needs more (DECIMAL does).
 const MAX_COLUMN_WIDTH: usize = 30;
 
+/// Width of `<NULL>`.
+const NULL_WIDTH: usize = 6;
+
 /// Width of a column of type `ty` in the tableau (Flink derives it from the type, not the data).
 fn type_width(ty: &SqlType) -> usize {
     match ty {
@@ -294,9 +297,14 @@ pub struct Tableau {
 }
 
 impl Tableau {
-    pub fn new(names: &[String], types: Vec<SqlType>, with_op: bool) -> Self {
-        let widths = names.iter().zip(&types).map(|(n, t)| type_width(t).max(n.width())).collect();
-        Tableau { widths, types, with_op }
+    pub fn new(names: &[String], types: Vec<Typed>, with_op: bool) -> Self {
+        // As Flink's PrintUtils: a nullable column is wide enough for `<NULL>`.
+        let widths = names
+            .iter()
+            .zip(&types)
+            .map(|(n, t)| type_width(&t.ty).max(n.width()).max(if t.nullable { NULL_WIDTH } else { 0 }))
+            .collect();
+        Tableau { widths, types: types.into_iter().map(|t| t.ty).collect(), with_op }
     }
 
     pub fn separator(&self) -> String {

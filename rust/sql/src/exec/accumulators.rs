@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, UInt32Array};
 use datafusion_common::ScalarValue;
 use datafusion_expr::{Accumulator, EmitTo, GroupsAccumulator};
 use oxflow_core::error::BoxError;
@@ -55,6 +55,8 @@ impl CallInputs {
 
 pub struct GroupedAccumulators {
     calls: Arc<[AggregateCall]>,
+    /// Some call runs user code (see [`super::scope`]).
+    user_code: bool,
     slots: Vec<Slot>,
     groups: usize,
 }
@@ -68,12 +70,17 @@ impl GroupedAccumulators {
                 None => Slot::Rows(Vec::new()),
             }))
             .collect::<Result<Vec<_>, BoxError>>()?;
-        Ok(GroupedAccumulators { calls, slots, groups: 0 })
+        let user_code = calls.iter().any(|c| c.user_code);
+        Ok(GroupedAccumulators { calls, slots, groups: 0, user_code })
     }
 
     /// Adds the rows of `inputs` to the groups `group_indices` gives them; `groups` is the number
     /// of groups so far (new groups have the next indices).
     pub fn update(&mut self, inputs: &CallInputs, group_indices: &[usize], groups: usize) -> Result<(), BoxError> {
+        super::scope::run(self.user_code, || self.update_in_scope(inputs, group_indices, groups))
+    }
+
+    fn update_in_scope(&mut self, inputs: &CallInputs, group_indices: &[usize], groups: usize) -> Result<(), BoxError> {
         self.groups = groups;
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let args = &inputs.args[i];
@@ -84,12 +91,22 @@ impl GroupedAccumulators {
                     while accs.len() < groups {
                         accs.push(self.calls[i].accumulator()?);
                     }
+                    // One update per group of the batch (its rows in input order), so a user
+                    // aggregate is entered once per group and batch, not once per row.
+                    let mut rows_of: Vec<Vec<u32>> = vec![Vec::new(); groups];
                     for (row, &g) in group_indices.iter().enumerate() {
                         if filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
                             continue;
                         }
-                        let one: Vec<ArrayRef> = args.iter().map(|a| a.slice(row, 1)).collect();
-                        accs[g].update_batch(&one)?;
+                        rows_of[g].push(row as u32);
+                    }
+                    for (g, rows) in rows_of.into_iter().enumerate() {
+                        if rows.is_empty() {
+                            continue;
+                        }
+                        let indices = UInt32Array::from(rows);
+                        let taken = args.iter().map(|a| arrow::compute::take(a, &indices, None)).collect::<Result<Vec<_>, _>>()?;
+                        accs[g].update_batch(&taken)?;
                     }
                 }
             }
@@ -98,7 +115,11 @@ impl GroupedAccumulators {
     }
 
     /// Every group's results, one array per call, typed as Flink types them.
-    pub fn evaluate(mut self) -> Result<Vec<ArrayRef>, BoxError> {
+    pub fn evaluate(self) -> Result<Vec<ArrayRef>, BoxError> {
+        super::scope::run(self.user_code, || self.evaluate_in_scope())
+    }
+
+    fn evaluate_in_scope(mut self) -> Result<Vec<ArrayRef>, BoxError> {
         let groups = self.groups;
         let mut out = Vec::with_capacity(self.slots.len());
         for (i, slot) in self.slots.iter_mut().enumerate() {

@@ -10,6 +10,7 @@ use oxflow_core::operator::Operator;
 use oxflow_core::operators::SinkOperator;
 
 use super::calc::{Filter, Limit, Project, Union};
+use super::correlate::Correlate;
 use super::data::{ChangeBatch, TableData};
 use super::group_aggregate::GroupAggregate;
 use super::keys::KeyEncoder;
@@ -161,6 +162,11 @@ impl Builder {
                 });
                 let id = self.graph.add_operator("GroupAggregate", parallelism, factory, edges).map_err(Self::error)?;
                 Built { id, parallelism }
+            }
+            Node::Correlate { input, function, args, outer } => {
+                let i = self.node(input)?;
+                let name = format!("Correlate({})", function.name());
+                self.chained(&name, op(Correlate::new(function.clone(), args.clone(), *outer, arrow)), i)?
             }
             Node::Union { inputs } => {
                 let built = inputs.iter().map(|i| self.node(i)).collect::<Result<Vec<_>>>()?;

@@ -66,7 +66,7 @@ impl GroupAggregate {
                     acc.retract_batch(&one)?;
                 } else {
                     return Err(message(format!(
-                        "the aggregate {} cannot retract, so it cannot consume the update and delete rows of its input",
+                        "the aggregate function {} has no retract method, so it cannot consume the update and delete rows of its input",
                         self.calls[c].func.name()
                     )));
                 }
@@ -107,9 +107,13 @@ impl GroupAggregate {
 impl Operator<TableData> for GroupAggregate {
     fn process(&mut self, _: usize, records: Vec<Record<TableData>>, out: &mut Output<TableData>) -> Result<(), BoxError> {
         let mut changes = Vec::new();
-        for r in &records {
-            self.apply(&r.value, &mut changes)?;
-        }
+        let user_code = self.calls.iter().any(|c| c.user_code);
+        super::scope::run(user_code, || {
+            for r in &records {
+                self.apply(&r.value, &mut changes)?;
+            }
+            Ok(())
+        })?;
         if !changes.is_empty() {
             out.push(Record::new(self.output(changes)?));
         }

@@ -3,10 +3,12 @@
 pub mod accumulators;
 pub mod build;
 pub mod calc;
+pub mod correlate;
 pub mod data;
 pub mod group_aggregate;
 pub mod keys;
 pub mod partition;
+pub mod scope;
 pub mod watermark;
 pub mod window_aggregate;
 pub mod window_assign;

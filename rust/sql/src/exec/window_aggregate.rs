@@ -298,7 +298,8 @@ impl Operator<TableData> for WindowAggregate {
             let keys = self.keys.encode_rows(batch)?;
             let inputs = CallInputs::evaluate(&self.calls, batch)?;
             if self.window.is_session() {
-                self.add_sessions(batch, &ts, &keys, &inputs)?;
+                let user_code = self.calls.iter().any(|c| c.user_code);
+                super::scope::run(user_code, || self.add_sessions(batch, &ts, &keys, &inputs))?;
             } else {
                 self.add_panes(batch, &ts, &keys, &inputs)?;
             }

@@ -2,8 +2,9 @@
 //! DataFusion lacks (see [`flink`]), and the user's (Python UDFs registered at run time).
 
 mod flink;
+pub mod table;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, FieldRef};
@@ -14,14 +15,19 @@ use datafusion_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, TableSource, Wind
 use datafusion_sql::sqlparser::ast;
 
 use crate::types::parse_type;
+pub use table::{TableFunction, TableRows};
 
 /// Functions by lower-cased name (SQL function names are case-insensitive; identifiers are not).
 #[derive(Clone)]
 pub struct FunctionRegistry {
     scalars: HashMap<String, Arc<ScalarUDF>>,
     aggregates: HashMap<String, Arc<AggregateUDF>>,
+    tables: HashMap<String, Arc<dyn TableFunction>>,
     /// Names the user registered, for SHOW USER FUNCTIONS.
     user: Vec<String>,
+    /// User aggregates that only window aggregation may call (pandas UDAFs cannot retract or
+    /// be updated per row), by lower-cased name.
+    window_only: HashSet<String>,
     options: Arc<ConfigOptions>,
     types: Arc<FlinkTypes>,
     /// SQL syntax DataFusion plans through planners (SUBSTRING, EXTRACT, POSITION, COUNT(*)).
@@ -33,7 +39,9 @@ impl Default for FunctionRegistry {
         let mut reg = FunctionRegistry {
             scalars: HashMap::new(),
             aggregates: HashMap::new(),
+            tables: HashMap::new(),
             user: Vec::new(),
+            window_only: HashSet::new(),
             options: Arc::new(ConfigOptions::default()),
             types: Arc::new(FlinkTypes),
             planners: vec![
@@ -69,14 +77,44 @@ impl FunctionRegistry {
         }
     }
 
+    /// A user scalar function; it replaces any user function of that name (of any kind).
     pub fn register_scalar(&mut self, name: &str, f: Arc<ScalarUDF>) {
+        self.drop_function(name);
         self.scalars.insert(name.to_ascii_lowercase(), f);
         self.user.push(name.to_string());
     }
 
-    pub fn register_aggregate(&mut self, name: &str, f: Arc<AggregateUDF>) {
-        self.aggregates.insert(name.to_ascii_lowercase(), f);
+    /// A user aggregate; `window_only`: callable in window aggregation, not in GROUP BY.
+    pub fn register_aggregate(&mut self, name: &str, f: Arc<AggregateUDF>, window_only: bool) {
+        self.drop_function(name);
+        let lower = name.to_ascii_lowercase();
+        if window_only {
+            self.window_only.insert(lower.clone());
+        } else {
+            self.window_only.remove(&lower);
+        }
+        self.aggregates.insert(lower, f);
         self.user.push(name.to_string());
+    }
+
+    pub fn register_table_function(&mut self, name: &str, f: Arc<dyn TableFunction>) {
+        self.drop_function(name);
+        self.tables.insert(name.to_ascii_lowercase(), f);
+        self.user.push(name.to_string());
+    }
+
+    pub fn table_function(&self, name: &str) -> Option<Arc<dyn TableFunction>> {
+        self.tables.get(&name.to_ascii_lowercase()).cloned()
+    }
+
+    pub fn is_window_only(&self, name: &str) -> bool {
+        self.window_only.contains(&name.to_ascii_lowercase())
+    }
+
+    /// The function is the user's (its calls may enter user code, see [`crate::exec::scope`]).
+    pub fn is_user(&self, name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        self.user.iter().any(|n| n.to_ascii_lowercase() == lower)
     }
 
     pub fn drop_function(&mut self, name: &str) -> bool {
@@ -87,6 +125,8 @@ impl FunctionRegistry {
         if removed {
             self.scalars.remove(&lower);
             self.aggregates.remove(&lower);
+            self.tables.remove(&lower);
+            self.window_only.remove(&lower);
         }
         removed
     }
@@ -101,7 +141,7 @@ impl FunctionRegistry {
 
     /// Every function name, sorted, for SHOW FUNCTIONS.
     pub fn all_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.scalars.keys().chain(self.aggregates.keys()).cloned().collect();
+        let mut names: Vec<String> = self.scalars.keys().chain(self.aggregates.keys()).chain(self.tables.keys()).cloned().collect();
         names.sort();
         names.dedup();
         names

@@ -26,6 +26,8 @@ pub struct AggregateCall {
     pub output: Typed,
     pub input_schema: SchemaRef,
     pub name: String,
+    /// A user function: its accumulators call user code (see [`crate::exec::scope`]).
+    pub user_code: bool,
 }
 
 impl AggregateCall {

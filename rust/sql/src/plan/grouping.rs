@@ -148,6 +148,7 @@ impl Planner<'_> {
                 output: output.clone(),
                 input_schema: input_arrow.clone(),
                 name: name.clone(),
+                user_code: self.functions.is_user(af.func.name()),
             });
             internal.push(PlanColumn { name, qualifier: None, ty: output, time: None });
         }
@@ -168,7 +169,15 @@ impl Planner<'_> {
                     updating: false,
                 }
             }
-            None => Planned { node: Node::GroupAggregate { input: Box::new(input), keys: key_exprs, aggregates }, schema: internal, updating: true },
+            None => {
+                if let Some(a) = aggregates.iter().find(|a| self.functions.is_window_only(a.func.name())) {
+                    return Err(SqlError::Unsupported(format!(
+                        "the pandas aggregate function {} is supported in group window and window TVF aggregation, not in an unbounded GROUP BY (as in PyFlink's streaming mode)",
+                        a.func.name()
+                    )));
+                }
+                Planned { node: Node::GroupAggregate { input: Box::new(input), keys: key_exprs, aggregates }, schema: internal, updating: true }
+            }
         };
         let filtered = match &having {
             Some(h) => self.filter(aggregated, h, "HAVING").map_err(|e| not_grouped(e, s))?,

@@ -3,6 +3,7 @@
 //! parallel instance.
 
 pub mod aggregate;
+mod correlate;
 mod expr;
 mod grouping;
 mod query;
@@ -61,6 +62,9 @@ pub enum Node {
     },
     /// An unbounded GROUP BY: the keys, then the aggregates, updated per input row.
     GroupAggregate { input: Box<Planned>, keys: Vec<PhysExpr>, aggregates: Vec<AggregateCall> },
+    /// Every input row joined with the rows `function` produces for it (`args` of the row);
+    /// `outer`: rows it produces nothing for are kept with NULLs.
+    Correlate { input: Box<Planned>, function: Arc<dyn crate::functions::TableFunction>, args: Vec<PhysExpr>, outer: bool },
     Union { inputs: Vec<Planned> },
     /// The first `fetch` rows after `offset`.
     Limit { input: Box<Planned>, offset: usize, fetch: Option<usize> },
@@ -86,6 +90,9 @@ impl Planned {
             Node::WindowAssign { input, window, .. } => (format!("WindowTableFunction(window=[{window}])"), vec![input]),
             Node::WindowAggregate { input, window, .. } => (format!("WindowAggregate(window=[{window}])"), vec![input]),
             Node::GroupAggregate { input, .. } => ("GroupAggregate".into(), vec![input]),
+            Node::Correlate { input, function, outer, .. } => {
+                (format!("Correlate(invocation=[{}], joinType=[{}])", function.name(), if *outer { "LEFT" } else { "INNER" }), vec![input])
+            }
             Node::Union { inputs } => ("Union(all=[true])".into(), inputs.iter().collect()),
             Node::Limit { input, .. } => ("Limit".into(), vec![input]),
         };

@@ -189,16 +189,10 @@ impl<'a> Planner<'a> {
     }
 
     fn plan_from(&self, from: &[TableWithJoins]) -> Result<Planned> {
-        match from {
-            [] => Err(SqlError::Unsupported("SELECT without FROM is not supported yet".into())),
-            [one] if one.joins.is_empty() => self.plan_factor(&one.relation),
-            _ => Err(SqlError::Unsupported(
-                "Joins are not supported yet (regular, interval, temporal and lookup joins are planned)".into(),
-            )),
-        }
+        self.plan_from_items(from)
     }
 
-    fn plan_factor(&self, f: &TableFactor) -> Result<Planned> {
+    pub(super) fn plan_factor(&self, f: &TableFactor) -> Result<Planned> {
         match f {
             TableFactor::Table { name, alias, args: None, .. } => {
                 let planned = self.plan_table(name)?;

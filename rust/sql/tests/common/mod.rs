@@ -31,8 +31,7 @@ pub fn print(s: &mut TableSession, sql: &str) -> Vec<String> {
 pub fn print_at(s: &mut TableSession, sql: &str, parallelism: usize) -> Vec<String> {
     let Outcome::Query(plan) = s.execute(sql).unwrap() else { panic!("not a query") };
     let names = plan.names();
-    let types = plan.types().into_iter().map(|t| t.ty).collect();
-    let tableau = Tableau::new(&names, types, true);
+    let tableau = Tableau::new(&names, plan.types(), true);
     let job = start(vec![(plan.planned.clone(), SinkTarget::Collect)], settings(Arc::default(), parallelism)).unwrap();
     let mut out = vec![tableau.separator(), tableau.header(&names), tableau.separator()];
     let mut n = 0;
