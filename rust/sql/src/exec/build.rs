@@ -11,7 +11,10 @@ use oxflow_core::operators::SinkOperator;
 
 use super::calc::{Filter, Limit, Project, Union};
 use super::data::{ChangeBatch, TableData};
+use super::calc::relaxed;
 use super::group_aggregate::GroupAggregate;
+use super::interval_join::IntervalJoin;
+use super::join::Join;
 use super::keys::KeyEncoder;
 use super::watermark::WatermarkAssigner;
 use super::window_aggregate::{Lateness, WindowAggregate};
@@ -57,6 +60,11 @@ struct Builder {
 
 fn op<O: Operator<TableData> + Clone + Sync + 'static>(o: O) -> oxflow_core::operator::OperatorFactory<TableData> {
     Box::new(move |_| Ok(Box::new(o.clone()) as Box<dyn Operator<TableData>>))
+}
+
+/// A two-input operator's edges: the left input on port 0, the right on port 1.
+fn two_inputs(left: NodeId, right: NodeId) -> Vec<Edge> {
+    vec![Edge { from: left, partitioning: Partitioning::Forward, port: 0 }, Edge { from: right, partitioning: Partitioning::Forward, port: 1 }]
 }
 
 fn forward(from: NodeId) -> Vec<Edge> {
@@ -132,6 +140,27 @@ impl Builder {
                 let ids = inputs.iter().map(|i| self.node(i)).collect::<Result<Vec<_>>>()?;
                 let edges = ids.into_iter().map(|from| Edge { from, partitioning: Partitioning::Forward, port: 0 }).collect();
                 self.graph.add_operator("Union", 1, op(Union), edges).map_err(|e| SqlError::Execution(e.to_string()))?
+            }
+            Node::Join { left, right, kind, keys, condition, state_ttl_ms } => {
+                let (l, r) = (self.node(left)?, self.node(right)?);
+                let inputs = [relaxed(&left.schema.arrow()), relaxed(&right.schema.arrow())];
+                let (keys, kind, condition, ttl) = (keys.clone(), *kind, condition.clone(), *state_ttl_ms);
+                let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
+                    let encoders = [KeyEncoder::new(keys.left_exprs.clone(), keys.types.clone())?, KeyEncoder::new(keys.right_exprs.clone(), keys.types.clone())?];
+                    Ok(Box::new(Join::new(encoders, inputs.clone(), arrow.clone(), kind, condition.clone(), ttl)?) as Box<dyn Operator<TableData>>)
+                });
+                self.graph.add_operator(&format!("Join({})", kind.name()), 1, factory, two_inputs(l, r)).map_err(|e| SqlError::Execution(e.to_string()))?
+            }
+            Node::IntervalJoin { left, right, kind, keys, bounds, condition } => {
+                let (l, r) = (self.node(left)?, self.node(right)?);
+                let inputs = [relaxed(&left.schema.arrow()), relaxed(&right.schema.arrow())];
+                let (keys, kind, bounds, condition) = (keys.clone(), *kind, *bounds, condition.clone());
+                let late = self.metrics.late_records_dropped.clone();
+                let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
+                    let encoders = [KeyEncoder::new(keys.left_exprs.clone(), keys.types.clone())?, KeyEncoder::new(keys.right_exprs.clone(), keys.types.clone())?];
+                    Ok(Box::new(IntervalJoin::new(encoders, inputs.clone(), arrow.clone(), kind, bounds, condition.clone(), late.clone())?) as Box<dyn Operator<TableData>>)
+                });
+                self.graph.add_operator(&format!("IntervalJoin({})", kind.name()), 1, factory, two_inputs(l, r)).map_err(|e| SqlError::Execution(e.to_string()))?
             }
             Node::Limit { input, offset, fetch } => {
                 let i = self.node(input)?;
