@@ -74,6 +74,10 @@ impl TableSession {
                 c.watermark_interval_ms = ms;
             }
         }
+        if let Some(v) = self.config.get("table.exec.state.ttl") {
+            // 0 (Flink's default) keeps state forever.
+            c.state_ttl_ms = crate::connector::parse_duration_ms(v).ok().filter(|ms| *ms > 0);
+        }
         c
     }
 

@@ -12,7 +12,10 @@ use oxflow_core::operators::SinkOperator;
 use super::calc::{Filter, Limit, Project, Union};
 use super::correlate::Correlate;
 use super::data::{ChangeBatch, TableData};
+use super::calc::relaxed;
 use super::group_aggregate::GroupAggregate;
+use super::interval_join::IntervalJoin;
+use super::join::Join;
 use super::keys::KeyEncoder;
 use super::partition::KeyPartitioner;
 use super::watermark::WatermarkAssigner;
@@ -90,14 +93,34 @@ impl Builder {
     /// The edge into a keyed operator of the job's parallelism: with more than one subtask, the
     /// input is split by the hash of `keys` (none: everything to one subtask).
     fn keyed_input(&mut self, input: Built, keys: &[PhysExpr]) -> Result<(Vec<Edge>, usize)> {
-        let parallelism = if keys.is_empty() { 1 } else { self.settings.parallelism.max(1) };
+        let parallelism = self.keyed_parallelism(keys);
+        Ok((vec![self.keyed_edge(input, keys, parallelism, 0)?], parallelism))
+    }
+
+    /// The edges of a two-input keyed operator (a join): the left input on port 0, the right on
+    /// port 1, each split by the hash of its keys (equal keys have equal types on both sides, so
+    /// they hash alike and meet in one subtask).
+    fn keyed_inputs(&mut self, left: Built, right: Built, left_keys: &[PhysExpr], right_keys: &[PhysExpr]) -> Result<(Vec<Edge>, usize)> {
+        let parallelism = self.keyed_parallelism(left_keys);
+        Ok((vec![self.keyed_edge(left, left_keys, parallelism, 0)?, self.keyed_edge(right, right_keys, parallelism, 1)?], parallelism))
+    }
+
+    fn keyed_parallelism(&self, keys: &[PhysExpr]) -> usize {
+        if keys.is_empty() {
+            1
+        } else {
+            self.settings.parallelism.max(1)
+        }
+    }
+
+    fn keyed_edge(&mut self, input: Built, keys: &[PhysExpr], parallelism: usize, port: usize) -> Result<Edge> {
         if parallelism == 1 {
             let partitioning = if input.parallelism == 1 { Partitioning::Forward } else { Partitioning::Global };
-            return Ok((vec![Edge { from: input.id, partitioning, port: 0 }], 1));
+            return Ok(Edge { from: input.id, partitioning, port });
         }
         let partitioner = KeyPartitioner::new(keys.to_vec(), parallelism, self.max_parallelism);
         let split = self.chained("KeyPartition", op(partitioner), input)?;
-        Ok((vec![Edge { from: split.id, partitioning: Partitioning::Hash, port: 0 }], parallelism))
+        Ok(Edge { from: split.id, partitioning: Partitioning::Hash, port })
     }
 
     /// An operator that sees every row: one subtask.
@@ -179,6 +202,31 @@ impl Builder {
                     })
                     .collect();
                 let id = self.graph.add_operator("Union", parallelism, op(Union), edges).map_err(Self::error)?;
+                Built { id, parallelism }
+            }
+            Node::Join { left, right, kind, keys, condition, state_ttl_ms } => {
+                let (l, r) = (self.node(left)?, self.node(right)?);
+                let (edges, parallelism) = self.keyed_inputs(l, r, &keys.left_exprs, &keys.right_exprs)?;
+                let inputs = [relaxed(&left.schema.arrow()), relaxed(&right.schema.arrow())];
+                let (keys, kind, condition, ttl) = (keys.clone(), *kind, condition.clone(), *state_ttl_ms);
+                let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
+                    let encoders = [KeyEncoder::new(keys.left_exprs.clone(), keys.types.clone())?, KeyEncoder::new(keys.right_exprs.clone(), keys.types.clone())?];
+                    Ok(Box::new(Join::new(encoders, inputs.clone(), arrow.clone(), kind, condition.clone(), ttl)?) as Box<dyn Operator<TableData>>)
+                });
+                let id = self.graph.add_operator(format!("Join({})", kind.name()), parallelism, factory, edges).map_err(Self::error)?;
+                Built { id, parallelism }
+            }
+            Node::IntervalJoin { left, right, kind, keys, bounds, condition } => {
+                let (l, r) = (self.node(left)?, self.node(right)?);
+                let (edges, parallelism) = self.keyed_inputs(l, r, &keys.left_exprs, &keys.right_exprs)?;
+                let inputs = [relaxed(&left.schema.arrow()), relaxed(&right.schema.arrow())];
+                let (keys, kind, bounds, condition) = (keys.clone(), *kind, *bounds, condition.clone());
+                let late = self.metrics.late_records_dropped.clone();
+                let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
+                    let encoders = [KeyEncoder::new(keys.left_exprs.clone(), keys.types.clone())?, KeyEncoder::new(keys.right_exprs.clone(), keys.types.clone())?];
+                    Ok(Box::new(IntervalJoin::new(encoders, inputs.clone(), arrow.clone(), kind, bounds, condition.clone(), late.clone())?) as Box<dyn Operator<TableData>>)
+                });
+                let id = self.graph.add_operator(format!("IntervalJoin({})", kind.name()), parallelism, factory, edges).map_err(Self::error)?;
                 Built { id, parallelism }
             }
             Node::Limit { input, offset, fetch } => {

@@ -1,7 +1,7 @@
 //! Group keys as bytes (Arrow's row format), so rows of many key columns hash and compare as one
 //! value, and back to columns when results are emitted.
 
-use arrow::array::{ArrayRef, RecordBatch};
+use arrow::array::{Array, ArrayRef, RecordBatch};
 use arrow::datatypes::DataType;
 use arrow::row::{RowConverter, SortField};
 use oxflow_core::error::BoxError;
@@ -27,8 +27,23 @@ impl KeyEncoder {
 
     /// The key of every row of `batch`, one allocation each (see [`KeyEncoder::encode_rows`]).
     pub fn encode(&self, batch: &RecordBatch) -> Result<Vec<Box<[u8]>>, BoxError> {
-        let rows = self.encode_rows(batch)?;
-        Ok((0..batch.num_rows()).map(|i| Box::from(rows.row(i))).collect())
+        Ok(self.encode_with_nulls(batch)?.0)
+    }
+
+    /// The key of every row, and which rows have a NULL in their key (`None` when none has):
+    /// joins match no row on such a key, as SQL's `=` never holds for NULL.
+    pub fn encode_with_nulls(&self, batch: &RecordBatch) -> Result<(Vec<Box<[u8]>>, Option<Vec<bool>>), BoxError> {
+        let Some(converter) = &self.converter else {
+            return Ok((vec![Box::default(); batch.num_rows()], None));
+        };
+        let columns = self.exprs.iter().map(|e| eval(e, batch)).collect::<Result<Vec<_>, _>>()?;
+        let rows = converter.convert_columns(&columns)?;
+        let nulls = if columns.iter().all(|c| c.null_count() == 0) {
+            None
+        } else {
+            Some((0..batch.num_rows()).map(|i| columns.iter().any(|c| c.is_null(i))).collect())
+        };
+        Ok((rows.iter().map(|r| Box::from(r.as_ref())).collect(), nulls))
     }
 
     /// The key of every row of `batch`, in one buffer (no allocation per row).

@@ -66,6 +66,26 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
             }),
         )),
         Arc::new(create_udf(
+            "timestampadd",
+            vec![DataType::Utf8, DataType::Int32, DataType::Timestamp(TimeUnit::Millisecond, None)],
+            DataType::Timestamp(TimeUnit::Millisecond, None),
+            Volatility::Immutable,
+            Arc::new(|args| {
+                let arrays = ColumnarValue::values_to_arrays(args)?;
+                let units = arrays[0].as_string::<i32>();
+                let (n, ts) = (arrays[1].as_primitive::<arrow::datatypes::Int32Type>(), arrays[2].as_primitive::<TimestampMillisecondType>());
+                let out: arrow::array::TimestampMillisecondArray = (0..ts.len())
+                    .map(|i| {
+                        if units.is_null(i) || n.is_null(i) || ts.is_null(i) {
+                            return None;
+                        }
+                        timestamp_add(units.value(i), n.value(i), ts.value(i))
+                    })
+                    .collect();
+                Ok(ColumnarValue::Array(Arc::new(out)))
+            }),
+        )),
+        Arc::new(create_udf(
             "proctime",
             vec![],
             DataType::Timestamp(TimeUnit::Millisecond, Some(Arc::from("UTC"))),
@@ -135,12 +155,6 @@ impl datafusion_expr::ScalarUDFImpl for Mod {
 fn timestamp_diff(unit: &str, a: i64, b: i64) -> Option<i32> {
     let ms = b - a;
     let per = match unit {
-        "MILLISECOND" => 1,
-        "SECOND" => 1000,
-        "MINUTE" => 60_000,
-        "HOUR" => 3_600_000,
-        "DAY" => 86_400_000,
-        "WEEK" => 7 * 86_400_000,
         "MONTH" | "QUARTER" | "YEAR" => {
             use chrono::Datelike;
             let (da, db) = (chrono::DateTime::from_timestamp_millis(a)?.naive_utc(), chrono::DateTime::from_timestamp_millis(b)?.naive_utc());
@@ -158,9 +172,35 @@ fn timestamp_diff(unit: &str, a: i64, b: i64) -> Option<i32> {
                 _ => months / 12,
             });
         }
-        _ => return None,
+        other => unit_ms(other)?,
     };
     i32::try_from(ms / per).ok()
+}
+
+/// Flink's `TIMESTAMPADD(unit, n, ts)`: `ts` moved by `n` units (months keep the day where it exists).
+fn timestamp_add(unit: &str, n: i32, ts: i64) -> Option<i64> {
+    let months = match unit {
+        "MONTH" => n,
+        "QUARTER" => n.checked_mul(3)?,
+        "YEAR" => n.checked_mul(12)?,
+        _ => return ts.checked_add(i64::from(n).checked_mul(unit_ms(unit)?)?),
+    };
+    let dt = chrono::DateTime::from_timestamp_millis(ts)?.naive_utc();
+    let moved = if months >= 0 { dt.checked_add_months(chrono::Months::new(months as u32)) } else { dt.checked_sub_months(chrono::Months::new(months.unsigned_abs())) }?;
+    Some(moved.and_utc().timestamp_millis())
+}
+
+/// Milliseconds of a fixed-length unit of TIMESTAMPADD / TIMESTAMPDIFF.
+fn unit_ms(unit: &str) -> Option<i64> {
+    Some(match unit {
+        "MILLISECOND" => 1,
+        "SECOND" => 1000,
+        "MINUTE" => 60_000,
+        "HOUR" => 3_600_000,
+        "DAY" => 86_400_000,
+        "WEEK" => 7 * 86_400_000,
+        _ => return None,
+    })
 }
 
 /// Flink's `JSON_VALUE(doc, path)` in its default mode: the scalar at `path` as a string, NULL

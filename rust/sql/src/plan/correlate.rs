@@ -20,6 +20,11 @@ struct LateralCall<'a> {
     alias: Option<&'a ast::TableAlias>,
 }
 
+/// Some FROM item or join of `from` is a `LATERAL TABLE(f(...))`.
+pub(super) fn has_lateral_table(from: &[TableWithJoins]) -> bool {
+    from.iter().any(|t| lateral_call(&t.relation).is_some() || t.joins.iter().any(|j| lateral_call(&j.relation).is_some()))
+}
+
 fn lateral_call(f: &TableFactor) -> Option<LateralCall<'_>> {
     let TableFactor::Function { lateral: true, name, args, alias, .. } = f else { return None };
     if !name.to_string().eq_ignore_ascii_case("TABLE") {

@@ -6,6 +6,7 @@ pub mod aggregate;
 mod correlate;
 mod expr;
 mod grouping;
+pub mod join;
 mod query;
 mod schema;
 pub mod window;
@@ -16,6 +17,7 @@ use datafusion_physical_expr::PhysicalExpr;
 
 pub use aggregate::AggregateCall;
 pub use expr::ExprPlanner;
+pub use join::{IntervalBounds, JoinKeys, JoinKind};
 pub use query::{Planner, PlannerConfig};
 pub use schema::{PlanColumn, PlanSchema, TimeAttribute};
 pub use window::WindowSpec;
@@ -66,6 +68,12 @@ pub enum Node {
     /// `outer`: rows it produces nothing for are kept with NULLs.
     Correlate { input: Box<Planned>, function: Arc<dyn crate::functions::TableFunction>, args: Vec<PhysExpr>, outer: bool },
     Union { inputs: Vec<Planned> },
+    /// A regular join (Flink's StreamingJoinOperator): the left's columns, then the right's;
+    /// `condition` (over that joined row) is what ON says beyond the equi keys.
+    Join { left: Box<Planned>, right: Box<Planned>, kind: JoinKind, keys: JoinKeys, condition: Option<PhysExpr>, state_ttl_ms: Option<i64> },
+    /// An interval join of two append-only rowtime inputs: rows whose times meet `bounds`, state
+    /// cleaned by the watermark.
+    IntervalJoin { left: Box<Planned>, right: Box<Planned>, kind: JoinKind, keys: JoinKeys, bounds: IntervalBounds, condition: Option<PhysExpr> },
     /// The first `fetch` rows after `offset`.
     Limit { input: Box<Planned>, offset: usize, fetch: Option<usize> },
 }
@@ -95,6 +103,11 @@ impl Planned {
             }
             Node::Union { inputs } => ("Union(all=[true])".into(), inputs.iter().collect()),
             Node::Limit { input, .. } => ("Limit".into(), vec![input]),
+            Node::Join { left, right, kind, .. } => (format!("Join(joinType=[{}])", kind.name()), vec![left, right]),
+            Node::IntervalJoin { left, right, kind, bounds, .. } => (
+                format!("IntervalJoin(joinType=[{}], windowBounds=[leftLowerBound={}, leftUpperBound={}])", kind.name(), bounds.lower, bounds.upper),
+                vec![left, right],
+            ),
         };
         let kind = if self.updating { ", changelogMode=[I,UB,UA,D]" } else { "" };
         out.push_str(&format!("{pad}{name}, fields=[{cols}]{kind}\n"));

@@ -23,11 +23,13 @@ use crate::types::{SqlType, Typed};
 pub struct PlannerConfig {
     /// `pipeline.auto-watermark-interval`: how often periodic watermarks are emitted.
     pub watermark_interval_ms: i64,
+    /// `table.exec.state.ttl`: how long stateful operators keep a row unwritten (`None`: forever).
+    pub state_ttl_ms: Option<i64>,
 }
 
 impl Default for PlannerConfig {
     fn default() -> Self {
-        PlannerConfig { watermark_interval_ms: 200 }
+        PlannerConfig { watermark_interval_ms: 200, state_ttl_ms: None }
     }
 }
 
@@ -156,8 +158,8 @@ impl<'a> Planner<'a> {
         if s.qualify.is_some() {
             return Err(SqlError::Unsupported("QUALIFY (Top-N) is not supported yet".into()));
         }
-        let mut input = self.plan_from(&s.from)?;
-        if let Some(predicate) = &s.selection {
+        let (mut input, selection) = self.plan_from(&s.from, s.selection.as_ref())?;
+        if let Some(predicate) = &selection {
             input = self.filter(input, predicate, "WHERE")?;
         }
         let group_by = match &s.group_by {
@@ -188,8 +190,15 @@ impl<'a> Planner<'a> {
         Ok(Planned { node: Node::Filter { input: Box::new(input), predicate: expr }, schema, updating })
     }
 
-    fn plan_from(&self, from: &[TableWithJoins]) -> Result<Planned> {
-        self.plan_from_items(from)
+    /// The FROM clause, and the part of WHERE that joins did not take as their conditions.
+    fn plan_from(&self, from: &[TableWithJoins], selection: Option<&ast::Expr>) -> Result<(Planned, Option<ast::Expr>)> {
+        match from {
+            [] => Err(SqlError::Unsupported("SELECT without FROM is not supported yet".into())),
+            [one] if one.joins.is_empty() => Ok((self.plan_factor(&one.relation)?, selection.cloned())),
+            // Correlated table functions (LATERAL TABLE) are joined by their own planner.
+            _ if super::correlate::has_lateral_table(from) => Ok((self.plan_from_items(from)?, selection.cloned())),
+            _ => self.plan_from_with_joins(from, selection),
+        }
     }
 
     pub(super) fn plan_factor(&self, f: &TableFactor) -> Result<Planned> {
@@ -213,7 +222,13 @@ impl<'a> Planner<'a> {
                     None => planned,
                 })
             }
-            TableFactor::NestedJoin { .. } => Err(SqlError::Unsupported("Joins are not supported yet".into())),
+            TableFactor::NestedJoin { table_with_joins, alias } => {
+                let planned = self.plan_joins(table_with_joins, &mut Vec::new())?;
+                Ok(match alias {
+                    Some(a) => qualify(planned, &a.name.value),
+                    None => planned,
+                })
+            }
             other => Err(SqlError::Unsupported(format!("Unsupported FROM item: {other}"))),
         }
     }
@@ -553,7 +568,7 @@ fn const_usize(e: &ast::Expr) -> Result<usize> {
 }
 
 /// The type both sides of a UNION ALL convert to, where Flink has one.
-fn common_type(a: &SqlType, b: &SqlType) -> Option<SqlType> {
+pub(super) fn common_type(a: &SqlType, b: &SqlType) -> Option<SqlType> {
     use SqlType::*;
     let rank = |t: &SqlType| match t {
         TinyInt => Some(1),

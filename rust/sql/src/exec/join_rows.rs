@@ -1,0 +1,90 @@
+//! Rows of both join inputs as bytes (Arrow's row format), so join state holds one compact value
+//! per row that hashes and compares by value, and back to columns for the joined output or for
+//! evaluating the join condition over candidate pairs.
+
+use std::sync::Arc;
+
+use arrow::array::{new_null_array, Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow::datatypes::SchemaRef;
+use arrow::row::{RowConverter, Rows, SortField};
+use oxflow_core::error::BoxError;
+
+use super::calc::{eval, relaxed};
+use super::data::{ChangeBatch, RowKind};
+use crate::plan::PhysExpr;
+
+/// A joined row before decoding: the left and the right input's row, `None` for NULL padding.
+pub type JoinedRow = (Option<Box<[u8]>>, Option<Box<[u8]>>, RowKind);
+
+pub struct JoinRows {
+    sides: [RowConverter; 2],
+    /// Fields of each side, for NULL padding.
+    fields: [SchemaRef; 2],
+    /// The joined row: the left's columns, then the right's.
+    schema: SchemaRef,
+}
+
+impl JoinRows {
+    pub fn new(left: &SchemaRef, right: &SchemaRef, joined: &SchemaRef) -> Result<Self, BoxError> {
+        let converter = |s: &SchemaRef| RowConverter::new(s.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect());
+        Ok(JoinRows { sides: [converter(left)?, converter(right)?], fields: [left.clone(), right.clone()], schema: relaxed(joined) })
+    }
+
+    /// Every row of `batch`, from input `side` (0 left, 1 right).
+    pub fn encode(&self, side: usize, batch: &RecordBatch) -> Result<Rows, BoxError> {
+        Ok(self.sides[side].convert_columns(batch.columns())?)
+    }
+
+    /// The columns of `side` for `rows`, NULL where a row is absent.
+    fn columns(&self, side: usize, rows: &[Option<&[u8]>]) -> Result<Vec<ArrayRef>, BoxError> {
+        let converter = &self.sides[side];
+        let parser = converter.parser();
+        let present: Vec<_> = rows.iter().flatten().map(|r| parser.parse(r)).collect();
+        if present.is_empty() {
+            return Ok(self.fields[side].fields().iter().map(|f| new_null_array(f.data_type(), rows.len())).collect());
+        }
+        let arrays = converter.convert_rows(present)?;
+        if rows.iter().all(Option::is_some) {
+            return Ok(arrays);
+        }
+        let mut next = 0u32;
+        let indices: UInt32Array = rows
+            .iter()
+            .map(|r| {
+                r.map(|_| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect();
+        Ok(arrays.iter().map(|a| arrow::compute::take(a, &indices, None)).collect::<Result<_, _>>()?)
+    }
+
+    /// The joined rows of `pairs` as one batch.
+    pub fn batch(&self, pairs: &[(Option<&[u8]>, Option<&[u8]>)]) -> Result<RecordBatch, BoxError> {
+        let left: Vec<_> = pairs.iter().map(|p| p.0).collect();
+        let right: Vec<_> = pairs.iter().map(|p| p.1).collect();
+        let mut columns = self.columns(0, &left)?;
+        columns.extend(self.columns(1, &right)?);
+        let options = RecordBatchOptions::new().with_row_count(Some(pairs.len()));
+        Ok(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?)
+    }
+
+    /// Whether `condition` holds for each of `pairs` (NULL counts as false).
+    pub fn matches(&self, condition: &PhysExpr, pairs: &[(Option<&[u8]>, Option<&[u8]>)]) -> Result<Vec<bool>, BoxError> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mask = eval(condition, &self.batch(pairs)?)?;
+        let mask = mask.as_boolean();
+        Ok((0..mask.len()).map(|i| mask.is_valid(i) && mask.value(i)).collect())
+    }
+
+    /// The changes `rows` as one batch of the joined schema.
+    pub fn output(&self, rows: &[JoinedRow]) -> Result<ChangeBatch, BoxError> {
+        let pairs: Vec<_> = rows.iter().map(|(l, r, _)| (l.as_deref(), r.as_deref())).collect();
+        let kinds: Arc<[RowKind]> = rows.iter().map(|r| r.2).collect();
+        let all_inserts = kinds.iter().all(|k| *k == RowKind::Insert);
+        Ok(ChangeBatch { batch: self.batch(&pairs)?, kinds: if all_inserts { None } else { Some(kinds) } })
+    }
+}
