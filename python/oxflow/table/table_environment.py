@@ -215,6 +215,20 @@ class TableEnvironment(object):
         table = self._native.register_rows(names, types, rows)
         return Table("SELECT * FROM %s" % _quote(table), self)
 
+    def from_pandas(self, pdf: Any, schema: Union[RowType, Sequence[str], Sequence[DataType], None] = None,
+                    splits_num: int = 1) -> Table:
+        """A Table of a pandas DataFrame, handed over as Arrow batches (no per-value Python objects).
+
+        ``schema`` is a ``DataTypes.ROW``, a list of column names or a list of DataTypes; without
+        it names come from the DataFrame and types from its dtypes as PyFlink infers them (int64
+        BIGINT, float64 DOUBLE, object str STRING, bool BOOLEAN, datetime64[ns] TIMESTAMP(9)).
+        NaN in float columns reads as NULL. ``splits_num`` cuts the frame into that many batches.
+        Needs pandas and pyarrow."""
+        from ._pandas import pandas_batches
+        names, types, batches = pandas_batches(pdf, schema, splits_num)
+        table = self._native.register_arrow(names, types, batches)
+        return Table("SELECT * FROM %s" % _quote(table), self)
+
     def from_path(self, path: str) -> Table:
         return self.sql_query("SELECT * FROM %s" % ".".join(_quote(p) for p in path.split(".")))
 
@@ -284,12 +298,12 @@ class TableEnvironment(object):
         return ResolvedSchema(handle.names(), handle.types())
 
     def _to_pandas(self, sql: str) -> Any:
-        import pandas as pd
-        result = self._execute_query(sql)
-        names = result.get_resolved_schema().get_column_names()
-        with result.collect() as rows:
-            data = [tuple(r) for r in rows]
-        return pd.DataFrame.from_records(data, columns=names)
+        from ._pandas import arrow_to_pandas, require_pandas
+        require_pandas()
+        self._register_inline(sql)
+        handle = self._native.query(sql)
+        job = handle.start(self._job_name("collect"), self._config._parallelism())
+        return arrow_to_pandas(job.collect_arrow(), handle.names(), handle.data_types(), self._config.get_local_timezone())
 
 
 class StreamTableEnvironment(TableEnvironment):

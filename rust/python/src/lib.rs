@@ -10,6 +10,7 @@ mod keyed_state;
 mod native_aggregation;
 mod process_udf;
 mod table_session;
+mod table_arrow;
 mod table_udf;
 mod table_values;
 mod py_trigger;

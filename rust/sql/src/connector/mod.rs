@@ -3,6 +3,7 @@
 pub mod datagen;
 pub mod filesystem;
 pub mod file_sink;
+pub mod parquet;
 pub mod sinks;
 
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ pub fn source_factory(table: &Arc<CreateTable>, schema: &PlanSchema, metrics: Co
             Ok(Box::new(move |task| {
                 if task.subtask_index > 0 {
                     return Ok(Box::new(Empty) as Box<dyn Source<TableData>>);
+                }
+                if spec.format == FileFormat::Parquet {
+                    return Ok(Box::new(parquet::ParquetSource::new(&spec.path, spec.schema.clone())?) as Box<dyn Source<TableData>>);
                 }
                 let source = filesystem::FileSource::new(spec.clone(), metrics.skipped_parse_errors.clone())?;
                 Ok(Box::new(source) as Box<dyn Source<TableData>>)
@@ -86,9 +90,10 @@ fn file_spec(table: &CreateTable, name: &str, schema: arrow::datatypes::SchemaRe
             flag("csv.ignore-parse-errors"),
         ),
         "json" => (FileFormat::Json, flag("json.ignore-parse-errors")),
+        "parquet" => (FileFormat::Parquet, false),
         other => {
             return Err(SqlError::Unsupported(format!(
-                "Could not find any format factory for identifier '{other}' (table '{name}'); available: csv, json"
+                "Could not find any format factory for identifier '{other}' (table '{name}'); available: csv, json, parquet"
             )))
         }
     };
