@@ -46,6 +46,11 @@ fn python_writer() -> oxflow_sql::connector::sinks::LineWriter {
     })
 }
 
+/// Column names and their Flink type texts as typed columns.
+fn parse_columns(names: Vec<String>, types: &[String]) -> PyResult<Vec<(String, oxflow_sql::types::Typed)>> {
+    names.into_iter().zip(types).map(|(n, t)| Ok((n, parse_type(t).map_err(sql_err)?))).collect()
+}
+
 #[pyclass(module = "oxflow._native")]
 pub struct TableSessionHandle {
     session: Mutex<TableSession>,
@@ -114,29 +119,30 @@ impl TableSessionHandle {
 
     /// Registers rows given by the program under a fresh table name, returned.
     fn register_rows(&self, names: Vec<String>, types: Vec<String>, rows: &Bound<'_, PyAny>) -> PyResult<String> {
-        let columns = names
-            .into_iter()
-            .zip(types.iter())
-            .map(|(n, t)| Ok((n, parse_type(t).map_err(sql_err)?)))
-            .collect::<PyResult<Vec<_>>>()?;
+        let columns = parse_columns(names, &types)?;
         let batch = crate::table_values::batch_of_rows(&columns, rows)?;
-        self.lock().register_inline(InlineTable { columns, batches: vec![batch] }).map_err(sql_err)
+        self.lock().register_inline(InlineTable { columns, batches: vec![batch], feed: None }).map_err(sql_err)
     }
 
     /// Registers Arrow batches (`from_pandas`) under a fresh table name, returned; their columns
     /// are cast to `types` by position.
     fn register_arrow(&self, py: Python<'_>, names: Vec<String>, types: Vec<String>, batches: Vec<Bound<'_, PyAny>>) -> PyResult<String> {
-        let columns = names
-            .into_iter()
-            .zip(types.iter())
-            .map(|(n, t)| Ok((n, parse_type(t).map_err(sql_err)?)))
-            .collect::<PyResult<Vec<_>>>()?;
+        let columns = parse_columns(names, &types)?;
         let batches = batches.iter().map(crate::table_arrow::from_pyarrow).collect::<PyResult<Vec<_>>>()?;
         py.detach(|| {
             let batches = batches.iter().map(|b| arrow_bridge::conform(&columns, b)).collect::<Result<Vec<_>, _>>()?;
-            self.lock().register_inline(InlineTable { columns, batches })
+            self.lock().register_inline(InlineTable { columns, batches, feed: None })
         })
         .map_err(sql_err)
+    }
+
+    /// Registers a table fed while its job runs (`from_data_stream`): returns its fresh name and
+    /// the feed that takes the DataStream's rows.
+    fn register_feed(&self, names: Vec<String>, types: Vec<String>) -> PyResult<(String, crate::table_bridge::TableFeed)> {
+        let columns = parse_columns(names, &types)?;
+        let (handle, feed) = crate::table_bridge::TableFeed::new(columns.clone());
+        let name = self.lock().register_inline(InlineTable { columns, batches: Vec::new(), feed: Some(feed) }).map_err(sql_err)?;
+        Ok((name, handle))
     }
 
     /// `create_temporary_view(name, table)`: a view of a query.
@@ -205,8 +211,7 @@ impl QueryHandle {
         let settings = JobSettings { name: name.clone(), parallelism, print: python_writer() };
         let plan = self.plan.planned.clone();
         let job = py.detach(|| start(vec![(plan, SinkTarget::Collect)], settings)).map_err(sql_err)?;
-        let types = self.plan.types().into_iter().map(|t| t.ty).collect();
-        let tableau = Tableau::new(&self.plan.names(), types, true);
+        let tableau = Tableau::of_columns(&self.plan.names(), self.plan.types(), true);
         Ok(ResultJob::new(name, job, Some(tableau), self.plan.names()))
     }
 }

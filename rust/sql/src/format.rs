@@ -299,6 +299,17 @@ impl Tableau {
         Tableau { widths, types, with_op }
     }
 
+    /// The tableau of typed columns: a nullable column is at least as wide as `<NULL>`, as in
+    /// Flink's tableau.
+    pub fn of_columns(names: &[String], types: Vec<crate::types::Typed>, with_op: bool) -> Self {
+        let widths = names
+            .iter()
+            .zip(&types)
+            .map(|(n, t)| type_width(&t.ty).max(n.width()).max(if t.nullable { "<NULL>".len() } else { 0 }))
+            .collect();
+        Tableau { widths, types: types.into_iter().map(|t| t.ty).collect(), with_op }
+    }
+
     pub fn separator(&self) -> String {
         let mut s = String::from("+");
         if self.with_op {

@@ -1,6 +1,7 @@
 //! Table connectors: how a `CREATE TABLE ... WITH ('connector' = ...)` reads and writes.
 
 pub mod datagen;
+pub mod feed;
 pub mod filesystem;
 pub mod file_sink;
 pub mod parquet;
@@ -106,23 +107,36 @@ pub fn file_sink_spec(table: &CreateTable) -> Result<file_sink::FileSinkSpec> {
     Ok(file_sink::FileSinkSpec { dir: spec.path, format: spec.format })
 }
 
-/// Inline rows (`from_elements`, `from_pandas`), read by the first subtask.
+/// Inline rows (`from_elements`, `from_pandas`) and then its feed's (`from_data_stream`), read
+/// by the first subtask.
 pub fn inline_factory(table: Arc<InlineTable>) -> SourceFactory<TableData> {
     Box::new(move |task| {
-        let batches = if task.subtask_index == 0 { table.batches.clone() } else { Vec::new() };
-        Ok(Box::new(Inline { batches: batches.into_iter().rev().collect() }) as Box<dyn Source<TableData>>)
+        let (batches, feed) = if task.subtask_index == 0 { (table.batches.clone(), table.feed.as_ref().map(|f| f.subscribe())) } else { (Vec::new(), None) };
+        Ok(Box::new(Inline { batches: batches.into_iter().rev().collect(), feed }) as Box<dyn Source<TableData>>)
     })
 }
 
 struct Inline {
     batches: Vec<arrow::array::RecordBatch>,
+    feed: Option<crossbeam_channel::Receiver<arrow::array::RecordBatch>>,
 }
+
+/// How long a fed source waits for a batch before it lets the task look at other work.
+const FEED_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Source<TableData> for Inline {
     fn poll(&mut self, _max: usize) -> std::result::Result<SourcePoll<TableData>, BoxError> {
-        match self.batches.pop() {
-            Some(b) => Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(b))])),
-            None => Ok(SourcePoll::Finished),
+        if let Some(b) = self.batches.pop() {
+            return Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(b))]));
+        }
+        let Some(feed) = &self.feed else { return Ok(SourcePoll::Finished) };
+        match feed.recv_timeout(FEED_WAIT) {
+            Ok(b) => Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(b))])),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Ok(SourcePoll::Pending),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                self.feed = None;
+                Ok(SourcePoll::Finished)
+            }
         }
     }
 }
