@@ -73,7 +73,7 @@ def test_a_fed_table_queried_alone_runs_its_data_stream(envs):
         assert [(str(r.get_row_kind()), r[0]) for r in rows] == [("+I", 1), ("-U", 1), ("+U", 3), ("-U", 3), ("+U", 6)]
 
 
-def test_many_rows_cross_with_backpressure(envs):
+def test_many_rows_cross(envs):
     env, t_env = envs
     n = 50_000
     ds = env.from_collection(list(range(n)), Types.LONG())
@@ -90,3 +90,13 @@ def test_an_untyped_stream_is_refused_with_a_clear_error(envs):
     env, t_env = envs
     with pytest.raises(Exception, match="needs a stream with a declared type"):
         t_env.from_data_stream(env.from_collection([1, 2]))
+
+
+def test_a_fed_table_read_by_two_queries_gives_each_every_row(envs, capsys):
+    env, t_env = envs
+    t_env.create_temporary_view("n", env.from_collection([1, 2, 3, 4], Types.INT()))
+    t_env.to_data_stream(t_env.sql_query("SELECT f0 FROM n WHERE MOD(f0, 2) = 0")).print()
+    t_env.to_changelog_stream(t_env.sql_query("SELECT COUNT(*) AS c FROM n")).print()
+    env.execute()
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(lines) == sorted(["+I[2]", "+I[4]", "+I[1]", "-U[1]", "+U[2]", "-U[2]", "+U[3]", "-U[3]", "+U[4]"])

@@ -6,15 +6,16 @@ own SQL job (Arrow batches), both inside this process and started by the same
 ``env.execute()``:
 
 - ``from_data_stream(ds)`` ends ``ds`` in a sink that hands each batch of elements to a
-  *table feed* (the rows become one Arrow batch, sent over a bounded channel: a slow SQL job
-  slows the DataStream task) and registers a table whose source reads that channel until the
-  DataStream ends.
+  *table feed* (the rows become one Arrow batch) and registers a table whose sources read the
+  feed until the DataStream ends; every SQL job reading the table gets every batch (the feed
+  keeps what it was sent, so a query started later still reads from the beginning).
 - ``to_data_stream(table)`` / ``to_changelog_stream(table)`` make a DataStream source that, the
   first time it is polled, starts the table's SQL job and then emits its collected rows as
   ``Row`` objects (with their ``RowKind``), typed ``Types.ROW_NAMED`` from the table's columns.
 
-Limits: a fed table is read by one SQL job (each query of it in the same program would split
-its rows); jobs that cross the bridge cannot be checkpointed (the bridge source refuses a
+Limits: a feed keeps every batch until the program ends and does not slow the DataStream down
+(no backpressure across the bridge: meant for bounded inputs); jobs that cross the bridge cannot
+be checkpointed (the bridge source refuses a
 checkpoint rather than lose rows); element timestamps and watermarks do not cross (event time
 on a fed table is not supported yet); a fed table queried outside ``env.execute()``
 (``execute().print()``, ``to_pandas()``) starts the DataStream job in the background first.
