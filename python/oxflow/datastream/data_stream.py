@@ -505,8 +505,10 @@ class CloseableIterator:
             raise RuntimeError("the job is still running: read the iterator to its end (or close it) first")
         return JobExecutionResult(self._job_id, self._job.net_runtime_ms or 0, self._job.metrics())
 
-    def __iter__(self) -> Iterator[Any]:
-        return self._elements
+    def __iter__(self) -> "CloseableIterator":
+        # Itself, not the generator: `for x in ds.execute_and_collect()` must keep the iterator
+        # alive, or dropping it would cancel a job still running on other threads.
+        return self
 
     def __next__(self) -> Any:
         return next(self._elements)

@@ -59,6 +59,17 @@ class Table(object):
         self._offset = None  # type: Optional[int]
         self._fetch = None  # type: Optional[int]
 
+    def __str__(self) -> str:
+        """The name of a view of this table, registered the first time (as PyFlink's ``str(table)``,
+        so ``"SELECT * FROM %s" % table`` works)."""
+        name = self.__dict__.get("_registered_name")
+        if name is None:
+            self._t_env._jobs += 1
+            name = "_oxflow_unnamed_%d" % self._t_env._jobs
+            self._t_env.create_temporary_view(name, self)
+            self._registered_name = name
+        return name
+
     def __getattr__(self, name: str) -> Expression:
         if name.startswith("_"):
             raise AttributeError(name)

@@ -102,13 +102,25 @@ class TableEnvironment(object):
             return TableResult(ResultKind.SUCCESS, ResolvedSchema(["result"], ["STRING"]), [["OK"]])
         raise AssertionError("unknown statement outcome %r" % (kind,))
 
+    def _before_execute(self) -> None:
+        """Hook run before a SQL job starts (a StreamTableEnvironment starts its feeding
+        DataStream job)."""
+
+    def _start_query_job(self, sql: str) -> Any:
+        """Starts the query ``sql`` with results collected; its native job."""
+        self._register_inline(sql)
+        self._before_execute()
+        return self._native.query(sql).start(self._job_name("collect"), self._config._parallelism())
+
     def _start_query(self, handle: Any) -> TableResult:
+        self._before_execute()
         name = self._job_name("collect")
         job = handle.start(name, self._config._parallelism())
         schema = ResolvedSchema(handle.names(), handle.types(), is_query=True)
         return TableResult(ResultKind.SUCCESS_WITH_CONTENT, schema, job=job, job_name=name)
 
     def _start_insert(self, handle: Any) -> TableResult:
+        self._before_execute()
         name = self._job_name("insert-into")
         sinks = handle.sinks()
         job = handle.start(name, self._config._parallelism())
@@ -215,6 +227,20 @@ class TableEnvironment(object):
         table = self._native.register_rows(names, types, rows)
         return Table("SELECT * FROM %s" % _quote(table), self)
 
+    def from_pandas(self, pdf: Any, schema: Union[RowType, Sequence[str], Sequence[DataType], None] = None,
+                    splits_num: int = 1) -> Table:
+        """A Table of a pandas DataFrame, handed over as Arrow batches (no per-value Python objects).
+
+        ``schema`` is a ``DataTypes.ROW``, a list of column names or a list of DataTypes; without
+        it names come from the DataFrame and types from its dtypes as PyFlink infers them (int64
+        BIGINT, float64 DOUBLE, object str STRING, bool BOOLEAN, datetime64[ns] TIMESTAMP(9)).
+        NaN in float columns reads as NULL. ``splits_num`` cuts the frame into that many batches.
+        Needs pandas and pyarrow."""
+        from ._pandas import pandas_batches
+        names, types, batches = pandas_batches(pdf, schema, splits_num)
+        table = self._native.register_arrow(names, types, batches)
+        return Table("SELECT * FROM %s" % _quote(table), self)
+
     def from_path(self, path: str) -> Table:
         return self.sql_query("SELECT * FROM %s" % ".".join(_quote(p) for p in path.split(".")))
 
@@ -284,12 +310,13 @@ class TableEnvironment(object):
         return ResolvedSchema(handle.names(), handle.types())
 
     def _to_pandas(self, sql: str) -> Any:
-        import pandas as pd
-        result = self._execute_query(sql)
-        names = result.get_resolved_schema().get_column_names()
-        with result.collect() as rows:
-            data = [tuple(r) for r in rows]
-        return pd.DataFrame.from_records(data, columns=names)
+        from ._pandas import arrow_to_pandas, require_pandas
+        require_pandas()
+        self._register_inline(sql)
+        handle = self._native.query(sql)
+        self._before_execute()
+        job = handle.start(self._job_name("collect"), self._config._parallelism())
+        return arrow_to_pandas(job.collect_arrow(), handle.names(), handle.data_types(), self._config.get_local_timezone())
 
 
 class StreamTableEnvironment(TableEnvironment):
@@ -303,11 +330,73 @@ class StreamTableEnvironment(TableEnvironment):
             if parallelism and parallelism > 0 and self._config.get("parallelism.default") is None:
                 self._config.set("parallelism.default", str(parallelism))
 
+        self._feeds = []  # type: List[Any]  # sink transformations of from_data_stream tables
+        self._feeding_jobs = []  # type: List[Any]
+
     @staticmethod
     def create(stream_execution_environment: Any = None, environment_settings: Optional[EnvironmentSettings] = None) -> "StreamTableEnvironment":
         if isinstance(stream_execution_environment, EnvironmentSettings):
             stream_execution_environment, environment_settings = None, stream_execution_environment
         return StreamTableEnvironment(stream_execution_environment, environment_settings)
+
+    # --- DataStream <-> Table (see _datastream_bridge.py for the design) ----------------
+
+    def from_data_stream(self, data_stream: Any, *fields_or_schema: Any) -> Table:
+        """A Table of a DataStream's elements: a ROW's fields, a TUPLE's ``f0, f1, ...`` or an
+        atomic type's ``f0``. ``fields_or_schema``: new column names (strings or ``col(...)``),
+        or a ``Schema`` whose physical columns name them. The stream runs in the same
+        ``env.execute()`` as the SQL reading it."""
+        from ._datastream_bridge import feed_table
+        from .schema import Schema
+        names = None  # type: Optional[List[str]]
+        if len(fields_or_schema) == 1 and isinstance(fields_or_schema[0], Schema):
+            schema = fields_or_schema[0]
+            if schema._watermarks or any(c["kind"] != "physical" for c in schema._columns):
+                from .exceptions import TableException
+                raise TableException("from_data_stream: metadata/computed columns and watermarks (event time from the "
+                                     "DataStream's timestamps) are not supported yet; give physical columns only")
+            names = schema._column_names()
+        elif fields_or_schema:
+            names = [f if isinstance(f, str) else f._to_sql().strip("`") for f in fields_or_schema]
+        name, sink = feed_table(self, data_stream, names)
+        self._feeds.append(sink)
+        return Table("SELECT * FROM %s" % _quote(name), self)
+
+    def create_temporary_view(self, view_path: str, table_or_data_stream: Any, *fields_or_schema: Any) -> None:
+        """A view of a Table, or of a DataStream (as ``from_data_stream`` makes it)."""
+        if not isinstance(table_or_data_stream, Table):
+            table_or_data_stream = self.from_data_stream(table_or_data_stream, *fields_or_schema)
+        self._native.create_view(view_path, table_or_data_stream._sql)
+
+    def to_data_stream(self, table: Table) -> Any:
+        """A DataStream of an insert-only table's rows (``Row``, typed ``Types.ROW_NAMED``);
+        the query runs when the DataStream job does."""
+        from ._datastream_bridge import table_stream
+        return table_stream(self, table, changelog=False)
+
+    def to_changelog_stream(self, table: Table) -> Any:
+        """A DataStream of a table's changes: ``Row`` objects with their ``RowKind``
+        (``+I -U +U -D``)."""
+        from ._datastream_bridge import table_stream
+        return table_stream(self, table, changelog=True)
+
+    def to_append_stream(self, table: Table, type_info: Any = None) -> Any:
+        """The 1.x name of ``to_data_stream``."""
+        return self.to_data_stream(table)
+
+    def to_retract_stream(self, table: Table, type_info: Any = None) -> Any:
+        """The 1.x name: ``(is_accumulate, row)`` pairs of the table's changes."""
+        from ..common.typeinfo import Types
+        from ..common.types import RowKind
+        changes = self.to_changelog_stream(table)
+        return changes.map(lambda r: (r.get_row_kind() in (RowKind.INSERT, RowKind.UPDATE_AFTER), r),
+                           output_type=Types.TUPLE([Types.BOOLEAN(), changes.get_type()]))
+
+    def _before_execute(self) -> None:
+        # A fed table queried on its own: its DataStream job must run for the SQL job to end.
+        env = self._stream_env
+        if env is not None and any(s in env._transformations for s in self._feeds):
+            self._feeding_jobs.append(env._start("Flink Streaming Job", inline=False))
 
 
 class StatementSet(object):

@@ -1,7 +1,7 @@
 //! Turns the job description the Python API builds (a list of node dicts) into a core job graph.
 //!
 //! Node dict keys: `name`, `parallelism`, `kind`, `inputs` (list of `(node_index, partitioning,
-//! port)`), plus per kind: `values` (collection), `start`/`end` (number_sequence), `paths`
+//! port)`), plus per kind: `values` (collection), `poll` (python_poll: a callable giving the next elements), `start`/`end` (number_sequence), `paths`
 //! (text_file), `function` and optional `output_check`/`output_type_name` (map, flat_map, filter,
 //! key_by, reduce, process, python_sink), `path`/`part_prefix`/`part_suffix`/`bucket`/`encoder`
 //! (file_sink).
@@ -153,6 +153,10 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
                 let (start, end): (i64, i64) = (item(node, "start")?.extract()?, item(node, "end")?.extract()?);
                 number_sequence::validate(start, end).map_err(to_py)?;
                 graph.add_source(name, parallelism, number_sequence::factory(start, end, make_int));
+            }
+            "python_poll" => {
+                let poll: Py<PyAny> = item(node, "poll")?.extract()?;
+                graph.add_source(name, 1, crate::table_bridge::python_poll_factory(poll));
             }
             "text_file" => {
                 let paths: Vec<PathBuf> = item(node, "paths")?.extract()?;

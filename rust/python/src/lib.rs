@@ -12,6 +12,8 @@ mod native_aggregation;
 mod process_udf;
 mod py_function;
 mod table_session;
+mod table_arrow;
+mod table_bridge;
 mod table_udaf;
 mod table_udf;
 mod table_udtf;
@@ -66,6 +68,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<table_session::QueryHandle>()?;
     m.add_class::<table_session::InsertHandle>()?;
     m.add_class::<table_session::ResultJob>()?;
+    m.add_class::<table_bridge::TableFeed>()?;
     m.add("TableException", m.py().get_type::<table_session::TableException>())?;
     m.add("ValidationException", m.py().get_type::<table_session::ValidationException>())?;
     m.add("SqlParserException", m.py().get_type::<table_session::SqlParserException>())?;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
+use oxflow_sql::arrow_bridge;
 use oxflow_sql::catalog::InlineTable;
 use oxflow_sql::exec::build::{start, JobSettings, SinkTarget, SqlJob};
 use oxflow_sql::exec::data::ChangeBatch;
@@ -43,6 +44,11 @@ fn python_writer() -> oxflow_sql::connector::sinks::LineWriter {
             }
         })
     })
+}
+
+/// Column names and their Flink type texts as typed columns.
+fn parse_columns(names: Vec<String>, types: &[String]) -> PyResult<Vec<(String, oxflow_sql::types::Typed)>> {
+    names.into_iter().zip(types).map(|(n, t)| Ok((n, parse_type(t).map_err(sql_err)?))).collect()
 }
 
 #[pyclass(module = "oxflow._native")]
@@ -113,13 +119,30 @@ impl TableSessionHandle {
 
     /// Registers rows given by the program under a fresh table name, returned.
     fn register_rows(&self, names: Vec<String>, types: Vec<String>, rows: &Bound<'_, PyAny>) -> PyResult<String> {
-        let columns = names
-            .into_iter()
-            .zip(types.iter())
-            .map(|(n, t)| Ok((n, parse_type(t).map_err(sql_err)?)))
-            .collect::<PyResult<Vec<_>>>()?;
+        let columns = parse_columns(names, &types)?;
         let batch = crate::table_values::batch_of_rows(&columns, rows)?;
-        self.lock().register_inline(InlineTable { columns, batches: vec![batch] }).map_err(sql_err)
+        self.lock().register_inline(InlineTable { columns, batches: vec![batch], feed: None }).map_err(sql_err)
+    }
+
+    /// Registers Arrow batches (`from_pandas`) under a fresh table name, returned; their columns
+    /// are cast to `types` by position.
+    fn register_arrow(&self, py: Python<'_>, names: Vec<String>, types: Vec<String>, batches: Vec<Bound<'_, PyAny>>) -> PyResult<String> {
+        let columns = parse_columns(names, &types)?;
+        let batches = batches.iter().map(crate::table_arrow::from_pyarrow).collect::<PyResult<Vec<_>>>()?;
+        py.detach(|| {
+            let batches = batches.iter().map(|b| arrow_bridge::conform(&columns, b)).collect::<Result<Vec<_>, _>>()?;
+            self.lock().register_inline(InlineTable { columns, batches, feed: None })
+        })
+        .map_err(sql_err)
+    }
+
+    /// Registers a table fed while its job runs (`from_data_stream`): returns its fresh name and
+    /// the feed that takes the DataStream's rows.
+    fn register_feed(&self, names: Vec<String>, types: Vec<String>) -> PyResult<(String, crate::table_bridge::TableFeed)> {
+        let columns = parse_columns(names, &types)?;
+        let (handle, feed) = crate::table_bridge::TableFeed::new(columns.clone());
+        let name = self.lock().register_inline(InlineTable { columns, batches: Vec::new(), feed: Some(feed) }).map_err(sql_err)?;
+        Ok((name, handle))
     }
 
     /// `create_temporary_view(name, table)`: a view of a query.
@@ -329,6 +352,28 @@ impl ResultJob {
         let kinds = (0..batch.num_rows()).map(|r| batch.kind(r).short()).collect();
         let rows = crate::table_values::rows(py, &batch.batch)?;
         Ok(Some((kinds, PyList::new(py, rows)?)))
+    }
+
+    /// Every row the job leaves (a changelog materialized: retracted rows taken back), as
+    /// pyarrow batches; waits for the end of the job.
+    fn collect_arrow<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let mut batches = Vec::new();
+        while let Some(b) = self.next_batch(py)? {
+            if b.num_rows() > 0 {
+                batches.push(b);
+            }
+        }
+        let Some(first) = batches.first() else { return Ok(Vec::new()) };
+        let out = if batches.iter().all(|b| b.kinds.is_none()) {
+            batches.into_iter().map(|b| b.batch).collect()
+        } else {
+            let mut m = arrow_bridge::Materializer::new(first.batch.schema()).map_err(sql_err)?;
+            for b in &batches {
+                m.push(b).map_err(sql_err)?;
+            }
+            vec![m.finish().map_err(sql_err)?]
+        };
+        out.iter().map(|b| crate::table_arrow::to_pyarrow(py, b)).collect()
     }
 
     /// The next rows as tableau lines, `None` at the end.

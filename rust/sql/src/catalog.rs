@@ -14,11 +14,14 @@ use crate::types::Typed;
 pub const DEFAULT_CATALOG: &str = "default_catalog";
 pub const DEFAULT_DATABASE: &str = "default_database";
 
-/// Rows given by the program (`from_elements`, `from_pandas`, `VALUES`), already columnar.
+/// Rows given by the program (`from_elements`, `from_pandas`, `VALUES`), already columnar, or
+/// fed while the job runs (`from_data_stream`: batches from a DataStream job, until the sender
+/// is dropped).
 #[derive(Clone, Debug)]
 pub struct InlineTable {
     pub columns: Vec<(String, Typed)>,
     pub batches: Vec<RecordBatch>,
+    pub feed: Option<crate::connector::feed::Feed>,
 }
 
 #[derive(Clone, Debug)]

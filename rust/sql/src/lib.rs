@@ -3,6 +3,7 @@
 //! on Arrow batches, and a streaming plan of oxflow's own (sources with watermarks, group windows
 //! and window TVFs, updating aggregates with a changelog, sinks) run by oxflow-core.
 
+pub mod arrow_bridge;
 pub mod catalog;
 pub mod connector;
 pub mod error;

@@ -36,14 +36,29 @@ impl FileSink {
 
 impl Lifecycle for FileSink {
     fn open(&mut self, task: &TaskInfo) -> Result<(), BoxError> {
-        std::fs::create_dir_all(&self.spec.dir).map_err(|e| message(format!("Cannot create the sink directory '{}': {e}", self.spec.dir.display())))?;
-        let name = format!("part-{}-{}-0", self.job, task.subtask_index);
-        let done = self.spec.dir.join(&name);
-        let progress = self.spec.dir.join(format!(".{name}.inprogress"));
-        let f = std::fs::File::create(&progress).map_err(|e| message(format!("Cannot create '{}': {e}", progress.display())))?;
+        let (f, progress, done) = open_part(&self.spec.dir, &self.job, task.subtask_index)?;
         self.file = Some((std::io::BufWriter::new(f), progress, done));
         Ok(())
     }
+}
+
+/// A new in-progress part file of subtask `subtask` in `dir`, with the path it gets when done
+/// (`part-<job>-<subtask>-0`, as Flink names parts); the directory is made if missing.
+pub(crate) fn open_part(dir: &std::path::Path, job: &str, subtask: usize) -> Result<(std::fs::File, PathBuf, PathBuf), BoxError> {
+    std::fs::create_dir_all(dir).map_err(|e| message(format!("Cannot create the sink directory '{}': {e}", dir.display())))?;
+    let name = format!("part-{job}-{subtask}-0");
+    let done = dir.join(&name);
+    let progress = dir.join(format!(".{name}.inprogress"));
+    let f = std::fs::File::create(&progress).map_err(|e| message(format!("Cannot create '{}': {e}", progress.display())))?;
+    Ok((f, progress, done))
+}
+
+/// The error of a filesystem sink given a row that is not an insert.
+pub(crate) fn not_insert(kind: RowKind) -> BoxError {
+    message(format!(
+        "The filesystem sink only accepts inserts, but the query produces {} rows (an updating result needs an upsert sink)",
+        kind.short()
+    ))
 }
 
 impl SinkFn<TableData> for FileSink {
@@ -53,14 +68,12 @@ impl SinkFn<TableData> for FileSink {
             let b = &r.value;
             for row in 0..b.num_rows() {
                 if b.kind(row) != RowKind::Insert {
-                    return Err(message(format!(
-                        "The filesystem sink only accepts inserts, but the query produces {} rows (an updating result needs an upsert sink)",
-                        b.kind(row).short()
-                    )));
+                    return Err(not_insert(b.kind(row)));
                 }
                 let line = match self.spec.format {
                     FileFormat::Csv { delimiter, quote, .. } => csv_line(b.batch.columns(), row, delimiter as char, quote as char),
                     FileFormat::Json => json_line(b.batch.columns(), &self.names, row),
+                    FileFormat::Parquet => return Err(message("parquet rows are written by the parquet sink")),
                 };
                 writeln!(w, "{line}")?;
             }

@@ -21,6 +21,8 @@ use crate::exec::data::{ChangeBatch, TableData};
 pub enum FileFormat {
     Csv { delimiter: u8, quote: u8, null_literal: Option<String>, allow_comments: bool },
     Json,
+    /// Read and written whole by `parquet.rs`, not line by line.
+    Parquet,
 }
 
 #[derive(Clone, Debug)]
@@ -132,6 +134,7 @@ impl FileSource {
                 }
                 builder.build(Cursor::new(text))?.collect::<Result<_, _>>()?
             }
+            FileFormat::Parquet => return Err(arrow::error::ArrowError::ParseError("parquet files are read by the parquet source".into())),
             FileFormat::Json => arrow::json::ReaderBuilder::new(self.spec.schema.clone())
                 .with_batch_size(rows.max(1))
                 .build(Cursor::new(text))?
@@ -159,6 +162,7 @@ impl FileSource {
                     let format = match self.spec.format {
                         FileFormat::Csv { .. } => "csv",
                         FileFormat::Json => "json",
+                        FileFormat::Parquet => "parquet",
                     };
                     return Err(message(format!(
                         "Failed to deserialize {} row '{}' of file '{}' at line {}: {}. Set '{format}.ignore-parse-errors' = 'true' to skip bad rows.",
@@ -175,7 +179,7 @@ impl FileSource {
     }
 }
 
-fn list_files(path: &Path) -> Result<Vec<PathBuf>, BoxError> {
+pub(crate) fn list_files(path: &Path) -> Result<Vec<PathBuf>, BoxError> {
     let meta = std::fs::metadata(path).map_err(|e| message(format!("Cannot read the path '{}' of the filesystem table: {e}", path.display())))?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);

@@ -2,8 +2,10 @@
 
 mod csv_timestamps;
 pub mod datagen;
+pub mod feed;
 pub mod filesystem;
 pub mod file_sink;
+pub mod parquet;
 pub mod sinks;
 
 use std::path::PathBuf;
@@ -40,6 +42,9 @@ pub fn source_factory(table: &Arc<CreateTable>, schema: &PlanSchema, metrics: Co
             Ok(Box::new(move |task| {
                 if task.subtask_index > 0 {
                     return Ok(Box::new(Empty) as Box<dyn Source<TableData>>);
+                }
+                if spec.format == FileFormat::Parquet {
+                    return Ok(Box::new(parquet::ParquetSource::new(&spec.path, spec.schema.clone())?) as Box<dyn Source<TableData>>);
                 }
                 let source = filesystem::FileSource::new(spec.clone(), metrics.skipped_parse_errors.clone())?;
                 Ok(Box::new(source) as Box<dyn Source<TableData>>)
@@ -87,9 +92,10 @@ fn file_spec(table: &CreateTable, name: &str, schema: arrow::datatypes::SchemaRe
             flag("csv.ignore-parse-errors"),
         ),
         "json" => (FileFormat::Json, flag("json.ignore-parse-errors")),
+        "parquet" => (FileFormat::Parquet, false),
         other => {
             return Err(SqlError::Unsupported(format!(
-                "Could not find any format factory for identifier '{other}' (table '{name}'); available: csv, json"
+                "Could not find any format factory for identifier '{other}' (table '{name}'); available: csv, json, parquet"
             )))
         }
     };
@@ -102,23 +108,36 @@ pub fn file_sink_spec(table: &CreateTable) -> Result<file_sink::FileSinkSpec> {
     Ok(file_sink::FileSinkSpec { dir: spec.path, format: spec.format })
 }
 
-/// Inline rows (`from_elements`, `from_pandas`), read by the first subtask.
+/// Inline rows (`from_elements`, `from_pandas`) and then its feed's (`from_data_stream`), read
+/// by the first subtask.
 pub fn inline_factory(table: Arc<InlineTable>) -> SourceFactory<TableData> {
     Box::new(move |task| {
-        let batches = if task.subtask_index == 0 { table.batches.clone() } else { Vec::new() };
-        Ok(Box::new(Inline { batches: batches.into_iter().rev().collect() }) as Box<dyn Source<TableData>>)
+        let (batches, feed) = if task.subtask_index == 0 { (table.batches.clone(), table.feed.as_ref().map(|f| f.subscribe())) } else { (Vec::new(), None) };
+        Ok(Box::new(Inline { batches: batches.into_iter().rev().collect(), feed }) as Box<dyn Source<TableData>>)
     })
 }
 
 struct Inline {
     batches: Vec<arrow::array::RecordBatch>,
+    feed: Option<crossbeam_channel::Receiver<arrow::array::RecordBatch>>,
 }
+
+/// How long a fed source waits for a batch before it lets the task look at other work.
+const FEED_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Source<TableData> for Inline {
     fn poll(&mut self, _max: usize) -> std::result::Result<SourcePoll<TableData>, BoxError> {
-        match self.batches.pop() {
-            Some(b) => Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(b))])),
-            None => Ok(SourcePoll::Finished),
+        if let Some(b) = self.batches.pop() {
+            return Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(b))]));
+        }
+        let Some(feed) = &self.feed else { return Ok(SourcePoll::Finished) };
+        match feed.recv_timeout(FEED_WAIT) {
+            Ok(b) => Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(b))])),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Ok(SourcePoll::Pending),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                self.feed = None;
+                Ok(SourcePoll::Finished)
+            }
         }
     }
 }

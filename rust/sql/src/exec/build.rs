@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crossbeam_channel::Receiver;
 use oxflow_core::executor::RunningJob;
 use oxflow_core::graph::{Edge, JobGraph, NodeId, Partitioning};
-use oxflow_core::operator::Operator;
+use oxflow_core::operator::{Operator, OperatorFactory};
 use oxflow_core::operators::SinkOperator;
 
 use super::calc::{Filter, Limit, Project, Union};
@@ -272,9 +272,13 @@ impl Builder {
                     "filesystem" => {
                         let spec = connector::file_sink_spec(&table)?;
                         let job = format!("{:016x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0));
-                        self.graph
-                            .add_operator(&name, parallelism, Box::new(move |_| Ok(Box::new(SinkOperator::new(connector::file_sink::FileSink::new(spec.clone(), job.clone(), names.clone()))) as Box<dyn Operator<TableData>>)), edge)
-                            .map_err(err)?;
+                        let factory: OperatorFactory<TableData> = if spec.format == connector::filesystem::FileFormat::Parquet {
+                            let schema = crate::arrow_bridge::schema_of(&crate::catalog::physical_columns(&table));
+                            Box::new(move |_| Ok(Box::new(SinkOperator::new(connector::parquet::ParquetSink::new(spec.dir.clone(), job.clone(), schema.clone()))) as Box<dyn Operator<TableData>>))
+                        } else {
+                            Box::new(move |_| Ok(Box::new(SinkOperator::new(connector::file_sink::FileSink::new(spec.clone(), job.clone(), names.clone()))) as Box<dyn Operator<TableData>>))
+                        };
+                        self.graph.add_operator(&name, parallelism, factory, edge).map_err(err)?;
                     }
                     "datagen" => return Err(SqlError::Validation(format!("Connector 'datagen' can only be used as a source. It cannot be used as a sink (table '{}').", table.name.join(".")))),
                     other => return Err(SqlError::Unsupported(format!("Could not find any factory for identifier '{other}' that implements a sink. Available: blackhole, filesystem, print"))),
