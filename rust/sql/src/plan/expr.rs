@@ -143,6 +143,18 @@ impl VisitorMut for FlinkSyntax {
                         let unit = unit.value.to_ascii_uppercase();
                         list.args[0] = ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(ast::Expr::value(Value::SingleQuotedString(unit))));
                     }
+                    // Our TIMESTAMPADD takes millisecond timestamps; a literal is microseconds.
+                    if name == "TIMESTAMPADD" {
+                        if let Some(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(ts))) = list.args.get_mut(2) {
+                            *ts = ast::Expr::Cast {
+                                kind: ast::CastKind::Cast,
+                                expr: Box::new(ts.clone()),
+                                data_type: ast::DataType::Timestamp(Some(3), ast::TimezoneInfo::None),
+                                array: false,
+                                format: None,
+                            };
+                        }
+                    }
                 }
             }
             if f.name.to_string().eq_ignore_ascii_case("IF") {

@@ -165,7 +165,7 @@ impl Planner<'_> {
         for (n, c) in on.iter().enumerate() {
             if let Some((l, r)) = self.equi_pair(c, &probe, nl)? {
                 let (lt, rt) = (&probe.columns[l].ty.ty, &probe.columns[r].ty.ty);
-                let ty = if lt == rt { Some(lt.clone()) } else if lt.is_numeric() && rt.is_numeric() { common_type(lt, rt) } else { None };
+                let ty = if lt == rt { Some(lt.clone()) } else { common_type(lt, rt) };
                 if let Some(ty) = ty {
                     let dt = ty.to_arrow();
                     keys.left_exprs.push(cast_column(&left.schema, l, &dt)?);
