@@ -118,7 +118,7 @@ def _errors_case():
 # regular join's lost time attribute Flink refuses only when optimizing, oxflow when planning.
 OUR_ERRORS = {
     0: "requires the timecol to be a time attribute type, but is TIMESTAMP(3)",
-    6: "ambiguous",
+    6: "Ambiguous reference to unqualified field user_id",
     7: "no_such_column",
     8: "implicit type conversion between BIGINT and",
     9: "ON clause must be a condition",

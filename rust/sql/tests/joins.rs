@@ -51,7 +51,7 @@ fn time_attributes_after_joins() {
 #[test]
 fn join_errors_name_the_join() {
     let err = |sql: &str| explain(sql).unwrap_err();
-    assert!(err("SELECT user_id FROM clicks c JOIN users u ON c.user_id = u.user_id").contains("ambiguous"));
+    assert!(err("SELECT user_id FROM clicks c JOIN users u ON c.user_id = u.user_id").contains("Ambiguous reference"));
     assert!(err("SELECT c.click_id FROM clicks c JOIN users u ON c.user_id").contains("ON clause must be a condition"));
     assert!(err("SELECT * FROM clicks c NATURAL JOIN users u").contains("NATURAL joins are not supported yet (join with users AS u)"));
     assert!(err("SELECT * FROM clicks c JOIN users u ON c.no_such = u.user_id").contains("no_such"));
