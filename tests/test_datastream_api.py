@@ -407,3 +407,22 @@ def test_single_task_jobs_run_inline_and_others_on_threads(capsys):
     env = env_with(2)
     names = set(env.from_collection([1, 2, 3]).map(thread_name).execute_and_collect())
     assert threading.current_thread().name not in names
+
+
+def test_a_for_loop_over_execute_and_collect_keeps_a_parallel_job_running():
+    """The iterator is a temporary of the `for` statement; dropping it would cancel the job, so
+    iterating must keep it alive until the last element (here across garbage collections)."""
+    import gc
+
+    from oxflow.common.typeinfo import Types
+    from oxflow.datastream import StreamExecutionEnvironment
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(4)
+    ds = env.from_collection(list(range(20_000)), type_info=Types.LONG()).map(lambda x: x * 2, output_type=Types.LONG())
+    got = []
+    for x in ds.execute_and_collect():
+        got.append(x)
+        if len(got) % 5_000 == 0:
+            gc.collect()
+    assert sorted(got) == [2 * i for i in range(20_000)]

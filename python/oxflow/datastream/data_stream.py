@@ -482,6 +482,13 @@ def _collected(job: Any, collector: Collector, ended: List[bool]) -> Iterator[An
     ended[0] = True
 
 
+def _held_until_the_end(owner: Any) -> Iterator[Any]:
+    """Yields nothing; until it runs, its frame holds ``owner``."""
+    del owner
+    return
+    yield
+
+
 class CloseableIterator:
     """The elements a job collects, in arrival order. Closing it (or leaving its ``with`` block),
     interrupting its iteration (Ctrl-C) or dropping it cancels the job if it is still running."""
@@ -505,10 +512,11 @@ class CloseableIterator:
             raise RuntimeError("the job is still running: read the iterator to its end (or close it) first")
         return JobExecutionResult(self._job_id, self._job.net_runtime_ms or 0, self._job.metrics())
 
-    def __iter__(self) -> "CloseableIterator":
-        # Itself, not the generator: `for x in ds.execute_and_collect()` must keep the iterator
-        # alive, or dropping it would cancel a job still running on other threads.
-        return self
+    def __iter__(self) -> Iterator[Any]:
+        # The elements, then a generator holding this iterator: `for x in ds.execute_and_collect()`
+        # keeps it alive until the elements end (dropping it cancels a job still running on
+        # other threads), with no Python call per element (chain is C) and no reference cycle.
+        return itertools.chain(self._elements, _held_until_the_end(self))
 
     def __next__(self) -> Any:
         return next(self._elements)
