@@ -42,24 +42,36 @@ pub fn parse_columns(schema: &SchemaRef, columns: Vec<ArrayRef>) -> Option<Vec<A
         .collect()
 }
 
-/// The timestamps of `text` in `unit`; `None` if one is not `yyyy-MM-dd[ T]HH:mm:ss[.f...]`.
+/// The timestamps of `text` in `unit`; `None` if one is not `yyyy-MM-dd[ T]HH:mm:ss[.f...]`
+/// (or does not fit the unit's range: nanoseconds end in 2262).
 pub fn parse_column(text: &StringArray, unit: TimeUnit) -> Option<ArrayRef> {
+    let per_second: i64 = match unit {
+        TimeUnit::Second => 1,
+        TimeUnit::Millisecond => 1_000,
+        TimeUnit::Microsecond => 1_000_000,
+        TimeUnit::Nanosecond => 1_000_000_000,
+    };
+    let nanos_per_unit = 1_000_000_000 / per_second;
     let mut values = Vec::with_capacity(text.len());
     for i in 0..text.len() {
-        values.push(if text.is_null(i) { 0 } else { parse_nanos(text.value(i).as_bytes())? });
+        values.push(if text.is_null(i) {
+            0
+        } else {
+            let (seconds, nanos) = parse_parts(text.value(i).as_bytes())?;
+            seconds.checked_mul(per_second)?.checked_add(nanos / nanos_per_unit)?
+        });
     }
     let nulls = text.nulls().cloned();
-    let scaled = |d: i64| values.iter().map(|v| v.div_euclid(d)).collect::<Vec<i64>>();
     Some(match unit {
-        TimeUnit::Second => Arc::new(PrimitiveArray::<TimestampSecondType>::new(scaled(1_000_000_000).into(), nulls)),
-        TimeUnit::Millisecond => Arc::new(PrimitiveArray::<TimestampMillisecondType>::new(scaled(1_000_000).into(), nulls)),
-        TimeUnit::Microsecond => Arc::new(PrimitiveArray::<TimestampMicrosecondType>::new(scaled(1_000).into(), nulls)),
+        TimeUnit::Second => Arc::new(PrimitiveArray::<TimestampSecondType>::new(values.into(), nulls)),
+        TimeUnit::Millisecond => Arc::new(PrimitiveArray::<TimestampMillisecondType>::new(values.into(), nulls)),
+        TimeUnit::Microsecond => Arc::new(PrimitiveArray::<TimestampMicrosecondType>::new(values.into(), nulls)),
         TimeUnit::Nanosecond => Arc::new(PrimitiveArray::<TimestampNanosecondType>::new(values.into(), nulls)),
     })
 }
 
-/// Nanoseconds since the epoch of `yyyy-MM-dd[ T]HH:mm:ss[.f{1,9}]`.
-fn parse_nanos(s: &[u8]) -> Option<i64> {
+/// Seconds since the epoch and nanoseconds of `yyyy-MM-dd[ T]HH:mm:ss[.f{1,9}]`.
+fn parse_parts(s: &[u8]) -> Option<(i64, i64)> {
     if s.len() < 19 || s[4] != b'-' || s[7] != b'-' || !(s[10] == b' ' || s[10] == b'T') || s[13] != b':' || s[16] != b':' {
         return None;
     }
@@ -79,8 +91,7 @@ fn parse_nanos(s: &[u8]) -> Option<i64> {
         }
         nanos = num(20, s.len())? * 10i64.pow(9 - digits.len() as u32);
     }
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
-    Some(seconds * 1_000_000_000 + nanos)
+    Some((days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second, nanos))
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -111,18 +122,31 @@ mod tests {
         arrow::compute::kernels::cast_utils::string_to_timestamp_nanos(s).unwrap()
     }
 
+    fn nanos(s: &str) -> Option<i64> {
+        parse_parts(s.as_bytes()).map(|(seconds, nanos)| seconds * 1_000_000_000 + nanos)
+    }
+
     #[test]
     fn plain_forms_parse_as_arrow_parses_them() {
-        for s in ["2024-01-01 10:00:00", "2024-01-01 10:00:00.5", "2024-02-29T23:59:59.123", "1969-12-31 23:59:59.999999999", "1900-03-01 00:00:00.000001", "2400-02-29 12:00:00"] {
-            assert_eq!(parse_nanos(s.as_bytes()), Some(arrow_nanos(s)), "{s}");
+        for s in ["2024-01-01 10:00:00", "2024-01-01 10:00:00.5", "2024-02-29T23:59:59.123", "1969-12-31 23:59:59.999999999", "1900-03-01 00:00:00.000001", "2000-02-29 12:00:00"] {
+            assert_eq!(nanos(s), Some(arrow_nanos(s)), "{s}");
         }
     }
 
     #[test]
     fn other_forms_are_left_to_arrow() {
-        for s in ["", "2024-01-01", "2023-02-29 10:00:00", "2024-01-01 24:00:00", "2024-01-01 10:00:00.", "2024-01-01 10:00:00.1234567890", "2024-01-01 10:00:00Z", "2024-1-01 10:00:00"] {
-            assert_eq!(parse_nanos(s.as_bytes()), None, "{s}");
+        for s in ["", "2024-01-01", "2023-02-29 10:00:00", "2100-02-29 10:00:00", "2024-01-01 24:00:00", "2024-01-01 10:00:00.", "2024-01-01 10:00:00.1234567890", "2024-01-01 10:00:00Z", "2024-1-01 10:00:00"] {
+            assert_eq!(nanos(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn dates_past_the_nanosecond_range_parse_in_milliseconds_only() {
+        let text = StringArray::from(vec!["2400-02-29 12:00:00.250"]);
+        let ms = parse_column(&text, TimeUnit::Millisecond).unwrap();
+        let expected = chrono::NaiveDateTime::parse_from_str("2400-02-29 12:00:00.250", "%Y-%m-%d %H:%M:%S%.f").unwrap().and_utc().timestamp_millis();
+        assert_eq!(ms.as_any().downcast_ref::<PrimitiveArray<TimestampMillisecondType>>().unwrap().value(0), expected);
+        assert!(parse_column(&text, TimeUnit::Nanosecond).is_none(), "beyond 2262 in nanoseconds: arrow's parser decides");
     }
 
     #[test]
