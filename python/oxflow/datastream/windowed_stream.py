@@ -90,7 +90,8 @@ class WindowedStream:
             "operator '%s' expects a %s or %s, got %r" % (self._name, process_interface.__name__, apply_interface.__name__, func)
         )
 
-    def _build(self, contents: str, function: Any, window_function: Any, output_type: Any, aggregation: Any = None, count: bool = False) -> "DataStream":
+    def _build(self, contents: str, function: Any, window_function: Any, output_type: Any, aggregation: Any = None, count: bool = False,
+               reduces_to_input_type: bool = False) -> "DataStream":
         from .data_stream import DataStream
 
         if output_type is not None and not isinstance(output_type, TypeInformation):
@@ -113,6 +114,10 @@ class WindowedStream:
         }
         if count:
             params["count"] = self._keyed
+        if reduces_to_input_type:
+            # The elements conform to the stream's type (their producer checked them), so only
+            # what the reduce function returns is checked, where it returns it.
+            params["reduces_to_input_type"] = True
         if output_type is not None:
             params["output_check"] = output_type._check_spec()
             params["output_type_name"] = repr(output_type)
@@ -129,7 +134,8 @@ class WindowedStream:
         the single reduced value."""
         spec = function_spec(reduce_function, ReduceFunction, "reduce", 2, self._name, self._stream._env._job_parameters())
         result_type = output_type if window_function is not None else (output_type or self._stream.get_type())
-        return self._build("reduce", spec, self._window_function(window_function, output_type), result_type)
+        to_input_type = window_function is None and output_type is None
+        return self._build("reduce", spec, self._window_function(window_function, output_type), result_type, reduces_to_input_type=to_input_type)
 
     def aggregate(self, aggregate_function: AggregateFunction, window_function: Any = None, accumulator_type: Optional[TypeInformation] = None, output_type: Optional[TypeInformation] = None) -> "DataStream":
         """Aggregates each window's elements incrementally with an :class:`AggregateFunction`."""

@@ -33,3 +33,19 @@ impl DataModel for Ints {
         Ok(*k as u64)
     }
 }
+
+/// The task of a lone operator instance (subtask 0 of 1) whose processing time is `clock`.
+pub fn task_info(operator_name: &str, clock: &crate::time::ManualClock) -> crate::operator::TaskInfo {
+    crate::operator::TaskInfo {
+        task_name: "test".into(),
+        operator_name: operator_name.into(),
+        uid: String::new(),
+        subtask_index: 0,
+        parallelism: 1,
+        max_parallelism: 128,
+        attempt_number: 0,
+        checkpointing: false,
+        state_backend: None,
+        clock: std::sync::Arc::new(clock.clone()),
+    }
+}

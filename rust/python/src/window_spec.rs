@@ -124,6 +124,7 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
         None => None,
     };
     let aggregation = crate::job_spec::native_aggregation(node, name)?;
+    let reduces_to_input_type = optional(node, "reduces_to_input_type")?.map(|v| v.extract::<bool>()).transpose()?.unwrap_or(false);
     if contents != "buffer" && function.is_none() && aggregation.is_none() && count.is_none() {
         return Err(PyValueError::new_err(format!("window '{name}' needs its {contents} function")));
     }
@@ -141,8 +142,10 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
                     let (aggregation, field, operator) = aggregation.clone().expect("checked");
                     WindowContents::Reduce(Box::new(NativeAggregation { aggregation, field, operator }))
                 }
-                // Its result is checked where the window emits it (`PyCheckedResult`).
-                "reduce" => WindowContents::Reduce(Box::new(PyReduce(udf(function.as_ref().expect("checked"), false)))),
+                // Of the input type, each reduced value is checked as the function returns it (the
+                // elements themselves conform already); otherwise the window's result is checked
+                // where the window emits it (`PyCheckedResult`).
+                "reduce" => WindowContents::Reduce(Box::new(PyReduce(udf(function.as_ref().expect("checked"), reduces_to_input_type)))),
                 "aggregate" if count.is_some() => WindowContents::Aggregate(Box::new(NativeCount)),
                 "aggregate" => WindowContents::Aggregate(Box::new(PyAggregate(udf(function.as_ref().expect("checked"), result_is_output)))),
                 _ => WindowContents::Buffer,
@@ -159,7 +162,7 @@ pub fn window_factory(node: &Bound<'_, PyDict>, name: &str, late_dropped: Arc<At
                 let call = Arc::new(WindowStateCall::default());
                 let handle = Py::new(py, KeyedStateHandle::for_window(call.clone()))?.into_any();
                 op = op.window_fn(Box::new(PyWindowFunction(udf(spec, true).with_handle(handle), call)));
-            } else if let (true, Some(output)) = (contents_is_reduce, output_type()) {
+            } else if let (true, false, Some(output)) = (contents_is_reduce, reduces_to_input_type, output_type()) {
                 op = op.window_fn(Box::new(PyCheckedResult { output, operator: name.clone() }));
             }
             if count == Some(true) {

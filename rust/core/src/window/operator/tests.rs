@@ -89,18 +89,7 @@ impl WindowFn<Ints> for Counting {
 }
 
 pub(super) fn task(clock: &ManualClock) -> TaskInfo {
-    TaskInfo {
-        task_name: "test".into(),
-        operator_name: "Window".into(),
-        uid: String::new(),
-        subtask_index: 0,
-        parallelism: 1,
-        max_parallelism: 128,
-        attempt_number: 0,
-        checkpointing: false,
-        state_backend: None,
-        clock: Arc::new(clock.clone()),
-    }
+    crate::test_support::task_info("Window", clock)
 }
 
 pub(super) fn rec(key: i64, value: i64, ts: Option<i64>) -> Record<Ints> {
