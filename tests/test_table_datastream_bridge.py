@@ -100,3 +100,69 @@ def test_a_fed_table_read_by_two_queries_gives_each_every_row(envs, capsys):
     env.execute()
     lines = capsys.readouterr().out.splitlines()
     assert sorted(lines) == sorted(["+I[2]", "+I[4]", "+I[1]", "-U[1]", "+U[2]", "-U[2]", "+U[3]", "-U[3]", "+U[4]"])
+
+
+# --- event time across the bridge (the PyFlink case is datastream_event_time_window.json) ----
+
+SCORES = [("a", 1, 100), ("b", 2, 400), ("a", 3, 900), ("a", 4, 1200), ("b", 5, 1999)]
+
+
+def scored_stream(env, watermarks=True):
+    from oxflow.common import WatermarkStrategy
+    from oxflow.common.watermark_strategy import TimestampAssigner
+
+    class EventTime(TimestampAssigner):
+        def extract_timestamp(self, value, record_timestamp):
+            return value[2]
+
+    ds = env.from_collection(SCORES, type_info=Types.ROW_NAMED(["name", "score", "ts"], [Types.STRING(), Types.INT(), Types.LONG()]))
+    if watermarks:
+        ds = ds.assign_timestamps_and_watermarks(WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(EventTime()))
+    return ds
+
+
+def rowtime_schema(watermark="SOURCE_WATERMARK()", key=None, type_="TIMESTAMP_LTZ(3)"):
+    from oxflow.table import Schema
+    builder = Schema.new_builder().column_by_metadata("rowtime", type_, key)
+    return (builder.watermark("rowtime", watermark) if watermark else builder).build()
+
+
+def test_the_rowtime_column_holds_each_elements_timestamp(envs):
+    env, t_env = envs
+    table = t_env.from_data_stream(scored_stream(env), rowtime_schema(watermark=None))
+    schema = str(table.get_schema())
+    assert "`rowtime` TIMESTAMP_LTZ(3)" in schema and "*ROWTIME*" not in schema, schema
+    with table.execute().collect() as it:
+        got = [(r[0], r[3]) for r in it]
+    utc = datetime.timezone.utc
+    assert [(n, t.astimezone(utc)) for n, t in got] == [
+        (n, datetime.datetime.fromtimestamp(ts / 1000, utc)) for n, _, ts in SCORES]
+
+
+def test_without_a_watermark_the_rowtime_column_is_no_time_attribute(envs):
+    env, t_env = envs
+    t_env.create_temporary_view("scores", t_env.from_data_stream(scored_stream(env), rowtime_schema(watermark=None)))
+    with pytest.raises(Exception, match="requires the timecol to be a time attribute"):
+        t_env.sql_query("SELECT * FROM TABLE(TUMBLE(TABLE scores, DESCRIPTOR(rowtime), INTERVAL '1' SECOND))").execute()
+
+
+def test_windows_on_a_fed_rowtime_fire_on_the_streams_watermarks(envs):
+    env, t_env = envs
+    t_env.create_temporary_view("scores", t_env.from_data_stream(scored_stream(env), rowtime_schema()))
+    table = t_env.sql_query("""
+        SELECT name, window_start, SUM(score) AS total FROM TABLE(TUMBLE(TABLE scores, DESCRIPTOR(rowtime), INTERVAL '1' SECOND))
+        GROUP BY name, window_start, window_end""")
+    got = t_env.to_data_stream(table).map(lambda r: (r[0], r[1].second, r[2]), output_type=Types.PICKLED_BYTE_ARRAY()).execute_and_collect()
+    assert sorted(got) == [("a", 0, 4), ("a", 1, 4), ("b", 0, 2), ("b", 1, 5)]
+
+
+@pytest.mark.parametrize("schema, message", [
+    (lambda: rowtime_schema(watermark="rowtime - INTERVAL '1' SECOND"), "only SOURCE_WATERMARK"),
+    (lambda: rowtime_schema(key="partition"), "unknown metadata key 'partition'"),
+    (lambda: rowtime_schema(type_="BIGINT"), "must be TIMESTAMP_LTZ"),
+])
+def test_unsupported_event_time_schemas_are_refused(envs, schema, message):
+    from oxflow.table import TableException
+    env, t_env = envs
+    with pytest.raises(TableException, match=message):
+        t_env.from_data_stream(scored_stream(env), schema())

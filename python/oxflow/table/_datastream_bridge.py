@@ -13,11 +13,17 @@ own SQL job (Arrow batches), both inside this process and started by the same
   first time it is polled, starts the table's SQL job and then emits its collected rows as
   ``Row`` objects (with their ``RowKind``), typed ``Types.ROW_NAMED`` from the table's columns.
 
+Event time: ``from_data_stream(ds, Schema...column_by_metadata("rowtime", "TIMESTAMP_LTZ(3)")
+.watermark("rowtime", "SOURCE_WATERMARK()"))`` gives the table a column of the elements'
+timestamps that is its rowtime attribute, with the stream's watermarks (they cross with the
+batches, in order); ``to_data_stream`` of a table with a rowtime attribute sets the elements'
+timestamps from it.
+
 Limits: a feed keeps every batch until the program ends and does not slow the DataStream down
 (no backpressure across the bridge: meant for bounded inputs); jobs that cross the bridge cannot
 be checkpointed (the bridge source refuses a
-checkpoint rather than lose rows); element timestamps and watermarks do not cross (event time
-on a fed table is not supported yet); a fed table queried outside ``env.execute()``
+checkpoint rather than lose rows); watermarks do not cross from a table to a DataStream (only
+timestamps); a fed table queried outside ``env.execute()``
 (``execute().print()``, ``to_pandas()``) starts the DataStream job in the background first.
 """
 
@@ -105,21 +111,12 @@ def type_info_of_columns(names: List[str], types: List[str]) -> Any:
     return _table_row_type_info()(infos, list(names))
 
 
-class _FeedSink(object):
-    """The FunctionSpec of the sink ending a fed stream: batches to the feed, end closes it."""
-
-    def __init__(self, feed: Any, to_row: Callable[[Any], tuple]):
-        self.feed = feed
-        self.to_row = to_row
-
-    def prepare(self, task_info: Any, keyed_state: Any = None) -> Any:
-        feed, to_row = self.feed, self.to_row
-        return (lambda batch: feed.send([to_row(v) for v in batch])), None, feed.close
-
-
-def feed_table(t_env: Any, ds: Any, names: Optional[Sequence[str]] = None) -> Tuple[str, Any]:
+def feed_table(t_env: Any, ds: Any, names: Optional[Sequence[str]] = None,
+               rowtime: Optional[Tuple[str, str]] = None, source_watermark: bool = False) -> Tuple[str, Any]:
     """Registers a table fed by ``ds`` (columns renamed to ``names`` if given); returns its
-    name and the sink transformation added to ``ds``'s environment."""
+    name and the sink transformation added to ``ds``'s environment. ``rowtime``: (name, type)
+    of a last column holding each element's timestamp; with ``source_watermark`` it is the
+    table's time attribute and the stream's watermarks are the table's."""
     from ..datastream._graph import Transformation
     columns, types, to_row = columns_of_type_info(ds.get_type())
     if names:
@@ -127,9 +124,9 @@ def feed_table(t_env: Any, ds: Any, names: Optional[Sequence[str]] = None) -> Tu
             raise ValidationException("from_data_stream: %d field names given (%s) for a stream of %d fields (%s)"
                                       % (len(names), ", ".join(names), len(columns), ", ".join(columns)))
         columns = list(names)
-    name, feed = t_env._native.register_feed(columns, types)
-    t = Transformation("python_sink", "Sink: table %s" % name, [(ds._transformation, ds._partitioning)],
-                       {"function": _FeedSink(feed, to_row)}, parallelism=1)
+    name, feed = t_env._native.register_feed(columns, types, rowtime, source_watermark)
+    t = Transformation("table_feed", "Sink: table %s" % name, [(ds._transformation, ds._partitioning)],
+                       {"feed": feed, "to_row": to_row}, parallelism=1)
     ds._env._add_transformation(t)
     return name, t
 
@@ -147,19 +144,21 @@ def table_stream(t_env: Any, table: Any, changelog: bool) -> Any:
             "an aggregation or another updating operator of the query; use to_changelog_stream for an updating table")
     sql = table._sql
     running = []  # type: List[Any]
+    # A rowtime attribute becomes the elements' timestamps (Flink: the StreamRecord timestamp).
+    rowtime = next((i for i, t in enumerate(handle.types()) if "*ROWTIME*" in t), None)
 
-    def poll() -> Optional[List[Row]]:
+    def poll() -> Any:
         if not running:
             running.append(t_env._start_query_job(sql))
-        got = running[0].fetch()
+        got = running[0].fetch() if rowtime is None else running[0].fetch_timed(rowtime)
         if got is None:
             return None
         out = []
-        for kind, values in zip(*got):
+        for kind, values in zip(got[0], got[1]):
             row = Row(*values)
             row.set_row_kind(_KINDS[kind])
             out.append(row)
-        return out
+        return out if rowtime is None else (out, got[2])
 
     out_type = type_info_of_columns(handle.names(), handle.data_types())
     return env._source("python_poll", "Source: table", {"poll": poll}, out_type, parallelism=1, non_parallel=True)

@@ -4,7 +4,7 @@ expressions); the Table API composes the same SQL (see ``table.py``)."""
 
 import datetime
 import decimal
-from typing import Any, Iterable, List, Optional, Sequence, Union
+from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
 
 from .. import _native
 from ..common.configuration import Configuration
@@ -344,21 +344,22 @@ class StreamTableEnvironment(TableEnvironment):
     def from_data_stream(self, data_stream: Any, *fields_or_schema: Any) -> Table:
         """A Table of a DataStream's elements: a ROW's fields, a TUPLE's ``f0, f1, ...`` or an
         atomic type's ``f0``. ``fields_or_schema``: new column names (strings or ``col(...)``),
-        or a ``Schema`` whose physical columns name them. The stream runs in the same
-        ``env.execute()`` as the SQL reading it."""
+        or a ``Schema`` whose physical columns name them; in the Schema a metadata column
+        ``column_by_metadata("rowtime", "TIMESTAMP_LTZ(3)")`` holds each element's timestamp,
+        and ``watermark("rowtime", "SOURCE_WATERMARK()")`` makes it the table's rowtime
+        attribute with the stream's watermarks. The stream runs in the same ``env.execute()``
+        as the SQL reading it."""
         from ._datastream_bridge import feed_table
         from .schema import Schema
         names = None  # type: Optional[List[str]]
+        rowtime = None  # type: Optional[Tuple[str, str]]
+        source_watermark = False
         if len(fields_or_schema) == 1 and isinstance(fields_or_schema[0], Schema):
-            schema = fields_or_schema[0]
-            if schema._watermarks or any(c["kind"] != "physical" for c in schema._columns):
-                from .exceptions import TableException
-                raise TableException("from_data_stream: metadata/computed columns and watermarks (event time from the "
-                                     "DataStream's timestamps) are not supported yet; give physical columns only")
-            names = schema._column_names()
+            rowtime, source_watermark = _stream_time_of_schema(fields_or_schema[0])
+            names = [c["name"] for c in fields_or_schema[0]._columns if c["kind"] == "physical"] or None
         elif fields_or_schema:
             names = [f if isinstance(f, str) else f._to_sql().strip("`") for f in fields_or_schema]
-        name, sink = feed_table(self, data_stream, names)
+        name, sink = feed_table(self, data_stream, names, rowtime, source_watermark)
         self._feeds.append(sink)
         return Table("SELECT * FROM %s" % _quote(name), self)
 
@@ -431,3 +432,34 @@ class StatementSet(object):
             from .exceptions import TableException
             raise TableException("No operators defined in the statement set.")
         return self._t_env.execute_sql(self._script())
+
+
+def _stream_time_of_schema(schema: Any) -> Tuple[Optional[Tuple[str, str]], bool]:
+    """What a ``from_data_stream`` Schema says of event time: the (name, type) of the metadata
+    column of the elements' timestamps, and whether it is the rowtime attribute with the
+    stream's watermarks (``SOURCE_WATERMARK()``)."""
+    from .exceptions import TableException
+    rowtime = None  # type: Optional[Tuple[str, str]]
+    for c in schema._columns:
+        if c["kind"] == "computed":
+            raise TableException("from_data_stream: computed columns (%s) are not supported yet; declare physical columns, "
+                                 "and a metadata column 'rowtime'" % c["name"])
+        if c["kind"] == "metadata":
+            key = c["key"] or c["name"]
+            if key != "rowtime":
+                raise TableException("from_data_stream: unknown metadata key '%s' of column '%s'; a DataStream has the "
+                                     "metadata key 'rowtime' (TIMESTAMP_LTZ(3)) only" % (key, c["name"]))
+            if not c["type"].replace(" NOT NULL", "").startswith(("TIMESTAMP_LTZ(", "TIMESTAMP(")):
+                raise TableException("from_data_stream: the metadata column '%s' holds the elements' timestamps, it must be "
+                                     "TIMESTAMP_LTZ(3), not %s" % (c["name"], c["type"]))
+            rowtime = (c["name"], c["type"])
+    source_watermark = False
+    for column, expr in schema._watermarks:
+        if rowtime is None or column != rowtime[0]:
+            raise TableException("from_data_stream: the watermark is declared on '%s', which is not the metadata column "
+                                 "of the elements' timestamps (column_by_metadata('rowtime', 'TIMESTAMP_LTZ(3)'))" % column)
+        if expr.replace(" ", "").upper() != "SOURCE_WATERMARK()":
+            raise TableException("from_data_stream: watermark '%s' on '%s': only SOURCE_WATERMARK() (the DataStream's own "
+                                 "watermarks) is supported yet" % (expr, column))
+        source_watermark = True
+    return rowtime, source_watermark

@@ -86,7 +86,7 @@ pub(crate) mod test_support {
                     assert!(records.len() <= max_records, "batch larger than max_records");
                     batches.push(records.into_iter().map(|r| r.value).collect());
                 }
-                SourcePoll::Pending => {}
+                SourcePoll::Pending | SourcePoll::Watermark(_) => {}
                 SourcePoll::Finished => {
                     // Finished stays finished.
                     assert!(matches!(source.poll(max_records)?, SourcePoll::Finished));

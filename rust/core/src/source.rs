@@ -11,6 +11,9 @@ pub enum SourcePoll<D: DataModel> {
     Records(Vec<Record<D>>),
     /// Nothing available right now; poll again later.
     Pending,
+    /// The source's own watermark: the records it gives from now on are all later (a table fed
+    /// by a DataStream passes on that stream's watermarks).
+    Watermark(i64),
     /// The (bounded) source is exhausted.
     Finished,
 }

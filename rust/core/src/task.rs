@@ -142,6 +142,7 @@ impl<D: DataModel> Task<D> {
             match poll {
                 SourcePoll::Records(records) => task.push(0, 0, records)?,
                 SourcePoll::Pending => std::thread::sleep(std::time::Duration::from_millis(1)),
+                SourcePoll::Watermark(watermark) => task.push_watermark(0, watermark)?,
                 SourcePoll::Finished => more = false,
             }
             task.tick()

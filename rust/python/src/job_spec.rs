@@ -324,6 +324,8 @@ fn operator_factory(node: &Bound<'_, PyDict>, name: &str, kind: &str) -> PyResul
             Box::new(move |_| boxed(SelectOutputOperator::new(output)))
         }
         "python_sink" => udf_factory(node, name, |f, _| boxed(SinkOperator::new(PySink(f))))?,
+        // The end of a stream feeding a table (`from_data_stream`).
+        "table_feed" => crate::table_bridge::feed_factory(item(node, "feed")?.extract()?, item(node, "to_row")?.unbind()),
         "union" => Box::new(|_| boxed(ForwardOperator)),
         "file_sink" => {
             let mut config = file_sink::FileSinkConfig::new(item(node, "path")?.extract::<PathBuf>()?);

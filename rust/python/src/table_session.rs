@@ -121,7 +121,7 @@ impl TableSessionHandle {
     fn register_rows(&self, names: Vec<String>, types: Vec<String>, rows: &Bound<'_, PyAny>) -> PyResult<String> {
         let columns = parse_columns(names, &types)?;
         let batch = crate::table_values::batch_of_rows(&columns, rows)?;
-        self.lock().register_inline(InlineTable { columns, batches: vec![batch], feed: None }).map_err(sql_err)
+        self.lock().register_inline(InlineTable { columns, batches: vec![batch], feed: None, rowtime: None }).map_err(sql_err)
     }
 
     /// Registers Arrow batches (`from_pandas`) under a fresh table name, returned; their columns
@@ -131,17 +131,28 @@ impl TableSessionHandle {
         let batches = batches.iter().map(crate::table_arrow::from_pyarrow).collect::<PyResult<Vec<_>>>()?;
         py.detach(|| {
             let batches = batches.iter().map(|b| arrow_bridge::conform(&columns, b)).collect::<Result<Vec<_>, _>>()?;
-            self.lock().register_inline(InlineTable { columns, batches, feed: None })
+            self.lock().register_inline(InlineTable { columns, batches, feed: None, rowtime: None })
         })
         .map_err(sql_err)
     }
 
     /// Registers a table fed while its job runs (`from_data_stream`): returns its fresh name and
-    /// the feed that takes the DataStream's rows.
-    fn register_feed(&self, names: Vec<String>, types: Vec<String>) -> PyResult<(String, crate::table_bridge::TableFeed)> {
-        let columns = parse_columns(names, &types)?;
-        let (handle, feed) = crate::table_bridge::TableFeed::new(columns.clone());
-        let name = self.lock().register_inline(InlineTable { columns, batches: Vec::new(), feed: Some(feed) }).map_err(sql_err)?;
+    /// the feed that takes the DataStream's rows. `rowtime`: a last column (name, type) of the
+    /// elements' timestamps, the table's time attribute with the stream's watermarks if
+    /// `source_watermark`.
+    #[pyo3(signature = (names, types, rowtime=None, source_watermark=false))]
+    fn register_feed(&self, names: Vec<String>, types: Vec<String>, rowtime: Option<(String, String)>, source_watermark: bool) -> PyResult<(String, crate::table_bridge::TableFeed)> {
+        let physical = parse_columns(names, &types)?;
+        let rowtime = match rowtime {
+            Some((name, ty)) => Some((name, parse_type(&ty).map_err(sql_err)?)),
+            None => None,
+        };
+        let mut columns = physical.clone();
+        columns.extend(rowtime.clone());
+        let time_attribute = (source_watermark && rowtime.is_some()).then_some(columns.len() - 1);
+        let (handle, feed) = crate::table_bridge::TableFeed::new(physical, rowtime);
+        let table = InlineTable { columns, batches: Vec::new(), feed: Some(feed), rowtime: time_attribute };
+        let name = self.lock().register_inline(table).map_err(sql_err)?;
         Ok((name, handle))
     }
 
@@ -352,6 +363,17 @@ impl ResultJob {
         let kinds = (0..batch.num_rows()).map(|r| batch.kind(r).short()).collect();
         let rows = crate::table_values::rows(py, &batch.batch)?;
         Ok(Some((kinds, PyList::new(py, rows)?)))
+    }
+
+    /// `fetch`, and the milliseconds of the TIMESTAMP column `column` of each row (the
+    /// rowtime a DataStream element made of it carries).
+    fn fetch_timed<'py>(&self, py: Python<'py>, column: usize) -> PyResult<Option<(Vec<&'static str>, Bound<'py, PyList>, Vec<Option<i64>>)>> {
+        let Some(batch) = self.next_batch(py)? else { return Ok(None) };
+        let kinds = (0..batch.num_rows()).map(|r| batch.kind(r).short()).collect();
+        let rows = crate::table_values::rows(py, &batch.batch)?;
+        let times = oxflow_sql::exec::watermark::millis(batch.batch.column(column).as_ref()).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let times = (0..times.len()).map(|r| arrow::array::Array::is_valid(&times, r).then(|| times.value(r))).collect();
+        Ok(Some((kinds, PyList::new(py, rows)?, times)))
     }
 
     /// Every row the job leaves (a changelog materialized: retracted rows taken back), as

@@ -22,6 +22,9 @@ pub struct InlineTable {
     pub columns: Vec<(String, Typed)>,
     pub batches: Vec<RecordBatch>,
     pub feed: Option<crate::connector::feed::Feed>,
+    /// The column that is the table's rowtime attribute, its watermarks the feed's
+    /// (`SOURCE_WATERMARK()`).
+    pub rowtime: Option<usize>,
 }
 
 #[derive(Clone, Debug)]

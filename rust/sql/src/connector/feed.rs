@@ -1,16 +1,25 @@
 //! Batches handed to a table while its jobs run (`from_data_stream`): every SQL job reading the
 //! table gets every batch, also the ones sent before it started (they are kept until the feed
-//! closes, so a fed table may be read by several queries of one program).
+//! closes, so a fed table may be read by several queries of one program). With event time the
+//! DataStream's watermarks come along, in order with the batches (`SOURCE_WATERMARK()`).
 
 use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
 use crossbeam_channel::{Receiver, Sender};
 
+/// What a feed carries.
+#[derive(Clone, Debug)]
+pub enum Fed {
+    Batch(RecordBatch),
+    /// The DataStream's watermark: the rows sent after it are later.
+    Watermark(i64),
+}
+
 #[derive(Debug, Default)]
 struct State {
-    sent: Vec<RecordBatch>,
-    readers: Vec<Sender<RecordBatch>>,
+    sent: Vec<Fed>,
+    readers: Vec<Sender<Fed>>,
     closed: bool,
 }
 
@@ -26,9 +35,17 @@ impl Feed {
     }
 
     pub fn send(&self, batch: RecordBatch) {
+        self.push(Fed::Batch(batch));
+    }
+
+    pub fn send_watermark(&self, watermark: i64) {
+        self.push(Fed::Watermark(watermark));
+    }
+
+    fn push(&self, item: Fed) {
         let mut s = self.lock();
-        s.readers.retain(|r| r.send(batch.clone()).is_ok());
-        s.sent.push(batch);
+        s.readers.retain(|r| r.send(item.clone()).is_ok());
+        s.sent.push(item);
     }
 
     /// The end: readers finish once they have read what was sent.
@@ -39,7 +56,7 @@ impl Feed {
     }
 
     /// A new reader, given everything sent so far first.
-    pub fn subscribe(&self) -> Receiver<RecordBatch> {
+    pub fn subscribe(&self) -> Receiver<Fed> {
         let mut s = self.lock();
         let (tx, rx) = crossbeam_channel::unbounded();
         for b in &s.sent {
@@ -67,12 +84,19 @@ mod tests {
         let early = feed.subscribe();
         feed.send(batch(1));
         let late = feed.subscribe();
+        feed.send_watermark(7);
         feed.send(batch(2));
         feed.close();
         let after = feed.subscribe();
         for rx in [early, late, after] {
-            let got: Vec<usize> = rx.iter().map(|b| b.num_rows()).collect();
-            assert_eq!(got, vec![1, 1]);
+            let got: Vec<String> = rx
+                .iter()
+                .map(|f| match f {
+                    Fed::Batch(b) => format!("rows {}", b.num_rows()),
+                    Fed::Watermark(w) => format!("watermark {w}"),
+                })
+                .collect();
+            assert_eq!(got, vec!["rows 1", "watermark 7", "rows 1"]);
         }
     }
 }

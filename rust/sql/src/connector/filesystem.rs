@@ -316,7 +316,7 @@ mod tests {
                         }
                     }
                 }
-                SourcePoll::Pending => {}
+                SourcePoll::Pending | SourcePoll::Watermark(_) => {}
                 SourcePoll::Finished => break,
             }
         }

@@ -119,7 +119,7 @@ pub fn inline_factory(table: Arc<InlineTable>) -> SourceFactory<TableData> {
 
 struct Inline {
     batches: Vec<arrow::array::RecordBatch>,
-    feed: Option<crossbeam_channel::Receiver<arrow::array::RecordBatch>>,
+    feed: Option<crossbeam_channel::Receiver<feed::Fed>>,
 }
 
 /// How long a fed source waits for a batch before it lets the task look at other work.
@@ -132,7 +132,8 @@ impl Source<TableData> for Inline {
         }
         let Some(feed) = &self.feed else { return Ok(SourcePoll::Finished) };
         match feed.recv_timeout(FEED_WAIT) {
-            Ok(b) => Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(b))])),
+            Ok(feed::Fed::Batch(b)) => Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(b))])),
+            Ok(feed::Fed::Watermark(w)) => Ok(SourcePoll::Watermark(w)),
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => Ok(SourcePoll::Pending),
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                 self.feed = None;

@@ -19,7 +19,7 @@ use super::join::Join;
 use super::keys::KeyEncoder;
 use super::partition::KeyPartitioner;
 use super::watermark::WatermarkAssigner;
-use super::window_aggregate::{Lateness, WindowAggregate};
+use super::window_aggregate::{Lateness, WindowAggregate, WindowTime};
 use super::window_assign::WindowAssign;
 use crate::catalog::{option, InlineTable};
 use crate::connector::sinks::{BlackholeSink, CollectSink, LineWriter, PrintSink};
@@ -27,7 +27,7 @@ use crate::connector::{self, ConnectorMetrics};
 use crate::error::{Result, SqlError};
 use crate::format::FormatOptions;
 use crate::parse::CreateTable;
-use crate::plan::{Node, PhysExpr, Planned};
+use crate::plan::{Node, PhysExpr, Planned, TimeAttribute};
 use crate::types::SqlType;
 
 /// Where a job's rows go.
@@ -158,6 +158,10 @@ impl Builder {
                 let i = self.node(input)?;
                 let (window, time_column) = (*window, *time_column);
                 let ltz = matches!(input.schema.columns[time_column].ty.ty, SqlType::TimestampLtz(_));
+                let time = match input.schema.columns[time_column].time {
+                    Some(TimeAttribute::Proctime) => WindowTime::Processing,
+                    _ => WindowTime::Event { column: time_column },
+                };
                 let key_types: Vec<_> = p.schema.columns[..keys.len()].iter().map(|c| c.ty.ty.to_arrow()).collect();
                 let (edges, parallelism) = self.keyed_input(i, keys)?;
                 let keys = keys.clone();
@@ -167,7 +171,7 @@ impl Builder {
                 let late = self.metrics.late_records_dropped.clone();
                 let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
                     let encoder = KeyEncoder::new(keys.clone(), key_types.clone())?;
-                    Ok(Box::new(WindowAggregate::new(window, time_column, encoder, calls.clone(), arrow.clone(), lateness, ltz, late.clone()))
+                    Ok(Box::new(WindowAggregate::new(window, time, encoder, calls.clone(), arrow.clone(), lateness, ltz, late.clone()))
                         as Box<dyn Operator<TableData>>)
                 });
                 let id = self.graph.add_operator(format!("WindowAggregate({window})"), parallelism, factory, edges).map_err(Self::error)?;

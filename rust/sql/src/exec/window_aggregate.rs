@@ -1,5 +1,11 @@
-//! Event-time window aggregation: one final row per (key, window) when the watermark passes the
-//! window's end, for group windows and window TVFs alike.
+//! Window aggregation: one final row per (key, window) when the watermark passes the window's
+//! end, for group windows and window TVFs alike; or, on a processing-time attribute, when the
+//! operator's clock passes it.
+//!
+//! Processing-time windows are Flink's: a row belongs to the windows of the time the operator
+//! receives it (never late), a window fires once the clock reaches its max timestamp, its
+//! `window_time` (`TUMBLE_PROCTIME`) is the time it fired, and windows still open when the input
+//! ends never fire (the end of input is not a point in processing time).
 //!
 //! Tumbling, hopping and cumulating windows keep one pane per window: the keys seen in it and
 //! vectorized accumulators over them, so a batch updates a pane with one call per aggregate.
@@ -14,7 +20,8 @@ use arrow::datatypes::{DataType, SchemaRef};
 use datafusion_expr::Accumulator;
 use oxflow_core::data::Record;
 use oxflow_core::error::{message, BoxError};
-use oxflow_core::operator::{Operator, Output};
+use oxflow_core::operator::{Operator, Output, TaskInfo};
+use oxflow_core::time::Clock;
 
 use super::accumulators::{scalars_to_array, CallInputs, GroupedAccumulators};
 use super::calc::relaxed;
@@ -22,6 +29,15 @@ use super::data::{ChangeBatch, TableData};
 use super::keys::{KeyEncoder, KeyRows};
 use super::watermark::millis;
 use crate::plan::{AggregateCall, WindowSpec};
+
+/// Which time a window aggregation's windows are of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowTime {
+    /// The rowtime column at this index; windows fire on watermarks.
+    Event { column: usize },
+    /// The operator's clock (the time attribute was `PROCTIME()`).
+    Processing,
+}
 
 /// When a row is too late for its windows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +63,8 @@ struct Session {
 
 pub struct WindowAggregate {
     window: WindowSpec,
-    time_column: usize,
+    time: WindowTime,
+    clock: Option<Arc<dyn Clock>>,
     keys: KeyEncoder,
     calls: Arc<[AggregateCall]>,
     schema: SchemaRef,
@@ -56,6 +73,7 @@ pub struct WindowAggregate {
     ltz: bool,
     panes: BTreeMap<(i64, i64), Pane>,
     sessions: HashMap<Box<[u8]>, Vec<Session>>,
+    /// Rows at or before it are late (event time only: it stays at the minimum otherwise).
     watermark: i64,
     late: Arc<AtomicU64>,
     scratch: Vec<(i64, i64)>,
@@ -65,7 +83,7 @@ impl WindowAggregate {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         window: WindowSpec,
-        time_column: usize,
+        time: WindowTime,
         keys: KeyEncoder,
         calls: Arc<[AggregateCall]>,
         schema: SchemaRef,
@@ -75,7 +93,8 @@ impl WindowAggregate {
     ) -> Self {
         WindowAggregate {
             window,
-            time_column,
+            time,
+            clock: None,
             keys,
             calls,
             schema: relaxed(&schema),
@@ -220,8 +239,13 @@ impl WindowAggregate {
         Ok(())
     }
 
-    fn output(&self, keys: Vec<ArrayRef>, starts: Vec<i64>, ends: Vec<i64>, aggregates: Vec<ArrayRef>) -> Result<RecordBatch, BoxError> {
-        let times: Vec<i64> = ends.iter().map(|e| e - 1).collect();
+    /// The output rows; `fired_at` the processing time of the firing (the `window_time` of
+    /// processing-time windows; event-time windows' is their max timestamp).
+    fn output(&self, keys: Vec<ArrayRef>, starts: Vec<i64>, ends: Vec<i64>, aggregates: Vec<ArrayRef>, fired_at: i64) -> Result<RecordBatch, BoxError> {
+        let times: Vec<i64> = match self.time {
+            WindowTime::Event { .. } => ends.iter().map(|e| e - 1).collect(),
+            WindowTime::Processing => vec![fired_at; ends.len()],
+        };
         let mut columns = keys;
         columns.push(Arc::new(TimestampMillisecondArray::from(starts)));
         columns.push(Arc::new(TimestampMillisecondArray::from(ends)));
@@ -231,8 +255,9 @@ impl WindowAggregate {
         Ok(RecordBatch::try_new(self.schema.clone(), columns)?)
     }
 
-    fn fire(&mut self, out: &mut Output<TableData>) -> Result<(), BoxError> {
-        let wm = self.watermark;
+    /// Fires the windows whose max timestamp is at or before `wm` (the watermark, or the clock
+    /// of processing-time windows), which is `fired_at` in processing time.
+    fn fire(&mut self, wm: i64, fired_at: i64, out: &mut Output<TableData>) -> Result<(), BoxError> {
         while let Some(entry) = self.panes.first_entry() {
             let (end, start) = *entry.key();
             if end - 1 > wm {
@@ -242,7 +267,7 @@ impl WindowAggregate {
             let n = pane.keys.len();
             let keys = self.keys.decode(pane.keys.iter().map(|k| k.as_ref()))?;
             let aggregates = pane.accs.evaluate()?;
-            out.push(Record::new(ChangeBatch::inserts(self.output(keys, vec![start; n], vec![end; n], aggregates)?)));
+            out.push(Record::new(ChangeBatch::inserts(self.output(keys, vec![start; n], vec![end; n], aggregates, fired_at)?)));
         }
         if self.window.is_session() {
             let mut fired: Vec<(i64, i64, Box<[u8]>, Vec<Box<dyn Accumulator>>)> = Vec::new();
@@ -277,24 +302,40 @@ impl WindowAggregate {
                 .zip(self.calls.iter())
                 .map(|(scalars, call)| call.finish(scalars_to_array(scalars, call)?).map_err(BoxError::from))
                 .collect::<Result<Vec<_>, _>>()?;
-            out.push(Record::new(ChangeBatch::inserts(self.output(keys, starts, ends, aggregates)?)));
+            out.push(Record::new(ChangeBatch::inserts(self.output(keys, starts, ends, aggregates, fired_at)?)));
         }
         Ok(())
     }
 }
 
+impl WindowAggregate {
+    fn now(&self) -> i64 {
+        self.clock.as_ref().map_or(0, |c| c.now())
+    }
+}
+
 impl Operator<TableData> for WindowAggregate {
+    fn open(&mut self, task: &TaskInfo) -> Result<(), BoxError> {
+        self.clock = Some(task.clock.clone());
+        Ok(())
+    }
+
     fn process(&mut self, _: usize, records: Vec<Record<TableData>>, _out: &mut Output<TableData>) -> Result<(), BoxError> {
         for r in records {
             let batch = &r.value.batch;
             if r.value.kinds.is_some() {
                 return Err(message("window aggregation received an update or delete row; it only consumes inserts"));
             }
-            let column = batch.column(self.time_column);
-            if !matches!(column.data_type(), DataType::Timestamp(..)) {
-                return Err(message("the window's time attribute is not a timestamp"));
-            }
-            let ts = millis(column.as_ref())?;
+            let ts = match self.time {
+                WindowTime::Event { column } => {
+                    let column = batch.column(column);
+                    if !matches!(column.data_type(), DataType::Timestamp(..)) {
+                        return Err(message("the window's time attribute is not a timestamp"));
+                    }
+                    millis(column.as_ref())?
+                }
+                WindowTime::Processing => TimestampMillisecondArray::from_value(self.now(), batch.num_rows()),
+            };
             let keys = self.keys.encode_rows(batch)?;
             let inputs = CallInputs::evaluate(&self.calls, batch)?;
             if self.window.is_session() {
@@ -308,9 +349,19 @@ impl Operator<TableData> for WindowAggregate {
     }
 
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<TableData>) -> Result<(), BoxError> {
-        self.watermark = self.watermark.max(watermark);
-        self.fire(out)?;
+        if let WindowTime::Event { .. } = self.time {
+            self.watermark = self.watermark.max(watermark);
+            let now = self.now();
+            self.fire(self.watermark, now, out)?;
+        }
         out.emit_watermark(watermark);
+        Ok(())
+    }
+
+    fn on_processing_time(&mut self, now: i64, out: &mut Output<TableData>) -> Result<(), BoxError> {
+        if self.time == WindowTime::Processing {
+            self.fire(now, now, out)?;
+        }
         Ok(())
     }
 

@@ -81,13 +81,19 @@ impl Planner<'_> {
             key_exprs.push(expr);
             internal.push(col);
         }
+        // A TVF's input holds the time attribute (the TVF's own output no longer marks it).
+        let proctime = grouping.as_ref().is_some_and(|g| {
+            let source = g.input.as_ref().map_or(&input.schema, |i| &i.schema);
+            source.columns[g.time_column].time == Some(TimeAttribute::Proctime)
+        });
         if let Some(g) = &grouping {
             let ltz = matches!(input.schema.columns[g.time_column].ty.ty, SqlType::TimestampLtz(_));
             let bound = Typed { ty: SqlType::Timestamp(3), nullable: false };
             let time_ty = Typed { ty: if ltz { SqlType::TimestampLtz(3) } else { SqlType::Timestamp(3) }, nullable: false };
+            let attribute = if proctime { TimeAttribute::Proctime } else { TimeAttribute::Rowtime };
             internal.push(PlanColumn { name: W_START.into(), qualifier: None, ty: bound.clone(), time: None });
             internal.push(PlanColumn { name: W_END.into(), qualifier: None, ty: bound, time: None });
-            internal.push(PlanColumn { name: W_TIME.into(), qualifier: None, ty: time_ty, time: Some(TimeAttribute::Rowtime) });
+            internal.push(PlanColumn { name: W_TIME.into(), qualifier: None, ty: time_ty, time: Some(attribute) });
         }
 
         // Rewrite the select list and HAVING over the internal row, collecting aggregate calls.
@@ -96,6 +102,7 @@ impl Planner<'_> {
             key_idents: keys_ast.iter().map(last_ident).collect(),
             window_call: grouping.as_ref().and_then(|g| g.group_call.clone()),
             tvf: grouping.as_ref().is_some_and(|g| g.group_call.is_none()),
+            proctime,
             planner: self,
             aggregates: Vec::new(),
             error: None,
@@ -217,9 +224,8 @@ impl Planner<'_> {
             (_, Some(TimeAttribute::Rowtime)) => input.schema.index_of(&time_col.name).or_else(|| {
                 last_ident(&args[0]).and_then(|n| input.schema.index_of(&n))
             }),
-            (_, Some(TimeAttribute::Proctime)) => {
-                return Err(SqlError::Unsupported("processing-time group windows are not supported yet".into()));
-            }
+            // PROCTIME() columns are computed: their name is the column's.
+            (_, Some(TimeAttribute::Proctime)) => input.schema.index_of(&time_col.name).or_else(|| last_ident(&args[0]).and_then(|n| input.schema.index_of(&n))),
             _ => None,
         }
         .ok_or_else(|| {
@@ -246,6 +252,8 @@ struct Rewriter<'p, 'a> {
     key_idents: Vec<Option<String>>,
     window_call: Option<(String, Vec<String>)>,
     tvf: bool,
+    /// The window is of processing time (it has no `_ROWTIME`).
+    proctime: bool,
     planner: &'p Planner<'a>,
     aggregates: Vec<ast::Expr>,
     error: Option<SqlError>,
@@ -292,6 +300,13 @@ impl VisitorMut for Rewriter<'_, '_> {
                         }
                     };
                     match &self.window_call {
+                        Some((kind, wargs)) if kind == prefix && *wargs == args && self.proctime && property == "ROWTIME" => {
+                            self.error = Some(SqlError::Validation(format!(
+                                "{name} is the rowtime of an event-time window, but {kind}({}) is a processing-time window: use {kind}_PROCTIME",
+                                wargs.join(", ")
+                            )));
+                            return ControlFlow::Break(());
+                        }
                         Some((kind, wargs)) if kind == prefix && *wargs == args => {
                             *expr = ident(match property {
                                 "START" => W_START,

@@ -248,7 +248,13 @@ impl<'a> Planner<'a> {
                     columns: inline
                         .columns
                         .iter()
-                        .map(|(n, t)| PlanColumn { name: n.clone(), qualifier: None, ty: t.clone(), time: None })
+                        .enumerate()
+                        .map(|(i, (n, t))| PlanColumn {
+                            name: n.clone(),
+                            qualifier: None,
+                            ty: t.clone(),
+                            time: (inline.rowtime == Some(i)).then_some(TimeAttribute::Rowtime),
+                        })
                         .collect(),
                 };
                 Ok(Planned { node: Node::Inline(inline.clone()), schema, updating: false })
@@ -357,10 +363,8 @@ impl<'a> Planner<'a> {
             SqlError::NotFound(format!("Unknown column '{time_name}' in DESCRIPTOR; available columns are: [{}]", input.schema.names().join(", ")))
         })?;
         let tc = &input.schema.columns[time_column];
-        if tc.time != Some(TimeAttribute::Rowtime) {
-            if tc.time == Some(TimeAttribute::Proctime) {
-                return Err(SqlError::Unsupported("processing-time window TVFs are not supported yet".into()));
-            }
+        let proctime = tc.time == Some(TimeAttribute::Proctime);
+        if tc.time.is_none() {
             return Err(SqlError::Validation(format!(
                 "The window function {kind}(TABLE table_name, DESCRIPTOR(timecol), ...) requires the timecol to be a time attribute type, but is {}.",
                 tc.ty
@@ -413,7 +417,8 @@ impl<'a> Planner<'a> {
         let time_ty = Typed { ty: if ltz { SqlType::TimestampLtz(3) } else { SqlType::Timestamp(3) }, nullable: false };
         schema.columns.push(PlanColumn { name: "window_start".into(), qualifier: None, ty: bound.clone(), time: None });
         schema.columns.push(PlanColumn { name: "window_end".into(), qualifier: None, ty: bound, time: None });
-        schema.columns.push(PlanColumn { name: "window_time".into(), qualifier: None, ty: time_ty, time: Some(TimeAttribute::Rowtime) });
+        let attribute = if proctime { TimeAttribute::Proctime } else { TimeAttribute::Rowtime };
+        schema.columns.push(PlanColumn { name: "window_time".into(), qualifier: None, ty: time_ty, time: Some(attribute) });
         let updating = input.updating;
         if updating {
             return Err(SqlError::Validation(format!("{kind} window TVF does not support consuming update changes")));

@@ -3,7 +3,9 @@
 use std::sync::{Arc, Mutex};
 
 use oxflow_sql::exec::build::{start, JobSettings, SinkTarget};
+use oxflow_sql::exec::data::ChangeBatch;
 use oxflow_sql::format::Tableau;
+use oxflow_sql::plan::Planned;
 use oxflow_sql::session::{Outcome, TableSession};
 
 pub fn inputs() -> String {
@@ -32,19 +34,30 @@ pub fn print_at(s: &mut TableSession, sql: &str, parallelism: usize) -> Vec<Stri
     let Outcome::Query(plan) = s.execute(sql).unwrap() else { panic!("not a query") };
     let names = plan.names();
     let tableau = Tableau::new(&names, plan.types(), true);
-    let job = start(vec![(plan.planned.clone(), SinkTarget::Collect)], settings(Arc::default(), parallelism)).unwrap();
     let mut out = vec![tableau.separator(), tableau.header(&names), tableau.separator()];
     let mut n = 0;
-    for batch in job.results.unwrap().iter() {
+    for batch in run(&plan.planned, parallelism) {
         for row in 0..batch.num_rows() {
             out.push(tableau.row(&batch, row));
             n += 1;
         }
     }
-    job.running.wait().unwrap();
     out.push(tableau.separator());
     out.push(format!("{n} rows in set"));
     out
+}
+
+/// The batches a query's job collects, once it finished.
+pub fn collect(s: &mut TableSession, sql: &str) -> Vec<ChangeBatch> {
+    let Outcome::Query(plan) = s.execute(sql).unwrap() else { panic!("not a query") };
+    run(&plan.planned, 1)
+}
+
+fn run(planned: &Planned, parallelism: usize) -> Vec<ChangeBatch> {
+    let job = start(vec![(planned.clone(), SinkTarget::Collect)], settings(Arc::default(), parallelism)).unwrap();
+    let batches = job.results.unwrap().iter().collect();
+    job.running.wait().unwrap();
+    batches
 }
 
 pub fn sorted(mut v: Vec<String>) -> Vec<String> {
