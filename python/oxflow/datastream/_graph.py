@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 _ids = itertools.count(1)
 
 # Kinds that produce no output.
-SINK_KINDS = {"python_sink", "file_sink"}
+SINK_KINDS = {"python_sink", "file_sink", "table_feed"}
 # Kinds whose records may carry side-output tags; their main consumers read through a selection.
 SIDE_OUTPUT_KINDS = {"process", "keyed_process", "window"}
 SOURCE_KINDS = {"collection", "number_sequence", "text_file"}

@@ -127,19 +127,20 @@ class TableResult(object):
         self._take()
         if self._job is not None and self._schema._is_query:
             separator, header = self._job.header()
-            print(separator)
-            print(header)
-            print(separator)
             n = 0
             while True:
                 lines = self._job.fetch_lines()
                 if lines is None:
                     break
+                if lines and n == 0:
+                    # As Flink's tableau: the header comes with the first row; no rows, no header.
+                    print(separator)
+                    print(header)
+                    print(separator)
                 for line in lines:
                     print(line)
                 n += len(lines)
             if n == 0:
-                print(separator)
                 print("Empty set")
                 return
             print(separator)

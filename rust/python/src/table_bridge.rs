@@ -123,12 +123,11 @@ impl Source<PyData> for PollSource {
                 return Ok(SourcePoll::Finished);
             }
             // A list of elements, or (elements, their timestamps).
-            let (values, timestamps): (Vec<Py<PyAny>>, Option<Vec<Option<i64>>>) = match got.extract(py) {
-                Ok(values) => (values, None),
-                Err(_) => {
-                    let (values, timestamps) = got.extract(py).map_err(|e| Box::new(PyErr::from(e)) as BoxError)?;
-                    (values, Some(timestamps))
-                }
+            let (values, timestamps): (Vec<Py<PyAny>>, Option<Vec<Option<i64>>>) = if got.bind(py).is_instance_of::<pyo3::types::PyTuple>() {
+                let (values, timestamps) = got.extract(py).map_err(|e| Box::new(PyErr::from(e)) as BoxError)?;
+                (values, Some(timestamps))
+            } else {
+                (got.extract(py).map_err(|e| Box::new(PyErr::from(e)) as BoxError)?, None)
             };
             if values.is_empty() {
                 return Ok(SourcePoll::Pending);

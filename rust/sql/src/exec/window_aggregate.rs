@@ -75,6 +75,9 @@ pub struct WindowAggregate {
     sessions: HashMap<Box<[u8]>, Vec<Session>>,
     /// Rows at or before it are late (event time only: it stays at the minimum otherwise).
     watermark: i64,
+    /// Processing time: the clock when windows last fired; a later row goes to windows after it
+    /// (a window that fired at `end - 1` takes no row of that same millisecond).
+    fired_up_to: i64,
     late: Arc<AtomicU64>,
     scratch: Vec<(i64, i64)>,
 }
@@ -103,6 +106,7 @@ impl WindowAggregate {
             panes: BTreeMap::new(),
             sessions: HashMap::new(),
             watermark: i64::MIN,
+            fired_up_to: i64::MIN,
             late,
             scratch: Vec::new(),
         }
@@ -334,7 +338,7 @@ impl Operator<TableData> for WindowAggregate {
                     }
                     millis(column.as_ref())?
                 }
-                WindowTime::Processing => TimestampMillisecondArray::from_value(self.now(), batch.num_rows()),
+                WindowTime::Processing => TimestampMillisecondArray::from_value(self.now().max(self.fired_up_to.saturating_add(1)), batch.num_rows()),
             };
             let keys = self.keys.encode_rows(batch)?;
             let inputs = CallInputs::evaluate(&self.calls, batch)?;
@@ -360,6 +364,7 @@ impl Operator<TableData> for WindowAggregate {
 
     fn on_processing_time(&mut self, now: i64, out: &mut Output<TableData>) -> Result<(), BoxError> {
         if self.time == WindowTime::Processing {
+            self.fired_up_to = self.fired_up_to.max(now);
             self.fire(now, now, out)?;
         }
         Ok(())
