@@ -33,7 +33,7 @@ def test_killed_and_restored_runs_commit_exactly_the_failure_free_output(variant
     # With RocksDB, checkpoints are incremental (RocksDB's files) and every restore reads them.
     expected = reference(variant.partition("-")[0])
     # The rolling counts hold one update per number; the windows count every number once.
-    if variant == "rolling":
+    if variant.startswith("rolling"):
         assert sum(expected.values()) == 120_000
     else:
         assert sum(int(line.split(",")[2]) * n for line, n in expected.items()) == 120_000
@@ -47,4 +47,7 @@ def test_killed_and_restored_runs_commit_exactly_the_failure_free_output(variant
     latest = latest_checkpoint(tmp_path / "chk")
     assert latest is not None
     if variant.endswith("-rocksdb"):
-        assert json.loads((latest / "_metadata").read_text())["engines"], "an incremental checkpoint lists engine files"
+        # The killed runs' retained checkpoints were incremental (the last, after the end of
+        # the input, holds the final state in full).
+        listed = [json.loads(m.read_text()).get("engines") for m in (tmp_path / "chk").glob("*/chk-*/_metadata")]
+        assert any(listed), "incremental checkpoints list engine files"
