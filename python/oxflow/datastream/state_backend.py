@@ -2,7 +2,8 @@
 
 In Flink 2.x the backend is chosen with the configuration key ``state.backend.type``
 (``hashmap`` or ``rocksdb``); the 1.x ``env.set_state_backend(...)`` call is kept as a shim.
-Snapshots have one format whatever the backend, so a savepoint of one restores into the other.
+Savepoints have one format whatever the backend, so a savepoint of one restores into the other;
+RocksDB checkpoints are incremental (RocksDB files) by default and restore into RocksDB only.
 """
 
 from __future__ import annotations
