@@ -3,7 +3,8 @@
     python checkpointed_counts.py VARIANT OUT_DIR CHECKPOINT_DIR [RESTORE_PATH]
 
 VARIANT ``rolling``: running counts per key (Python map and reduce); ``windowed``: counts per
-key and 1-second event-time tumbling window (timestamps are the numbers themselves). Both read
+key and 1-second event-time tumbling window (timestamps are the numbers themselves). A suffix
+``-rocksdb`` (``rolling-rocksdb``) keeps the keyed state in RocksDB, checkpointed incrementally. Both read
 a NumberSequenceSource at parallelism 2, checkpoint every 200 ms and write one line per result
 to an exactly-once FileSink in OUT_DIR. RESTORE_PATH is a ``chk-<n>`` directory to resume from.
 """
@@ -36,7 +37,10 @@ def slowly(n):
 
 
 def main(variant, out_dir, checkpoint_dir, restore=None):
+    variant, _, backend = variant.partition("-")
     conf = Configuration()
+    if backend:
+        conf.set_string("state.backend.type", backend)
     conf.set_string("execution.checkpointing.dir", checkpoint_dir)
     conf.set_string("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
     if restore:

@@ -149,6 +149,8 @@ class StreamExecutionEnvironment:
         if not isinstance(state_backend, StateBackend):
             raise TypeError("set_state_backend expects a StateBackend, got %r" % (state_backend,))
         self._configuration.set_string("state.backend.type", state_backend.type_name)
+        if isinstance(state_backend, EmbeddedRocksDBStateBackend):
+            self._configuration.set_string("execution.checkpointing.incremental", str(state_backend.is_incremental_checkpoints_enabled()).lower())
         if isinstance(state_backend, EmbeddedRocksDBStateBackend) and state_backend.get_db_storage_paths():
             # One local directory here (Flink spreads instances over several).
             self._configuration.set_string("state.backend.rocksdb.localdir", state_backend.get_db_storage_paths()[0])

@@ -49,6 +49,12 @@ pub trait DataModel: Sized + Send + Sync + 'static {
     fn hash_key(_key: &Self::Key) -> Result<u64, crate::error::BoxError> {
         Err(crate::error::message("this data model cannot hash restored keys"))
     }
+    /// Whether [`DataModel::hash_key`] gives every key the same hash in every process, so that
+    /// engine files written by another process can be opened as they are (their keys are placed
+    /// by key group). Otherwise restored engine files are read and every key is hashed again.
+    fn stable_key_hash() -> bool {
+        false
+    }
 }
 
 /// A key with the hash that places it in a key group.

@@ -397,9 +397,31 @@ fn build<D: DataModel>(graph: &JobGraph<D>, mut config: JobConfig) -> Result<Bui
     }
     let plan = plan(&graph.shape(), config.chaining, config.max_parallelism)?;
     // The job's working directory of state engines, removed once every task is dropped.
+    let engine_restore = config
+        .restore
+        .as_ref()
+        .and_then(|r| crate::checkpoint::engine_files::EngineRestore::of(&r.snapshot, Arc::new(crate::checkpoint::storage::LocalStorage)));
     let state_backend = match &config.state_backend {
-        Some(factory) => Some(crate::state::StateBackend::new(factory.clone(), config.state_dir.as_deref()).map_err(|e| JobError::Checkpoint(e.to_string()))?),
-        None => None,
+        Some(factory) => {
+            let backend = crate::state::StateBackend::new(factory.clone(), config.state_dir.as_deref()).map_err(|e| JobError::Checkpoint(e.to_string()))?;
+            Some(match engine_restore {
+                Some(restore) => backend.with_restore(restore),
+                None => backend,
+            })
+        }
+        // Engine files are the engine's own format: only a job with an engine reads them.
+        None => match engine_restore {
+            Some(restore) => {
+                let mut uids: Vec<&String> = restore.by_uid.keys().collect();
+                uids.sort();
+                return Err(JobError::Checkpoint(format!(
+                    "the checkpoint '{}' holds incremental RocksDB state (of operator(s) {}), which only the RocksDB state backend restores (state.backend.type: rocksdb); to move to another state backend, restore from a savepoint (savepoints are backend-neutral)",
+                    restore.path.display(),
+                    uids.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            None => None,
+        },
     };
     let shared = Arc::new(JobShared { cancelled: AtomicBool::new(false), stopping: AtomicBool::new(false), error: Mutex::new(None), running: AtomicUsize::new(0) });
 

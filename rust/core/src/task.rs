@@ -269,12 +269,17 @@ impl<D: DataModel> Task<D> {
     /// Snapshots the chain for checkpoint `barrier.id`, reports it and forwards the barrier.
     fn checkpoint(&mut self, barrier: Barrier) -> Result<(), JobError> {
         let id = barrier.id;
-        let state = D::scoped(|| self.snapshot_chain(id));
+        // Savepoints are backend-neutral: every entry, no engine files.
+        let (state, engines) = if barrier.savepoint {
+            (D::scoped(|| self.snapshot_chain(id)), Vec::new())
+        } else {
+            crate::checkpoint::engine_files::collect(id, || D::scoped(|| self.snapshot_chain(id)))
+        };
         let Some(cp) = &mut self.checkpointing else { return Ok(()) };
         cp.last_id = cp.last_id.max(id);
         let task = cp.index;
         let report = match state {
-            Ok(state) => TaskReport::Ack { task, id, state },
+            Ok(state) => TaskReport::Ack { task, id, state, engines },
             Err(reason) => TaskReport::Decline { task, id, reason },
         };
         let _ = cp.reports.send(report);

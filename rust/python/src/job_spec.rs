@@ -8,7 +8,8 @@
 //!
 //! Job config keys: `max_parallelism`, `chaining`, `batch_size`, `checkpoint`, `restore`,
 //! `state_backend` (`"hashmap"` or `"rocksdb"`; absent: hashmap) and `state_dir` (where RocksDB
-//! keeps its files; absent: the temporary directory).
+//! keeps its files; absent: the temporary directory), `incremental_checkpoints` (RocksDB
+//! checkpoints store only new files; absent: true).
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
@@ -123,7 +124,11 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
         graph.config.restore = Some(restore_settings(r.cast::<PyDict>()?)?);
     }
     if let Some(b) = config.get_item("state_backend")?.filter(|b| !b.is_none()) {
-        graph.config.state_backend = state_backend(&b.extract::<String>()?)?;
+        let incremental = match config.get_item("incremental_checkpoints")?.filter(|i| !i.is_none()) {
+            Some(i) => i.extract::<bool>()?,
+            None => true,
+        };
+        graph.config.state_backend = state_backend(&b.extract::<String>()?, incremental)?;
     }
     if let Some(d) = config.get_item("state_dir")?.filter(|d| !d.is_none()) {
         graph.config.state_dir = Some(d.extract()?);
@@ -202,11 +207,16 @@ fn checkpoint_settings(c: &Bound<'_, PyDict>) -> PyResult<CheckpointSettings> {
 }
 
 /// `config["state_backend"]`: where keyed state lives (`None`: in memory).
-fn state_backend(name: &str) -> PyResult<Option<Arc<dyn KvEngineFactory>>> {
+/// `incremental`: `config["incremental_checkpoints"]` (RocksDB checkpoints store new files only).
+#[cfg_attr(not(feature = "rocksdb"), allow(unused_variables))]
+fn state_backend(name: &str, incremental: bool) -> PyResult<Option<Arc<dyn KvEngineFactory>>> {
     match name {
         "hashmap" => Ok(None),
         #[cfg(feature = "rocksdb")]
-        "rocksdb" => Ok(Some(Arc::new(oxflow_state_rocksdb::RocksDbFactory::default()))),
+        "rocksdb" => {
+            let config = oxflow_state_rocksdb::RocksDbConfig { incremental, ..Default::default() };
+            Ok(Some(Arc::new(oxflow_state_rocksdb::RocksDbFactory::new(config))))
+        }
         #[cfg(not(feature = "rocksdb"))]
         "rocksdb" => Err(PyValueError::new_err(
             "state.backend.type 'rocksdb': this build of oxflow has no RocksDB state backend (its native module was built without the 'rocksdb' cargo feature); use 'hashmap' or rebuild with the feature",

@@ -3,13 +3,21 @@
 //! Each keyed operator instance gets its own RocksDB instance in a directory of the job's
 //! working directory (removed when the job ends); all instances of a factory share one block
 //! cache. Writes skip the write-ahead log: the database is a working copy, durability comes
-//! from checkpoints, which are written in oxflow's backend-neutral format (not RocksDB files),
-//! so a job checkpointed with RocksDB restores in memory and the other way round.
+//! from checkpoints.
+//!
+//! Checkpoints are incremental by default (as Flink's `execution.checkpointing.incremental`):
+//! a checkpoint flushes the memtable and takes a RocksDB checkpoint (hard links of the live SST
+//! files plus the small MANIFEST/CURRENT/OPTIONS files), and the checkpoint stores only the SST
+//! files no earlier retained checkpoint stored (see `oxflow_core::checkpoint::incremental`).
+//! With `incremental: false`, and always for savepoints, every entry is written in oxflow's
+//! backend-neutral format instead, which restores into either backend.
 
 use std::path::Path;
 
+use rocksdb::checkpoint::Checkpoint;
+
 use oxflow_core::error::{message, BoxError};
-use oxflow_core::state::{EngineSpec, KvEngine, KvEngineFactory, DEFAULT_CACHE_ENTRIES};
+use oxflow_core::state::{EngineFile, EngineSpec, KvEngine, KvEngineFactory, DEFAULT_CACHE_ENTRIES};
 use rocksdb::{BlockBasedOptions, Cache, DBCompressionType, Options, WriteBatch, WriteOptions, DB};
 
 /// Settings of the RocksDB backend.
@@ -21,11 +29,13 @@ pub struct RocksDbConfig {
     pub write_buffer_bytes: usize,
     /// Decoded entries each store keeps in front of RocksDB (see `KvEngineFactory`).
     pub cache_entries: usize,
+    /// Checkpoints store RocksDB's files incrementally (the default) instead of every entry.
+    pub incremental: bool,
 }
 
 impl Default for RocksDbConfig {
     fn default() -> Self {
-        RocksDbConfig { block_cache_bytes: 64 << 20, write_buffer_bytes: 16 << 20, cache_entries: DEFAULT_CACHE_ENTRIES }
+        RocksDbConfig { block_cache_bytes: 64 << 20, write_buffer_bytes: 16 << 20, cache_entries: DEFAULT_CACHE_ENTRIES, incremental: true }
     }
 }
 
@@ -78,6 +88,10 @@ impl KvEngineFactory for RocksDbFactory {
 
     fn cache_entries(&self) -> usize {
         self.config.cache_entries
+    }
+
+    fn incremental(&self) -> bool {
+        self.config.incremental
     }
 }
 
@@ -133,7 +147,26 @@ impl KvEngine for RocksDbEngine {
         }
         it.status().map_err(rocks)
     }
+
+    fn checkpoint_to(&mut self, dir: &Path) -> Result<Option<Vec<EngineFile>>, BoxError> {
+        // Flushes the memtable first (the write-ahead log is off: only SST files hold data).
+        Checkpoint::new(&self.db).and_then(|c| c.create_checkpoint(dir)).map_err(rocks)?;
+        let listed = |e: std::io::Error| message(format!("cannot list the RocksDB checkpoint '{}': {e}", dir.display()));
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(listed)? {
+            let entry = entry.map_err(listed)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let size = entry.metadata().map_err(listed)?.len();
+            // SST files never change once written; the MANIFEST, CURRENT, OPTIONS and log
+            // files belong to this checkpoint alone.
+            files.push(EngineFile { shared: name.ends_with(".sst"), name, size });
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Some(files))
+    }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod incremental_tests;

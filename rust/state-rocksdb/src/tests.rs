@@ -67,7 +67,7 @@ fn task(backend: Option<StateBackend>) -> TaskInfo {
 }
 
 fn rocksdb(cache_entries: usize) -> (KeyedStateStore<Ints>, std::path::PathBuf) {
-    let config = RocksDbConfig { cache_entries, block_cache_bytes: 1 << 20, write_buffer_bytes: 1 << 20 };
+    let config = RocksDbConfig { cache_entries, block_cache_bytes: 1 << 20, write_buffer_bytes: 1 << 20, incremental: true };
     let backend = StateBackend::new(Arc::new(RocksDbFactory::new(config)), None).unwrap();
     let dir = backend.job_dir().to_path_buf();
     let store = KeyedStateStore::for_task(&task(Some(backend))).unwrap();

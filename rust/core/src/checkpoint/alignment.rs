@@ -80,7 +80,7 @@ mod tests {
     use super::*;
 
     fn b(id: u64) -> Barrier {
-        Barrier { id, timestamp_ms: 0 }
+        Barrier { id, timestamp_ms: 0, savepoint: false }
     }
 
     #[test]

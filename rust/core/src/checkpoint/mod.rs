@@ -7,9 +7,13 @@
 //! - [`snapshot`]: what operators write and get back (keyed entries, list and broadcast state).
 //! - [`storage`]: the checkpoint directory layout (`<dir>/<job-id>/chk-<n>/`) and its files,
 //!   behind a small trait; the local filesystem now.
+//! - [`incremental`]: which engine files a checkpoint stores or references, and which go when
+//!   checkpoints are subsumed (pure); [`engine_files`]: storing and fetching them.
 //! - [`runtime`]: the coordinator thread of a running job, wiring decisions to tasks and storage.
 
 pub mod alignment;
+pub mod engine_files;
+pub mod incremental;
 pub mod protocol;
 pub mod snapshot;
 pub mod runtime;
@@ -33,4 +37,6 @@ pub enum SnapshotKind {
 pub struct Barrier {
     pub id: CheckpointId,
     pub timestamp_ms: i64,
+    /// For a savepoint: operators write every entry in the neutral format (no engine files).
+    pub savepoint: bool,
 }

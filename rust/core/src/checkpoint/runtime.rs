@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 
+use super::engine_files::{delete_shared, store_engine_checkpoints, LocalEngineCheckpoint};
+use super::incremental::SharedRegistry;
 use super::protocol::{Action, CheckpointCoordinator, CoordinatorConfig};
 use super::storage::{checkpoint_dir, savepoint_dir, write_snapshot, LoadedSnapshot, Metadata, SnapshotStorage};
 use super::{Barrier, CheckpointId, SnapshotKind};
@@ -51,7 +53,8 @@ pub(crate) enum TaskControl {
 
 /// What a task tells the coordinator.
 pub(crate) enum TaskReport {
-    Ack { task: usize, id: CheckpointId, state: Vec<u8> },
+    /// `engines`: what the task's stores wrote as engine files (incremental checkpoints).
+    Ack { task: usize, id: CheckpointId, state: Vec<u8>, engines: Vec<LocalEngineCheckpoint> },
     Decline { task: usize, id: CheckpointId, reason: String },
     /// The task's input ended; `state` is its state after finishing.
     Finished { task: usize, state: Vec<u8> },
@@ -125,12 +128,14 @@ pub struct CheckpointStats {
 pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mutex<CheckpointStats>>) {
     let CoordinatorSetup { settings, controls, sources, reports, savepoints, last_id, max_parallelism, instances } = setup;
     let storage = settings.storage.clone();
-    let mut coordinator: CheckpointCoordinator<Arc<Vec<u8>>> =
+    let mut coordinator: CheckpointCoordinator<Arc<AckState>> =
         CheckpointCoordinator::new(settings.coordinator.clone(), controls.len(), last_id, now_ms());
     let mut waiting: Vec<(CheckpointId, SavepointRequest)> = Vec::new();
     let mut locations: Vec<(CheckpointId, PathBuf)> = Vec::new();
     let mut retained: Vec<(CheckpointId, PathBuf)> = Vec::new();
     let mut unsent_savepoints: Vec<SavepointRequest> = Vec::new();
+    let mut shared_files = SharedRegistry::default();
+    let job_dir = settings.dir.join(&settings.job_id);
     let tick = Duration::from_millis(5);
     loop {
         let mut actions = Vec::new();
@@ -138,9 +143,11 @@ pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mu
             Ok(report) => {
                 let now = now_ms();
                 actions.extend(match report {
-                    TaskReport::Ack { task, id, state } => coordinator.on_ack(task, id, Arc::new(state), now),
+                    TaskReport::Ack { task, id, state, engines } => coordinator.on_ack(task, id, Arc::new(AckState { state, engines }), now),
                     TaskReport::Decline { task, id, reason } => coordinator.on_decline(task, id, reason, now),
-                    TaskReport::Finished { task, state } => coordinator.on_task_finished(task, Arc::new(state), now),
+                    TaskReport::Finished { task, state } => {
+                        coordinator.on_task_finished(task, Arc::new(AckState { state, engines: Vec::new() }), now)
+                    }
                 });
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -168,7 +175,8 @@ pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mu
                     };
                     locations.push((id, dir));
                     for &s in &sources {
-                        let _ = controls[s].send(TaskControl::Trigger(Barrier { id, timestamp_ms }));
+                        let savepoint = matches!(kind, SnapshotKind::Savepoint { .. });
+                        let _ = controls[s].send(TaskControl::Trigger(Barrier { id, timestamp_ms, savepoint }));
                     }
                 }
                 Action::Complete { id, kind, timestamp_ms, acks } => {
@@ -177,9 +185,18 @@ pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mu
                         Some(i) => locations.remove(i).1,
                         None => checkpoint_dir(&settings.dir, &settings.job_id, id),
                     };
-                    let files: Vec<&[u8]> = acks.iter().map(|a| a.as_slice()).collect();
-                    let metadata = Metadata::new(&settings.job_id, id, savepoint, timestamp_ms, max_parallelism);
-                    let written = write_snapshot(storage.as_ref(), &dir, metadata, &files, |i| instances[i].clone());
+                    let files: Vec<&[u8]> = acks.iter().map(|a| a.state.as_slice()).collect();
+                    let mut metadata = Metadata::new(&settings.job_id, id, savepoint, timestamp_ms, max_parallelism);
+                    let engines: Vec<&LocalEngineCheckpoint> = acks.iter().flat_map(|a| a.engines.iter()).collect();
+                    let written = store_engine_checkpoints(storage.as_ref(), &dir, &mut shared_files, id, &engines)
+                        .and_then(|states| {
+                            metadata.engines = states;
+                            write_snapshot(storage.as_ref(), &dir, metadata, &files, |i| instances[i].clone())
+                        });
+                    // The local engine files are stored (or the job fails): remove them.
+                    drop(files);
+                    drop(engines);
+                    drop(acks);
                     if let Err(e) = written {
                         shared.fail(JobError::Checkpoint(format!("checkpoint {id} could not be written: {e}")));
                         break;
@@ -218,6 +235,7 @@ pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mu
                     if let Some(i) = retained.iter().position(|(r, _)| *r == id) {
                         let _ = storage.discard(&retained.remove(i).1);
                     }
+                    delete_shared(storage.as_ref(), &job_dir, &shared_files.discard(id));
                 }
                 Action::Finalize { id } => {
                     for control in &controls {
@@ -245,8 +263,16 @@ pub(crate) fn run(setup: CoordinatorSetup, shared: Arc<JobShared>, stats: Arc<Mu
         let _ = storage.discard(&dir);
     }
     if shared.is_cancelled_not_failed() && !settings.retain_on_cancellation {
-        for (_, dir) in retained {
+        for (id, dir) in retained {
             let _ = storage.discard(&dir);
+            delete_shared(storage.as_ref(), &job_dir, &shared_files.discard(id));
         }
     }
+}
+
+/// What a task acknowledged: its task file and its stores' engine files.
+#[derive(Debug)]
+pub(crate) struct AckState {
+    state: Vec<u8>,
+    engines: Vec<LocalEngineCheckpoint>,
 }

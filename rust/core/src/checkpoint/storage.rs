@@ -44,6 +44,9 @@ pub struct Metadata {
     pub files: Vec<String>,
     /// Operators with state: uid -> the parallelism they had.
     pub operators: HashMap<String, usize>,
+    /// Engine files of incremental checkpoints (RocksDB), per store.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<super::engine_files::EngineState>,
 }
 
 /// A completed snapshot read back for a restore: every operator's instance snapshots by uid,
@@ -63,12 +66,54 @@ pub trait SnapshotStorage: Send + Sync {
     fn read(&self, dir: &Path, name: &str) -> Result<Vec<u8>, BoxError>;
     /// Deletes the snapshot at `dir`.
     fn discard(&self, dir: &Path) -> Result<(), BoxError>;
+    /// Writes the file `source` (local) as file `name` at `dir`, durably and atomically.
+    fn write_from(&self, dir: &Path, name: &str, source: &Path) -> Result<(), BoxError>;
+    /// Deletes file `name` at `dir` (fine if it is gone already).
+    fn delete_file(&self, dir: &Path, name: &str) -> Result<(), BoxError>;
+    /// Copies the stored file `source` to the local file `target`; `immutable`: neither side
+    /// ever changes it (the local filesystem may then link instead of copying).
+    fn fetch(&self, source: &Path, target: &Path, immutable: bool) -> Result<(), BoxError>;
 }
 
 /// Snapshots on the local filesystem.
 pub struct LocalStorage;
 
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> BoxError {
+    message(format!("cannot {what} '{}': {e}", path.display()))
+}
+
 impl SnapshotStorage for LocalStorage {
+    fn write_from(&self, dir: &Path, name: &str, source: &Path) -> Result<(), BoxError> {
+        fs::create_dir_all(dir).map_err(|e| io_error("create the checkpoint directory", dir, e))?;
+        let target = dir.join(name);
+        let temp = dir.join(format!(".{name}.tmp"));
+        fs::copy(source, &temp).map_err(|e| io_error(&format!("copy '{}' to", source.display()), &temp, e))?;
+        fs::File::open(&temp).and_then(|f| f.sync_all()).map_err(|e| io_error("sync", &temp, e))?;
+        fs::rename(&temp, &target).map_err(|e| io_error("rename to", &target, e))?;
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    fn delete_file(&self, dir: &Path, name: &str) -> Result<(), BoxError> {
+        let path = dir.join(name);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error("delete", &path, e)),
+        }
+    }
+
+    fn fetch(&self, source: &Path, target: &Path, immutable: bool) -> Result<(), BoxError> {
+        // A hard link costs nothing and is safe for files nobody changes (RocksDB only ever
+        // deletes its SST files, which removes the link, not the checkpoint's copy).
+        if immutable && fs::hard_link(source, target).is_ok() {
+            return Ok(());
+        }
+        fs::copy(source, target).map(|_| ()).map_err(|e| io_error(&format!("copy '{}' to", source.display()), target, e))
+    }
+
     fn write(&self, dir: &Path, name: &str, bytes: &[u8]) -> Result<(), BoxError> {
         let io = |what: &str, path: &Path, e: std::io::Error| message(format!("cannot {what} '{}': {e}", path.display()));
         fs::create_dir_all(dir).map_err(|e| io("create the checkpoint directory", dir, e))?;
@@ -183,6 +228,7 @@ impl Metadata {
             max_parallelism,
             files: Vec::new(),
             operators: HashMap::new(),
+            engines: Vec::new(),
         }
     }
 }
@@ -214,6 +260,11 @@ pub fn load_snapshot(storage: &dyn SnapshotStorage, path: &Path) -> Result<Loade
         for instance in decode_task_file(&storage.read(dir, name)?, &file)? {
             instances.entry(instance.uid).or_default().push((instance.subtask, instance.snapshot));
         }
+    }
+    // Operators whose state is all in engine files still count as operators of the snapshot
+    // (matched by uid, and their restore called).
+    for engine in &metadata.engines {
+        instances.entry(engine.uid.clone()).or_default();
     }
     let operators = instances
         .into_iter()

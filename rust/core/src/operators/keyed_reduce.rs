@@ -100,13 +100,15 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
 
     fn restore_state(&mut self, state: RestoredState<D>) -> Result<(), BoxError> {
         let RestoredState { keyed, list, broadcast } = state;
+        // Entries restored from engine files (incremental checkpoints) are in the store already.
+        let before = self.store.len();
         for (key, payload) in &keyed {
             match untag(payload)? {
                 (STATE_ENTRY, body) => self.store.restore_entry(key, body)?,
                 (other, _) => return Err(message(format!("corrupt snapshot: unknown keyed entry kind {other}"))),
             }
         }
-        if self.store.len() != keyed.len() {
+        if self.store.len() != before + keyed.len() {
             return Err(message("corrupt reduce snapshot: a key's state appears twice"));
         }
         let mut foreign = None;

@@ -38,6 +38,25 @@ pub trait KvEngine: Send {
             Ok(true)
         })
     }
+
+    /// Writes a consistent copy of everything written so far as files into `dir` (a directory
+    /// that does not exist yet, on the engine's filesystem), for an incremental checkpoint, and
+    /// lists them. `None`: this engine keeps no files (its entries go into the neutral snapshot).
+    /// Opening a directory holding these files (by the same factory) gives the same entries.
+    fn checkpoint_to(&mut self, _dir: &Path) -> Result<Option<Vec<EngineFile>>, BoxError> {
+        Ok(None)
+    }
+}
+
+/// A file of an engine's checkpoint (see [`KvEngine::checkpoint_to`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EngineFile {
+    /// Its name in the engine's directory.
+    pub name: String,
+    pub size: u64,
+    /// Never changes once written (RocksDB's SST files): stored once and referenced by every
+    /// later checkpoint that still needs it. Other files are stored with each checkpoint.
+    pub shared: bool,
 }
 
 /// Where and for whom an engine is created.
@@ -60,6 +79,12 @@ pub trait KvEngineFactory: Send + Sync {
     /// engine. Larger saves decoding (for Python: unpickling) on hot keys, smaller bounds memory.
     fn cache_entries(&self) -> usize {
         DEFAULT_CACHE_ENTRIES
+    }
+
+    /// Checkpoints store the engines' files incrementally (see [`KvEngine::checkpoint_to`])
+    /// instead of every entry in the neutral format.
+    fn incremental(&self) -> bool {
+        false
     }
 }
 
@@ -123,7 +148,7 @@ impl KvEngineFactory for BTreeMapEngineFactory {
 }
 
 /// A directory removed (with its contents) when dropped.
-pub(crate) struct DirGuard(PathBuf);
+pub(crate) struct DirGuard(pub(crate) PathBuf);
 
 impl DirGuard {
     pub(crate) fn path(&self) -> &Path {
@@ -144,6 +169,8 @@ pub struct StateBackend {
     factory: Arc<dyn KvEngineFactory>,
     job_dir: Arc<DirGuard>,
     next_instance: Arc<AtomicU64>,
+    /// The engines' files of the snapshot the job restores from (incremental checkpoints).
+    restore: Option<Arc<crate::checkpoint::engine_files::EngineRestore>>,
 }
 
 /// Tells apart the working directories of jobs in one process.
@@ -158,7 +185,47 @@ impl StateBackend {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let dir = base.join(format!("oxflow-state-{}-{nanos}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| crate::error::message(format!("cannot create the state directory {}: {e}", dir.display())))?;
-        Ok(StateBackend { factory, job_dir: Arc::new(DirGuard(dir)), next_instance: Arc::default() })
+        Ok(StateBackend { factory, job_dir: Arc::new(DirGuard(dir)), next_instance: Arc::default(), restore: None })
+    }
+
+    /// The backend of a job restoring from a snapshot with engine files.
+    pub fn with_restore(mut self, restore: crate::checkpoint::engine_files::EngineRestore) -> Self {
+        self.restore = Some(Arc::new(restore));
+        self
+    }
+
+    pub(crate) fn restore(&self) -> Option<&crate::checkpoint::engine_files::EngineRestore> {
+        self.restore.as_deref()
+    }
+
+    /// Checkpoints store engine files incrementally (the factory's setting).
+    pub fn incremental(&self) -> bool {
+        self.factory.incremental()
+    }
+
+    /// A new, not yet existing directory in the job's working directory (engine checkpoints,
+    /// engines opened to read restored files); its parent exists.
+    pub(crate) fn scratch_dir(&self, what: &str) -> Result<PathBuf, BoxError> {
+        let parent = self.job_dir.path().join("scratch");
+        std::fs::create_dir_all(&parent).map_err(|e| crate::error::message(format!("cannot create the state directory {}: {e}", parent.display())))?;
+        let n = self.next_instance.fetch_add(1, Ordering::Relaxed);
+        Ok(parent.join(format!("{what}-{n}")))
+    }
+
+    /// Opens an engine over the files `prepare` puts into the new directory `dir` (restored
+    /// files to read); the directory goes with the engine.
+    pub(crate) fn open_scratch(
+        &self,
+        dir: PathBuf,
+        operator_uid: &str,
+        subtask_index: usize,
+        prepare: impl FnOnce(&Path) -> Result<(), BoxError>,
+    ) -> Result<ScratchEngine, BoxError> {
+        let guard = DirGuard(dir);
+        prepare(guard.path())?;
+        let spec = EngineSpec { operator_uid, subtask_index, working_dir: guard.path() };
+        let engine = self.factory.create(&spec).map_err(|e| crate::error::message(format!("the {} state backend failed to open restored files: {e}", self.name())))?;
+        Ok(ScratchEngine { engine, _dir: guard })
     }
 
     pub fn name(&self) -> &str {
@@ -171,17 +238,37 @@ impl StateBackend {
 
     /// An engine for one store of an operator instance, in a directory of its own.
     pub(crate) fn create_engine(&self, operator_uid: &str, subtask_index: usize) -> Result<OwnedEngine, BoxError> {
+        self.create_engine_with(operator_uid, subtask_index, |_| Ok(()))
+    }
+
+    /// [`StateBackend::create_engine`], with `prepare` filling the engine's directory first
+    /// (restored files the engine then opens).
+    pub(crate) fn create_engine_with(
+        &self,
+        operator_uid: &str,
+        subtask_index: usize,
+        prepare: impl FnOnce(&Path) -> Result<(), BoxError>,
+    ) -> Result<OwnedEngine, BoxError> {
         let n = self.next_instance.fetch_add(1, Ordering::Relaxed);
         // The uid is the user's: keep only what is safe in a file name.
         let safe: String = operator_uid.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(64).collect();
         let dir = self.job_dir.path().join(format!("{safe}_{subtask_index}_{n}"));
         std::fs::create_dir_all(&dir).map_err(|e| crate::error::message(format!("cannot create the state directory {}: {e}", dir.display())))?;
         let dir = DirGuard(dir);
+        prepare(dir.path())?;
         let spec = EngineSpec { operator_uid, subtask_index, working_dir: dir.path() };
         let engine = self.factory.create(&spec).map_err(|e| crate::error::message(format!("the {} state backend failed to open: {e}", self.name())))?;
         let dirs = EngineDirs { _own: dir, _job: self.job_dir.clone() };
-        Ok(OwnedEngine { engine, dirs, cache_entries: self.factory.cache_entries().max(1) })
+        let engine_id = format!("{safe}-{subtask_index}-{}", crate::checkpoint::storage::random_hex(12));
+        Ok(OwnedEngine { engine, dirs, cache_entries: self.factory.cache_entries().max(1), engine_id })
     }
+}
+
+/// An engine opened aside (see [`StateBackend::open_scratch`]).
+pub(crate) struct ScratchEngine {
+    // Declared first: the engine closes before its directory is removed.
+    pub(crate) engine: Box<dyn KvEngine>,
+    _dir: DirGuard,
 }
 
 /// The directories an engine lives in (its own, and the job's, kept while it is open).
@@ -196,6 +283,8 @@ pub(crate) struct OwnedEngine {
     pub(crate) engine: Box<dyn KvEngine>,
     pub(crate) dirs: EngineDirs,
     pub(crate) cache_entries: usize,
+    /// Names this engine's files in checkpoints (unique: file names repeat across engines).
+    pub(crate) engine_id: String,
 }
 
 #[cfg(test)]

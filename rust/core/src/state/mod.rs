@@ -11,7 +11,7 @@ mod namespace;
 mod store;
 mod timers;
 
-pub use engine::{BTreeMapEngine, BTreeMapEngineFactory, EngineSpec, KvEngine, KvEngineFactory, StateBackend, DEFAULT_CACHE_ENTRIES};
+pub use engine::{BTreeMapEngine, BTreeMapEngineFactory, EngineFile, EngineSpec, KvEngine, KvEngineFactory, StateBackend, DEFAULT_CACHE_ENTRIES};
 pub use access::StateAt;
 pub use keyed_context::{KeyedContext, SharedKeyedContext};
 pub use map::MapSlot;

@@ -34,6 +34,7 @@ use crate::error::BoxError;
 use crate::operator::TaskInfo;
 
 mod codec;
+mod engine_restore;
 mod engine_table;
 mod values;
 #[cfg(test)]
@@ -243,12 +244,17 @@ impl<D: DataModel> KeyedStateStore<D> {
         KeyedStateStore::new(Backend::Engine(Box::new(EngineTable::new(engine, None, max_parallelism, cache_entries))))
     }
 
-    /// A store in the mode of the task's state backend (memory when it has none).
+    /// A store in the mode of the task's state backend (memory when it has none), restored from
+    /// the engine files of the snapshot the job restores from if it has the operator's.
     pub fn for_task(task: &TaskInfo) -> Result<Self, BoxError> {
         let Some(backend) = &task.state_backend else { return Ok(Self::default()) };
-        let owned = backend.create_engine(&task.uid, task.subtask_index)?;
-        let table = EngineTable::new(owned.engine, Some(owned.dirs), task.max_parallelism, owned.cache_entries);
-        Ok(KeyedStateStore::new(Backend::Engine(Box::new(table))))
+        if let Some(restore) = backend.restore() {
+            if let Some(old) = restore.by_uid.get(&task.uid) {
+                return Self::restore_engine(task, backend, restore, old)
+                    .map_err(|e| crate::error::message(format!("cannot restore its state from '{}': {e}", restore.path.display())));
+            }
+        }
+        Ok(Self::of_engine(backend.create_engine(&task.uid, task.subtask_index)?, task, backend))
     }
 
     fn new(backend: Backend<D>) -> Self {

@@ -17,9 +17,11 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::codec::{encode_slot, entry_key, parse_key, parse_slot};
 use super::{live_in_snapshot, snapshot_entry, EntryMut, Slot, StateDecl};
+use crate::checkpoint::engine_files::{active_checkpoint, contribute, DeclaredState, LocalEngineCheckpoint};
 use crate::data::{DataModel, Keyed};
 use crate::error::BoxError;
 use crate::state::engine::{EngineDirs, KvEngine};
+use crate::state::StateBackend;
 use crate::state::{Namespace, StateId};
 
 struct Cached<D: DataModel> {
@@ -50,9 +52,20 @@ pub(super) struct EngineTable<D: DataModel> {
     scratch: Vec<u8>,
     /// Where the incremental cleanup goes on: the engine key it checks next (empty: the first).
     cursor: Vec<u8>,
+    /// Set for a store of a job's state backend: who it is in checkpoints (engine files).
+    identity: Option<EngineIdentity>,
     // Declared before the directories: the engine closes before they are removed.
     engine: Box<dyn KvEngine>,
     _dirs: Option<EngineDirs>,
+}
+
+/// Which operator instance a store belongs to, and its job's backend (for engine checkpoints).
+pub(super) struct EngineIdentity {
+    pub(super) uid: String,
+    pub(super) subtask: usize,
+    pub(super) parallelism: usize,
+    pub(super) engine_id: String,
+    pub(super) backend: StateBackend,
 }
 
 impl<D: DataModel> EngineTable<D> {
@@ -65,9 +78,56 @@ impl<D: DataModel> EngineTable<D> {
             max_parallelism,
             scratch: Vec::new(),
             cursor: Vec::new(),
+            identity: None,
             engine,
             _dirs: dirs,
         }
+    }
+
+    pub(super) fn with_identity(mut self, identity: EngineIdentity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Counts the engine's entries (after the engine was opened over restored files).
+    pub(super) fn recount(&mut self) -> Result<(), BoxError> {
+        let mut n = 0;
+        self.engine.scan_prefix(&[], &mut |_, _| {
+            n += 1;
+            Ok(())
+        })?;
+        self.len = n;
+        Ok(())
+    }
+
+    /// Adds entries of engine keys and values as they are (restored, already placed).
+    pub(super) fn put_raw(&mut self, batch: &[(Vec<u8>, Vec<u8>)]) -> Result<(), BoxError> {
+        self.engine.put_all(batch)?;
+        self.len += batch.len();
+        Ok(())
+    }
+
+    /// In an incremental checkpoint (inside `engine_files::collect`, with a backend that
+    /// checkpoints incrementally), hands the engine's files to the checkpoint: `true` if done,
+    /// `false` if the entries must go into the neutral snapshot. The cache is written back.
+    fn checkpoint_files(&mut self, states: &[StateDecl]) -> Result<bool, BoxError> {
+        let (Some(identity), Some(id)) = (&self.identity, active_checkpoint()) else { return Ok(false) };
+        if !identity.backend.incremental() {
+            return Ok(false);
+        }
+        let dir = identity.backend.scratch_dir(&format!("{}-chk-{id}", identity.engine_id))?;
+        let Some(files) = self.engine.checkpoint_to(&dir)? else { return Ok(false) };
+        contribute(LocalEngineCheckpoint {
+            uid: identity.uid.clone(),
+            subtask: identity.subtask,
+            parallelism: identity.parallelism,
+            engine_id: identity.engine_id.clone(),
+            states: states.iter().map(|d| DeclaredState { name: d.name.clone(), value: d.value_table.is_some() }).collect(),
+            files,
+            dir,
+            backend: identity.backend.clone(),
+        });
+        Ok(true)
     }
 
     /// Encodes the entry's engine key into `scratch` and finds the entry.
@@ -232,7 +292,9 @@ impl<D: DataModel> EngineTable<D> {
     }
 
     /// Every entry as snapshot entries (encoded key, [`EntrySnapshot`]) for a checkpoint at
-    /// `now`, straight from the engine's bytes: nothing is decoded.
+    /// `now`, straight from the engine's bytes: nothing is decoded. In an incremental
+    /// checkpoint, the engine's files instead (see `checkpoint_files`; `cleanup_full_snapshot`
+    /// does not apply to those, as in Flink).
     pub(super) fn snapshot_into(
         &mut self,
         states: &[StateDecl],
@@ -240,6 +302,9 @@ impl<D: DataModel> EngineTable<D> {
         emit: &mut dyn FnMut(Vec<u8>, Vec<u8>) -> Result<(), BoxError>,
     ) -> Result<(), BoxError> {
         self.flush()?;
+        if self.checkpoint_files(states)? {
+            return Ok(());
+        }
         self.engine.scan_prefix(&[], &mut |k, v| {
             let (key, state, namespace) = parse_key(k)?;
             let stored = parse_slot(v)?;
