@@ -23,7 +23,10 @@ def t_env() -> TableEnvironment:
         CREATE TABLE orders (order_id BIGINT, user_id BIGINT, product_id BIGINT, amount DECIMAL(10, 2),
             order_time TIMESTAMP(3), WATERMARK FOR order_time AS order_time - INTERVAL '5' SECOND)
         WITH ('connector' = 'filesystem', 'path' = '%s', 'format' = 'csv')""" % (DATA / "inputs" / "orders.csv"))
-    t_env.execute_sql("CREATE TEMPORARY VIEW orders_pt AS SELECT *, PROCTIME() AS pt FROM orders")
+    t_env.execute_sql("""
+        CREATE TABLE orders_pt (order_id BIGINT, user_id BIGINT, product_id BIGINT, amount DECIMAL(10, 2),
+            order_time TIMESTAMP(3), pt AS PROCTIME())
+        WITH ('connector' = 'filesystem', 'path' = '%s', 'format' = 'csv')""" % (DATA / "inputs" / "orders.csv"))
     return t_env
 
 

@@ -155,3 +155,11 @@ fn rankings_flink_refuses_are_refused_at_planning() {
     assert!(s.plan_query("SELECT * FROM ranked WHERE rn <= 1").is_ok());
     assert!(s.plan_query("SELECT * FROM ranked").is_err());
 }
+
+#[test]
+fn order_by_limit_matches_flink() {
+    let expected = tables("topn_order_by_limit");
+    assert_eq!(run("SELECT order_id, amount FROM orders ORDER BY amount DESC LIMIT 3", 1), expected[0]);
+    assert_eq!(run("SELECT order_id, amount FROM orders ORDER BY amount LIMIT 1", 1), expected[1]);
+    assert!(plan("SELECT order_id FROM orders ORDER BY amount").unwrap_err().contains("Sort on a non-time-attribute field is not supported"));
+}

@@ -255,7 +255,7 @@ impl Builder {
             Ok(match spec.strategy {
                 RankStrategy::Deduplicate { .. } => Box::new(Deduplicate::new(spec, input, output, late.clone())?) as Box<dyn Operator<TableData>>,
                 RankStrategy::Window { .. } => Box::new(WindowRank::new(spec, input, output, late.clone())?),
-                RankStrategy::TopN { .. } | RankStrategy::FastTop1 => Box::new(Rank::new(spec, input, output)?),
+                RankStrategy::TopN { .. } | RankStrategy::FastTop1 { .. } => Box::new(Rank::new(spec, input, output)?),
             })
         });
         let id = self.graph.add_operator(rank.explain(), parallelism, factory, edges).map_err(Self::error)?;

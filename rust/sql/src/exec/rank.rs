@@ -272,6 +272,8 @@ fn retract_unnumbered(rows: &BTreeMap<Row, Vec<Row>>, key: &[u8], input: &[u8], 
 #[derive(Default)]
 pub struct Top1State {
     best: HashMap<Row, (Row, Row)>,
+    /// Emit -U of the replaced row before the +U (ORDER BY .. LIMIT 1).
+    update_before: bool,
 }
 
 impl Top1State {
@@ -282,7 +284,10 @@ impl Top1State {
                 out.push((row.into(), 1, RowKind::Insert));
             }
             Some(best) if key < best.0.as_ref() => {
-                *best = (key.into(), row.into());
+                let old = std::mem::replace(best, (key.into(), row.into()));
+                if self.update_before {
+                    out.push((old.1, 1, RowKind::UpdateBefore));
+                }
                 out.push((row.into(), 1, RowKind::UpdateAfter));
             }
             Some(_) => {}
@@ -305,7 +310,7 @@ impl Rank {
     pub fn new(spec: Arc<RankSpec>, input: &SchemaRef, output: &SchemaRef) -> Result<Self, BoxError> {
         let (start, end) = spec.range.expect("a bounded ranking");
         let state = match spec.strategy {
-            RankStrategy::FastTop1 => State::Top1(Top1State::default()),
+            RankStrategy::FastTop1 { update_before } => State::Top1(Top1State { best: HashMap::new(), update_before }),
             RankStrategy::TopN { append_only } => State::TopN(TopNState::new(start, end, spec.output_rank, append_only)),
             other => unreachable!("{other:?} has its own operator"),
         };

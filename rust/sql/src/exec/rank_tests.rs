@@ -69,3 +69,14 @@ fn fast_top1_updates_without_update_before() {
     let got: Vec<_> = out.iter().map(|(r, _, k)| (r[0], *k)).collect();
     assert_eq!(got, vec![(5, I), (3, UA), (1, UA)]);
 }
+
+#[test]
+fn top1_of_order_by_limit_1_retracts_the_replaced_row() {
+    let mut s = Top1State { best: HashMap::new(), update_before: true };
+    let mut out = Vec::new();
+    for v in [5u8, 7, 3] {
+        s.apply(&[0], &[v], &[v], &mut out);
+    }
+    let got: Vec<_> = out.iter().map(|(r, _, k)| (r[0], *k)).collect();
+    assert_eq!(got, vec![(5, I), (5, UB), (3, UA)]);
+}

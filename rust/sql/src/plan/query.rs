@@ -66,25 +66,29 @@ impl<'a> Planner<'a> {
             return Err(SqlError::Unsupported("WITH (common table expressions) is not supported yet".into()));
         }
         let mut planned = self.plan_set_expr(&q.body)?;
-        if let Some(order) = &q.order_by {
-            return Err(SqlError::Unsupported(format!(
-                "Sort on a non-time-attribute field is not supported: {order} (ORDER BY in streaming queries needs a time attribute and arrives with Top-N)"
-            )));
-        }
-        if let Some(limit) = &q.limit_clause {
-            let (fetch, offset) = match limit {
+        let mut limit = None;
+        if let Some(l) = &q.limit_clause {
+            limit = Some(match l {
                 LimitClause::LimitOffset { limit, offset, .. } => (limit.as_ref().map(const_usize).transpose()?, offset.as_ref().map(|o| const_usize(&o.value)).transpose()?.unwrap_or(0)),
                 LimitClause::OffsetCommaLimit { offset, limit } => (Some(const_usize(limit)?), const_usize(offset)?),
-            };
+            });
+        }
+        if let Some(fetch) = &q.fetch {
+            limit = Some((fetch.quantity.as_ref().map(const_usize).transpose()?, 0));
+        }
+        if let Some(order) = &q.order_by {
+            // ORDER BY with LIMIT is a Top-N (Flink's SortLimit).
+            if let Some((Some(fetch), offset)) = limit {
+                return self.plan_sort_limit(planned, order, offset, fetch);
+            }
+            return Err(SqlError::Unsupported(format!(
+                "Sort on a non-time-attribute field is not supported: {order} (ORDER BY in streaming queries needs a time attribute, or a LIMIT for a Top-N)"
+            )));
+        }
+        if let Some((fetch, offset)) = limit {
             let schema = planned.schema.clone();
             let updating = planned.updating;
             planned = Planned { node: Node::Limit { input: Box::new(planned), offset, fetch }, schema, updating };
-        }
-        if let Some(fetch) = &q.fetch {
-            let n = fetch.quantity.as_ref().map(const_usize).transpose()?;
-            let schema = planned.schema.clone();
-            let updating = planned.updating;
-            planned = Planned { node: Node::Limit { input: Box::new(planned), offset: 0, fetch: n }, schema, updating };
         }
         Ok(planned)
     }

@@ -39,8 +39,9 @@ impl RankFunction {
 pub enum RankStrategy {
     /// Flink's AppendOnlyTopNFunction / RetractableTopNFunction: an updating Top-N.
     TopN { append_only: bool },
-    /// Flink's FastTop1Function: top 1 of an append-only input without the rank number (+I, +U).
-    FastTop1,
+    /// Flink's FastTop1Function: top 1 of an append-only input without the rank number: +I,
+    /// then +U (and -U before it with `update_before`, as a streaming ORDER BY .. LIMIT 1 emits).
+    FastTop1 { update_before: bool },
     /// Keep the first or last row per key by a time attribute.
     Deduplicate { keep_last: bool, rowtime: bool },
     /// Window Top-N: final rows per window when the watermark passes its end (append-only);
@@ -80,7 +81,7 @@ impl RankSpec {
                 if rowtime { "ROWTIME" } else { "PROCTIME" }
             ),
             RankStrategy::Window { .. } => format!("WindowRank(rankType=[{}], rankRange=[{range}])", self.function.name()),
-            RankStrategy::FastTop1 => format!("Rank(strategy=[FastTop1], rankType=[{}], rankRange=[{range}])", self.function.name()),
+            RankStrategy::FastTop1 { .. } => format!("Rank(strategy=[FastTop1], rankType=[{}], rankRange=[{range}])", self.function.name()),
             RankStrategy::TopN { append_only } => format!(
                 "Rank(strategy=[{}], rankType=[{}], rankRange=[{range}])",
                 if append_only { "AppendFastStrategy" } else { "RetractStrategy" },
@@ -328,7 +329,7 @@ fn strategy(rank: &RankSpec, input: &Planned) -> Result<RankStrategy> {
         return Ok(RankStrategy::Deduplicate { keep_last: rank.order_options[0].descending, rowtime: time == TimeAttribute::Rowtime });
     }
     if top1 && !input.updating {
-        return Ok(RankStrategy::FastTop1);
+        return Ok(RankStrategy::FastTop1 { update_before: false });
     }
     Ok(RankStrategy::TopN { append_only: !input.updating })
 }
@@ -492,20 +493,7 @@ impl Planner<'_> {
             partition_types.push(col.ty.ty.to_arrow());
         }
         let window = window_bounds.0.is_some() && window_bounds.1.is_some();
-        let mut order = Vec::new();
-        let mut order_types = Vec::new();
-        let mut order_options = Vec::new();
-        let mut times = Vec::new();
-        for o in &spec.order_by {
-            let (expr, col) = self.exprs().plan(&o.expr, schema, "$order")?;
-            let descending = o.options.asc == Some(false);
-            // Flink's default null order: NULLs are the smallest values.
-            let nulls_first = o.options.nulls_first.unwrap_or(!descending);
-            times.push(col.time);
-            order.push(expr);
-            order_types.push(col.ty.ty.to_arrow());
-            order_options.push(SortOptions { descending, nulls_first });
-        }
+        let (order, order_types, order_options, times) = self.order_keys(&spec.order_by, schema)?;
         if window && order.is_empty() {
             return Err(SqlError::Unsupported("Window Top-N needs ORDER BY in its OVER clause".into()));
         }
@@ -524,6 +512,65 @@ impl Planner<'_> {
             order_time,
             window_bounds,
         })
+    }
+
+    /// ORDER BY keys over `schema`: evaluators, types, directions (Flink's default null order:
+    /// NULLs are the smallest values) and time attributes.
+    #[allow(clippy::type_complexity)]
+    fn order_keys(
+        &self,
+        keys: &[ast::OrderByExpr],
+        schema: &super::PlanSchema,
+    ) -> Result<(Vec<PhysExpr>, Vec<arrow::datatypes::DataType>, Vec<SortOptions>, Vec<Option<TimeAttribute>>)> {
+        let (mut order, mut types, mut options, mut times) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for o in keys {
+            let (expr, col) = self.exprs().plan(&o.expr, schema, "$order")?;
+            let descending = o.options.asc == Some(false);
+            let nulls_first = o.options.nulls_first.unwrap_or(!descending);
+            times.push(col.time);
+            order.push(expr);
+            types.push(col.ty.ty.to_arrow());
+            options.push(SortOptions { descending, nulls_first });
+        }
+        Ok((order, types, options, times))
+    }
+
+    /// A streaming `ORDER BY .. LIMIT n [OFFSET m]`: Flink's SortLimit, a Top-N without partition
+    /// and without the rank number (LIMIT 1 emits -U/+U).
+    pub(super) fn plan_sort_limit(&self, input: Planned, order: &ast::OrderBy, offset: usize, fetch: usize) -> Result<Planned> {
+        let ast::OrderByKind::Expressions(keys) = &order.kind else {
+            return Err(SqlError::Unsupported(format!("ORDER BY ALL is not supported: {order}")));
+        };
+        if fetch == 0 {
+            return Err(SqlError::Unsupported("LIMIT 0 in a streaming query is not supported yet".into()));
+        }
+        let (order, order_types, order_options, _) = self.order_keys(keys, &input.schema)?;
+        let range = ((offset + 1) as u64, (offset + fetch) as u64);
+        let strategy = if range == (1, 1) && !input.updating {
+            RankStrategy::FastTop1 { update_before: true }
+        } else {
+            RankStrategy::TopN { append_only: !input.updating }
+        };
+        let spec = RankSpec {
+            function: RankFunction::RowNumber,
+            partition: Vec::new(),
+            partition_types: Vec::new(),
+            order,
+            order_types,
+            order_options,
+            range: Some(range),
+            output_rank: false,
+            rank_name: None,
+            strategy,
+            order_time: None,
+            window_bounds: (None, None),
+        };
+        let out_schema = input.schema.clone();
+        let mut schema = input.schema.clone();
+        schema.columns.push(PlanColumn { name: RANK_COLUMN.into(), qualifier: None, ty: Typed { ty: SqlType::BigInt, nullable: false }, time: None });
+        let exprs = (0..out_schema.columns.len()).map(|i| super::expr::column(&schema, i)).collect();
+        let ranked = Planned { node: Node::Rank { input: Box::new(input), rank: Box::new(spec) }, schema, updating: true };
+        Ok(Planned { node: Node::Project { input: Box::new(ranked), exprs }, schema: out_schema, updating: true })
     }
 
     /// WHERE `predicate` over `input`: when `input` ends in a pending ranking, the conjuncts on
