@@ -110,7 +110,7 @@ impl TableSession {
         let Statement::Query(query) = parse::parse_one(sql)? else {
             return Err(SqlError::Validation("a view needs a query".into()));
         };
-        self.planner().plan_query(&query)?;
+        self.planner().plan_view(&query)?;
         self.catalog.create(&[name.to_string()], CatalogTable::View { query, columns: Vec::new() }, true, false)
     }
 
@@ -123,7 +123,7 @@ impl TableSession {
             }
             Statement::CreateView { name, temporary, if_not_exists, columns, query } => {
                 // Flink validates a view's query when it is created.
-                let planned = self.planner().plan_query(&query)?;
+                let planned = self.planner().plan_view(&query)?;
                 if !columns.is_empty() && columns.len() != planned.schema.columns.len() {
                     return Err(SqlError::Validation(format!(
                         "VIEW definition and input fields not match: Def fields: {columns:?}, input fields: {:?}",

@@ -12,6 +12,9 @@ use oxflow_core::operators::SinkOperator;
 use super::calc::{Filter, Limit, Project, Union};
 use super::correlate::Correlate;
 use super::data::{ChangeBatch, TableData};
+use super::deduplicate::Deduplicate;
+use super::rank::Rank;
+use super::window_rank::WindowRank;
 use super::calc::relaxed;
 use super::group_aggregate::GroupAggregate;
 use super::interval_join::IntervalJoin;
@@ -27,7 +30,7 @@ use crate::connector::{self, ConnectorMetrics};
 use crate::error::{Result, SqlError};
 use crate::format::FormatOptions;
 use crate::parse::CreateTable;
-use crate::plan::{Node, PhysExpr, Planned, TimeAttribute};
+use crate::plan::{Node, PhysExpr, Planned, RankSpec, RankStrategy, TimeAttribute};
 use crate::types::SqlType;
 
 /// Where a job's rows go.
@@ -233,12 +236,34 @@ impl Builder {
                 let id = self.graph.add_operator(format!("IntervalJoin({})", kind.name()), parallelism, factory, edges).map_err(Self::error)?;
                 Built { id, parallelism }
             }
+            Node::Rank { input, rank } => {
+                let i = self.node(input)?;
+                self.rank(i, input, rank, arrow)?
+            }
             Node::Limit { input, offset, fetch } => {
                 let i = self.node(input)?;
                 let id = self.graph.add_operator("Limit", 1, op(Limit { offset: *offset, fetch: *fetch, seen: 0 }), Self::global_input(i)).map_err(Self::error)?;
                 Built { id, parallelism: 1 }
             }
         })
+    }
+
+    /// A Top-N, deduplication or window Top-N, keyed by its PARTITION BY keys.
+    fn rank(&mut self, input: Built, planned: &Planned, rank: &RankSpec, output: arrow::datatypes::SchemaRef) -> Result<Built> {
+        let (edges, parallelism) = self.keyed_input(input, &rank.partition)?;
+        let spec = Arc::new(rank.clone());
+        let input_schema = planned.schema.arrow();
+        let late = self.metrics.late_records_dropped.clone();
+        let factory: OperatorFactory<TableData> = Box::new(move |_| {
+            let (spec, input, output) = (spec.clone(), &input_schema, &output);
+            Ok(match spec.strategy {
+                RankStrategy::Deduplicate { .. } => Box::new(Deduplicate::new(spec, input, output, late.clone())?) as Box<dyn Operator<TableData>>,
+                RankStrategy::Window { .. } => Box::new(WindowRank::new(spec, input, output, late.clone())?),
+                RankStrategy::TopN { .. } | RankStrategy::FastTop1 { .. } => Box::new(Rank::new(spec, input, output)?),
+            })
+        });
+        let id = self.graph.add_operator(rank.explain(), parallelism, factory, edges).map_err(Self::error)?;
+        Ok(Built { id, parallelism })
     }
 
     fn inline(&mut self, t: &Arc<InlineTable>) -> Built {

@@ -5,16 +5,20 @@ pub mod build;
 pub mod calc;
 pub mod correlate;
 pub mod data;
+pub mod deduplicate;
 pub mod group_aggregate;
 pub mod interval_join;
 pub mod join;
 pub mod join_rows;
 pub mod keys;
 pub mod partition;
+pub mod rank;
+pub mod rank_rows;
 pub mod scope;
 pub mod watermark;
 pub mod window_aggregate;
 pub mod window_assign;
+pub mod window_rank;
 
 /// What a stateful SQL operator answers a checkpoint until its state can be snapshotted: a
 /// refusal (the job's checkpoint fails) rather than a snapshot that silently lacks the state.

@@ -124,10 +124,10 @@ impl WindowAggregate {
             }
             self.window.assign(ts.value(row), &mut self.scratch);
             let fired = |end: i64| end - 1 <= self.watermark;
-            let dropped = match self.lateness {
-                Lateness::PerSlice => self.scratch.first().is_some_and(|w| fired(w.1)),
-                Lateness::PerWindow => self.scratch.iter().all(|w| fired(w.1)),
-            };
+            // Flink's slicing operator adds a row whose slice has fired to the hopping windows
+            // that have not (it merges it into their state); it drops it when the last has.
+            let per_window = self.lateness == Lateness::PerWindow || matches!(self.window, WindowSpec::Hop { .. });
+            let dropped = if per_window { self.scratch.iter().all(|w| fired(w.1)) } else { self.scratch.first().is_some_and(|w| fired(w.1)) };
             if dropped {
                 late += 1;
                 continue;

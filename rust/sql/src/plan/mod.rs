@@ -8,6 +8,7 @@ mod expr;
 mod grouping;
 pub mod join;
 mod query;
+pub mod rank;
 mod schema;
 pub mod window;
 
@@ -19,6 +20,7 @@ pub use aggregate::AggregateCall;
 pub use expr::ExprPlanner;
 pub use join::{IntervalBounds, JoinKeys, JoinKind};
 pub use query::{Planner, PlannerConfig};
+pub use rank::{RankFunction, RankSpec, RankStrategy};
 pub use schema::{PlanColumn, PlanSchema, TimeAttribute};
 pub use window::WindowSpec;
 
@@ -74,6 +76,9 @@ pub enum Node {
     /// An interval join of two append-only rowtime inputs: rows whose times meet `bounds`, state
     /// cleaned by the watermark.
     IntervalJoin { left: Box<Planned>, right: Box<Planned>, kind: JoinKind, keys: JoinKeys, bounds: IntervalBounds, condition: Option<PhysExpr> },
+    /// A ranking window function (Top-N, deduplication, window Top-N; see [`rank`]): the
+    /// input's columns, then the rank number.
+    Rank { input: Box<Planned>, rank: Box<RankSpec> },
     /// The first `fetch` rows after `offset`.
     Limit { input: Box<Planned>, offset: usize, fetch: Option<usize> },
 }
@@ -103,6 +108,7 @@ impl Planned {
             }
             Node::Union { inputs } => ("Union(all=[true])".into(), inputs.iter().collect()),
             Node::Limit { input, .. } => ("Limit".into(), vec![input]),
+            Node::Rank { input, rank } => (rank.explain(), vec![input]),
             Node::Join { left, right, kind, .. } => (format!("Join(joinType=[{}])", kind.name()), vec![left, right]),
             Node::IntervalJoin { left, right, kind, bounds, .. } => (
                 format!("IntervalJoin(joinType=[{}], windowBounds=[leftLowerBound={}, leftUpperBound={}])", kind.name(), bounds.lower, bounds.upper),

@@ -48,30 +48,47 @@ impl<'a> Planner<'a> {
         ExprPlanner::new(self.functions)
     }
 
+    /// A whole query: a ranking left without a rank condition is refused here (views and
+    /// subqueries may leave one to the WHERE above them).
     pub fn plan_query(&self, q: &Query) -> Result<Planned> {
+        let planned = self.plan_subquery(q)?;
+        super::rank::check_bounded(&planned)?;
+        Ok(planned)
+    }
+
+    /// A view's query: a ranking in it may be bounded by the queries that use the view.
+    pub fn plan_view(&self, q: &Query) -> Result<Planned> {
+        self.plan_subquery(q)
+    }
+
+    pub(super) fn plan_subquery(&self, q: &Query) -> Result<Planned> {
         if q.with.is_some() {
             return Err(SqlError::Unsupported("WITH (common table expressions) is not supported yet".into()));
         }
         let mut planned = self.plan_set_expr(&q.body)?;
-        if let Some(order) = &q.order_by {
-            return Err(SqlError::Unsupported(format!(
-                "Sort on a non-time-attribute field is not supported: {order} (ORDER BY in streaming queries needs a time attribute and arrives with Top-N)"
-            )));
-        }
-        if let Some(limit) = &q.limit_clause {
-            let (fetch, offset) = match limit {
+        let mut limit = None;
+        if let Some(l) = &q.limit_clause {
+            limit = Some(match l {
                 LimitClause::LimitOffset { limit, offset, .. } => (limit.as_ref().map(const_usize).transpose()?, offset.as_ref().map(|o| const_usize(&o.value)).transpose()?.unwrap_or(0)),
                 LimitClause::OffsetCommaLimit { offset, limit } => (Some(const_usize(limit)?), const_usize(offset)?),
-            };
+            });
+        }
+        if let Some(fetch) = &q.fetch {
+            limit = Some((fetch.quantity.as_ref().map(const_usize).transpose()?, 0));
+        }
+        if let Some(order) = &q.order_by {
+            // ORDER BY with LIMIT is a Top-N (Flink's SortLimit).
+            if let Some((Some(fetch), offset)) = limit {
+                return self.plan_sort_limit(planned, order, offset, fetch);
+            }
+            return Err(SqlError::Unsupported(format!(
+                "Sort on a non-time-attribute field is not supported: {order} (ORDER BY in streaming queries needs a time attribute, or a LIMIT for a Top-N)"
+            )));
+        }
+        if let Some((fetch, offset)) = limit {
             let schema = planned.schema.clone();
             let updating = planned.updating;
             planned = Planned { node: Node::Limit { input: Box::new(planned), offset, fetch }, schema, updating };
-        }
-        if let Some(fetch) = &q.fetch {
-            let n = fetch.quantity.as_ref().map(const_usize).transpose()?;
-            let schema = planned.schema.clone();
-            let updating = planned.updating;
-            planned = Planned { node: Node::Limit { input: Box::new(planned), offset: 0, fetch: n }, schema, updating };
         }
         Ok(planned)
     }
@@ -79,7 +96,7 @@ impl<'a> Planner<'a> {
     fn plan_set_expr(&self, body: &SetExpr) -> Result<Planned> {
         match body {
             SetExpr::Select(s) => self.plan_select(s),
-            SetExpr::Query(q) => self.plan_query(q),
+            SetExpr::Query(q) => self.plan_subquery(q),
             SetExpr::SetOperation { left, op: SetOperator::Union, set_quantifier: SetQuantifier::All, right } => {
                 let left = self.plan_set_expr(left)?;
                 let right = self.plan_set_expr(right)?;
@@ -155,19 +172,31 @@ impl<'a> Planner<'a> {
     }
 
     fn plan_select(&self, s: &Select) -> Result<Planned> {
-        if s.qualify.is_some() {
-            return Err(SqlError::Unsupported("QUALIFY (Top-N) is not supported yet".into()));
-        }
         let (mut input, selection) = self.plan_from(&s.from, s.selection.as_ref())?;
         if let Some(predicate) = &selection {
-            input = self.filter(input, predicate, "WHERE")?;
+            // Conditions on the rank of a ranking subquery make it a Top-N.
+            let (bounded, rest) = self.bound_rank(input, predicate, &s.projection)?;
+            input = bounded;
+            if let Some(rest) = rest {
+                input = self.filter(input, &rest, "WHERE")?;
+            }
         }
         let group_by = match &s.group_by {
             ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs.clone(),
             other => return Err(SqlError::Unsupported(format!("{other} is not supported"))),
         };
         let has_aggregates = s.projection.iter().any(|item| self.mentions_aggregate(item));
-        if !group_by.is_empty() || has_aggregates || s.having.is_some() {
+        let grouped = !group_by.is_empty() || has_aggregates || s.having.is_some();
+        // Window functions (OVER): the one dispatch point; rankings are planned in `rank`.
+        if super::rank::has_window_function(s) {
+            if grouped {
+                return Err(SqlError::Unsupported(
+                    "A window function over a grouped SELECT is not supported yet; group in a subquery and rank its rows".into(),
+                ));
+            }
+            return self.plan_ranked_select(input, s);
+        }
+        if grouped {
             return self.plan_grouped(input, s, &group_by);
         }
         let projected = self.project(input, &s.projection)?;
@@ -209,7 +238,7 @@ impl<'a> Planner<'a> {
                 Ok(qualify(planned, &qualifier))
             }
             TableFactor::Derived { subquery, alias, .. } => {
-                let planned = self.plan_query(subquery)?;
+                let planned = self.plan_subquery(subquery)?;
                 Ok(match alias {
                     Some(a) => rename_columns(qualify(planned, &a.name.value), &a.columns.iter().map(|c| c.name.value.clone()).collect::<Vec<_>>())?,
                     None => planned,
@@ -240,7 +269,7 @@ impl<'a> Planner<'a> {
         match &entry.table {
             CatalogTable::Connector(t) => self.plan_connector_table(t),
             CatalogTable::View { query, columns } => {
-                let planned = self.plan_query(query)?;
+                let planned = self.plan_subquery(query)?;
                 rename_columns(planned, columns)
             }
             CatalogTable::Inline(inline) => {
