@@ -27,7 +27,7 @@ MULTISET_ONLY = {"datastream_table_round_trip", "datastream_event_time_window", 
 # Joins: how the rows of two sources interleave decides the order of the joined rows (in Flink as
 # here). Their programs also print the materialized result, sorted, which is compared exactly.
 MULTISET_ONLY |= {"join_inner_comma", "join_full_outer_collect", "join_left_updating_group_by", "interval_join_late",
-                  "interval_join_full_outer"}
+                  "interval_join_full_outer", "window_join_tumble", "window_join_aggregates"}
 
 # Window Top-N and the dashboard's top products: the rows of windows one watermark fires.
 MULTISET_ONLY |= {"window_topn_hop", "dashboard_top_products"}

@@ -24,13 +24,14 @@ use super::partition::KeyPartitioner;
 use super::watermark::WatermarkAssigner;
 use super::window_aggregate::{Lateness, WindowAggregate, WindowTime};
 use super::window_assign::WindowAssign;
+use super::window_join::WindowJoin;
 use crate::catalog::{option, InlineTable};
 use crate::connector::sinks::{BlackholeSink, CollectSink, LineWriter, PrintSink};
 use crate::connector::{self, ConnectorMetrics};
 use crate::error::{Result, SqlError};
 use crate::format::FormatOptions;
 use crate::parse::CreateTable;
-use crate::plan::{Node, PhysExpr, Planned, RankSpec, RankStrategy, TimeAttribute};
+use crate::plan::{JoinKeys, Node, PhysExpr, Planned, RankSpec, RankStrategy, TimeAttribute};
 use crate::types::SqlType;
 
 /// Where a job's rows go.
@@ -212,29 +213,24 @@ impl Builder {
                 Built { id, parallelism }
             }
             Node::Join { left, right, kind, keys, condition, state_ttl_ms } => {
-                let (l, r) = (self.node(left)?, self.node(right)?);
-                let (edges, parallelism) = self.keyed_inputs(l, r, &keys.left_exprs, &keys.right_exprs)?;
-                let inputs = [relaxed(&left.schema.arrow()), relaxed(&right.schema.arrow())];
-                let (keys, kind, condition, ttl) = (keys.clone(), *kind, condition.clone(), *state_ttl_ms);
-                let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
-                    let encoders = [KeyEncoder::new(keys.left_exprs.clone(), keys.types.clone())?, KeyEncoder::new(keys.right_exprs.clone(), keys.types.clone())?];
-                    Ok(Box::new(Join::new(encoders, inputs.clone(), arrow.clone(), kind, condition.clone(), ttl)?) as Box<dyn Operator<TableData>>)
-                });
-                let id = self.graph.add_operator(format!("Join({})", kind.name()), parallelism, factory, edges).map_err(Self::error)?;
-                Built { id, parallelism }
+                let (kind, condition, ttl) = (*kind, condition.clone(), *state_ttl_ms);
+                self.join(left, right, keys, format!("Join({})", kind.name()), move |encoders, inputs| {
+                    Ok(Box::new(Join::new(encoders, inputs, arrow.clone(), kind, condition.clone(), ttl)?))
+                })?
             }
             Node::IntervalJoin { left, right, kind, keys, bounds, condition } => {
-                let (l, r) = (self.node(left)?, self.node(right)?);
-                let (edges, parallelism) = self.keyed_inputs(l, r, &keys.left_exprs, &keys.right_exprs)?;
-                let inputs = [relaxed(&left.schema.arrow()), relaxed(&right.schema.arrow())];
-                let (keys, kind, bounds, condition) = (keys.clone(), *kind, *bounds, condition.clone());
+                let (kind, bounds, condition) = (*kind, *bounds, condition.clone());
                 let late = self.metrics.late_records_dropped.clone();
-                let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
-                    let encoders = [KeyEncoder::new(keys.left_exprs.clone(), keys.types.clone())?, KeyEncoder::new(keys.right_exprs.clone(), keys.types.clone())?];
-                    Ok(Box::new(IntervalJoin::new(encoders, inputs.clone(), arrow.clone(), kind, bounds, condition.clone(), late.clone())?) as Box<dyn Operator<TableData>>)
-                });
-                let id = self.graph.add_operator(format!("IntervalJoin({})", kind.name()), parallelism, factory, edges).map_err(Self::error)?;
-                Built { id, parallelism }
+                self.join(left, right, keys, format!("IntervalJoin({})", kind.name()), move |encoders, inputs| {
+                    Ok(Box::new(IntervalJoin::new(encoders, inputs, arrow.clone(), kind, bounds, condition.clone(), late.clone())?))
+                })?
+            }
+            Node::WindowJoin { left, right, kind, keys, windows, condition } => {
+                let (kind, windows, condition) = (*kind, *windows, condition.clone());
+                let late = self.metrics.late_records_dropped.clone();
+                self.join(left, right, keys, format!("WindowJoin({})", kind.name()), move |encoders, inputs| {
+                    Ok(Box::new(WindowJoin::new(encoders, inputs, arrow.clone(), kind, windows, condition.clone(), late.clone())?))
+                })?
             }
             Node::Rank { input, rank } => {
                 let i = self.node(input)?;
@@ -246,6 +242,25 @@ impl Builder {
                 Built { id, parallelism: 1 }
             }
         })
+    }
+
+    /// A join operator of two inputs keyed by `keys`; `make` builds each subtask's operator from
+    /// the key encoders and the inputs' schemas.
+    fn join(
+        &mut self,
+        left: &Planned,
+        right: &Planned,
+        keys: &JoinKeys,
+        name: String,
+        make: impl Fn([KeyEncoder; 2], [arrow::datatypes::SchemaRef; 2]) -> std::result::Result<Box<dyn Operator<TableData>>, oxflow_core::error::BoxError> + Send + Sync + 'static,
+    ) -> Result<Built> {
+        let (l, r) = (self.node(left)?, self.node(right)?);
+        let (edges, parallelism) = self.keyed_inputs(l, r, &keys.left_exprs, &keys.right_exprs)?;
+        let inputs = [relaxed(&left.schema.arrow()), relaxed(&right.schema.arrow())];
+        let keys = keys.clone();
+        let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| make(join_encoders(&keys)?, inputs.clone()));
+        let id = self.graph.add_operator(name, parallelism, factory, edges).map_err(Self::error)?;
+        Ok(Built { id, parallelism })
     }
 
     /// A Top-N, deduplication or window Top-N, keyed by its PARTITION BY keys.
@@ -336,4 +351,9 @@ pub fn start(pipelines: Vec<(Planned, SinkTarget)>, settings: JobSettings) -> Re
     let metrics = b.metrics.clone();
     let running = oxflow_core::executor::start(b.graph).map_err(|e| SqlError::Execution(e.to_string()))?;
     Ok(SqlJob { running, results, metrics })
+}
+
+/// The key encoders of a join's two inputs (both sides' keys cast to one type).
+fn join_encoders(keys: &JoinKeys) -> std::result::Result<[KeyEncoder; 2], oxflow_core::error::BoxError> {
+    Ok([KeyEncoder::new(keys.left_exprs.clone(), keys.types.clone())?, KeyEncoder::new(keys.right_exprs.clone(), keys.types.clone())?])
 }

@@ -169,11 +169,5 @@ impl Operator<TableData> for Deduplicate {
         Ok(())
     }
 
-    fn snapshot_state(
-        &mut self,
-        _: oxflow_core::checkpoint::CheckpointId,
-        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
-    ) -> Result<(), BoxError> {
-        Err(super::refuse_checkpoint("SQL deduplication"))
-    }
+    super::refuse_checkpoints!("SQL deduplication");
 }

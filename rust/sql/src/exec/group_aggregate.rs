@@ -120,11 +120,5 @@ impl Operator<TableData> for GroupAggregate {
         Ok(())
     }
 
-    fn snapshot_state(
-        &mut self,
-        _: oxflow_core::checkpoint::CheckpointId,
-        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
-    ) -> Result<(), BoxError> {
-        Err(super::refuse_checkpoint("SQL GROUP BY aggregation"))
-    }
+    super::refuse_checkpoints!("SQL GROUP BY aggregation");
 }

@@ -17,8 +17,8 @@ use oxflow_core::data::Record;
 use oxflow_core::error::BoxError;
 use oxflow_core::operator::{Operator, Output};
 
-use super::data::{ChangeBatch, TableData};
-use super::join_rows::{JoinRows, JoinedRow};
+use super::data::{ChangeBatch, RowKind, TableData};
+use super::join_rows::{joined, padded, JoinRows, JoinedRow};
 use super::keys::KeyEncoder;
 use super::watermark::millis;
 use crate::plan::{IntervalBounds, JoinKind, PhysExpr};
@@ -55,24 +55,6 @@ fn expiration_time(operator_time: i64, relative: i64) -> i64 {
     operator_time.saturating_sub(relative).saturating_sub(1)
 }
 
-fn joined(side: usize, row: &[u8], other: &[u8]) -> JoinedRow {
-    let kind = super::data::RowKind::Insert;
-    if side == 0 {
-        (Some(row.into()), Some(other.into()), kind)
-    } else {
-        (Some(other.into()), Some(row.into()), kind)
-    }
-}
-
-fn padded(side: usize, row: &[u8]) -> JoinedRow {
-    let kind = super::data::RowKind::Insert;
-    if side == 0 {
-        (Some(row.into()), None, kind)
-    } else {
-        (None, Some(row.into()), kind)
-    }
-}
-
 impl IntervalState {
     pub fn new(kind: JoinKind, bounds: &IntervalBounds) -> Self {
         let relative = [-bounds.lower, bounds.upper];
@@ -102,7 +84,7 @@ impl IntervalState {
         let upper = time.saturating_add(self.relative[side]);
         let Some(key) = key else {
             if self.outer[side] {
-                out.push(padded(side, row));
+                out.push(padded(side, row, RowKind::Insert));
             } else {
                 self.late += u64::from(self.operator_time >= upper);
             }
@@ -122,7 +104,7 @@ impl IntervalState {
                         for ((t, i), ok) in candidates.into_iter().zip(ok) {
                             if ok {
                                 let entry = &mut cache.get_mut(&t).expect("candidate")[i];
-                                out.push(joined(side, row, &entry.0));
+                                out.push(joined(side, row, &entry.0, RowKind::Insert));
                                 entry.1 = true;
                                 emitted = true;
                             }
@@ -133,7 +115,7 @@ impl IntervalState {
                 for t in expired {
                     let rows = cache.remove(&t).expect("present");
                     if self.outer[other] {
-                        out.extend(rows.iter().filter(|r| !r.1).map(|r| padded(other, &r.0)));
+                        out.extend(rows.iter().filter(|r| !r.1).map(|r| padded(other, &r.0, RowKind::Insert)));
                     }
                 }
             }
@@ -145,7 +127,7 @@ impl IntervalState {
             }
         } else if !emitted {
             if self.outer[side] {
-                out.push(padded(side, row));
+                out.push(padded(side, row, RowKind::Insert));
             } else {
                 self.late += 1;
             }
@@ -186,7 +168,7 @@ impl IntervalState {
             for t in expired {
                 let rows = cache.remove(&t).expect("present");
                 if self.outer[side] {
-                    out.extend(rows.iter().filter(|r| !r.1).map(|r| padded(side, &r.0)));
+                    out.extend(rows.iter().filter(|r| !r.1).map(|r| padded(side, &r.0, RowKind::Insert)));
                 }
             }
             earliest = cache.keys().next().copied();
@@ -289,13 +271,7 @@ impl Operator<TableData> for IntervalJoin {
         Ok(())
     }
 
-    fn snapshot_state(
-        &mut self,
-        _: oxflow_core::checkpoint::CheckpointId,
-        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
-    ) -> Result<(), BoxError> {
-        Err(super::refuse_checkpoint("SQL interval join"))
-    }
+    super::refuse_checkpoints!("SQL interval join");
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use oxflow_core::error::BoxError;
 use oxflow_core::operator::{Operator, Output, TaskInfo};
 
 use super::data::{RowKind, TableData};
-use super::join_rows::{JoinRows, JoinedRow};
+use super::join_rows::{joined, padded, JoinRows, JoinedRow};
 use super::keys::KeyEncoder;
 use crate::plan::{JoinKind, PhysExpr};
 
@@ -35,22 +35,6 @@ pub struct JoinState {
     sides: [SideState; 2],
     /// `table.exec.state.ttl` in ms (`None`: rows are kept forever).
     ttl: Option<i64>,
-}
-
-fn joined(side: usize, row: &[u8], other: &[u8], kind: RowKind) -> JoinedRow {
-    if side == 0 {
-        (Some(row.into()), Some(other.into()), kind)
-    } else {
-        (Some(other.into()), Some(row.into()), kind)
-    }
-}
-
-fn padded(side: usize, row: &[u8], kind: RowKind) -> JoinedRow {
-    if side == 0 {
-        (Some(row.into()), None, kind)
-    } else {
-        (None, Some(row.into()), kind)
-    }
 }
 
 impl JoinState {
@@ -243,13 +227,7 @@ impl Operator<TableData> for Join {
         Ok(())
     }
 
-    fn snapshot_state(
-        &mut self,
-        _: oxflow_core::checkpoint::CheckpointId,
-        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
-    ) -> Result<(), BoxError> {
-        Err(super::refuse_checkpoint("SQL regular join"))
-    }
+    super::refuse_checkpoints!("SQL regular join");
 }
 
 #[cfg(test)]

@@ -16,6 +16,24 @@ use crate::plan::PhysExpr;
 /// A joined row before decoding: the left and the right input's row, `None` for NULL padding.
 pub type JoinedRow = (Option<Box<[u8]>>, Option<Box<[u8]>>, RowKind);
 
+/// Row `row` of input `side` (0 left, 1 right) joined with `other`, a row of the other side.
+pub fn joined(side: usize, row: &[u8], other: &[u8], kind: RowKind) -> JoinedRow {
+    if side == 0 {
+        (Some(row.into()), Some(other.into()), kind)
+    } else {
+        (Some(other.into()), Some(row.into()), kind)
+    }
+}
+
+/// Row `row` of input `side` padded with NULLs for the other side.
+pub fn padded(side: usize, row: &[u8], kind: RowKind) -> JoinedRow {
+    if side == 0 {
+        (Some(row.into()), None, kind)
+    } else {
+        (None, Some(row.into()), kind)
+    }
+}
+
 pub struct JoinRows {
     sides: [RowConverter; 2],
     /// Fields of each side, for NULL padding.

@@ -335,13 +335,7 @@ impl Operator<TableData> for Rank {
         Ok(())
     }
 
-    fn snapshot_state(
-        &mut self,
-        _: oxflow_core::checkpoint::CheckpointId,
-        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
-    ) -> Result<(), BoxError> {
-        Err(super::refuse_checkpoint("SQL Top-N"))
-    }
+    super::refuse_checkpoints!("SQL Top-N");
 }
 
 #[cfg(test)]

@@ -370,11 +370,5 @@ impl Operator<TableData> for WindowAggregate {
         Ok(())
     }
 
-    fn snapshot_state(
-        &mut self,
-        _: oxflow_core::checkpoint::CheckpointId,
-        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
-    ) -> Result<(), BoxError> {
-        Err(super::refuse_checkpoint("SQL window aggregation"))
-    }
+    super::refuse_checkpoints!("SQL window aggregation");
 }

@@ -136,11 +136,5 @@ impl Operator<TableData> for WindowRank {
         Ok(())
     }
 
-    fn snapshot_state(
-        &mut self,
-        _: oxflow_core::checkpoint::CheckpointId,
-        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
-    ) -> Result<(), BoxError> {
-        Err(super::refuse_checkpoint("SQL window Top-N"))
-    }
+    super::refuse_checkpoints!("SQL window Top-N");
 }

@@ -12,6 +12,7 @@ use datafusion_sql::sqlparser::ast::{self, BinaryOperator, JoinConstraint, JoinO
 use super::expr::column;
 use super::query::{common_type, Planner};
 use super::window::interval_ms;
+use super::window_join::window_join_spec;
 use super::{Node, PhysExpr, PlanColumn, PlanSchema, Planned, TimeAttribute};
 use crate::error::{Result, SqlError};
 use crate::types::SqlType;
@@ -200,6 +201,16 @@ impl Planner<'_> {
             if !found {
                 rest.push(n);
             }
+        }
+        if let Some(windows) = window_join_spec(&left, &right, &keys, what)? {
+            // Every other conjunct, time comparisons too, is the condition over the joined row.
+            for (_, b) in &bounds {
+                rest.extend(&b.conjuncts);
+            }
+            rest.sort_unstable();
+            let condition = self.condition(&on, &rest, &probe)?;
+            let schema = joined_schema(&left, &right, kind, true);
+            return Ok(Planned { node: Node::WindowJoin { left: Box::new(left), right: Box::new(right), kind, keys, windows, condition }, schema, updating: false });
         }
         let interval = bounds.iter().find(|(_, b)| b.lower.is_some() && b.upper.is_some());
         if let Some(((lt, rt), b)) = interval {

@@ -11,6 +11,8 @@ mod query;
 pub mod rank;
 mod schema;
 pub mod window;
+mod window_join;
+pub mod window_property;
 
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ use datafusion_physical_expr::PhysicalExpr;
 pub use aggregate::AggregateCall;
 pub use expr::ExprPlanner;
 pub use join::{IntervalBounds, JoinKeys, JoinKind};
+pub use window_join::WindowJoinSpec;
 pub use query::{Planner, PlannerConfig};
 pub use rank::{RankFunction, RankSpec, RankStrategy};
 pub use schema::{PlanColumn, PlanSchema, TimeAttribute};
@@ -76,6 +79,9 @@ pub enum Node {
     /// An interval join of two append-only rowtime inputs: rows whose times meet `bounds`, state
     /// cleaned by the watermark.
     IntervalJoin { left: Box<Planned>, right: Box<Planned>, kind: JoinKind, keys: JoinKeys, bounds: IntervalBounds, condition: Option<PhysExpr> },
+    /// A window join (Flink's WindowJoin) of two window TVF outputs on equal windows: each
+    /// window's rows of both sides joined when the watermark passes its end, late rows dropped.
+    WindowJoin { left: Box<Planned>, right: Box<Planned>, kind: JoinKind, keys: JoinKeys, windows: WindowJoinSpec, condition: Option<PhysExpr> },
     /// A ranking window function (Top-N, deduplication, window Top-N; see [`rank`]): the
     /// input's columns, then the rank number.
     Rank { input: Box<Planned>, rank: Box<RankSpec> },
@@ -110,6 +116,7 @@ impl Planned {
             Node::Limit { input, .. } => ("Limit".into(), vec![input]),
             Node::Rank { input, rank } => (rank.explain(), vec![input]),
             Node::Join { left, right, kind, .. } => (format!("Join(joinType=[{}])", kind.name()), vec![left, right]),
+            Node::WindowJoin { left, right, kind, windows, .. } => (format!("WindowJoin(joinType=[{}], window=[{}])", kind.name(), windows.window), vec![left, right]),
             Node::IntervalJoin { left, right, kind, bounds, .. } => (
                 format!("IntervalJoin(joinType=[{}], windowBounds=[leftLowerBound={}, leftUpperBound={}])", kind.name(), bounds.lower, bounds.upper),
                 vec![left, right],

@@ -12,6 +12,7 @@ use datafusion_physical_expr::expressions::Column;
 use datafusion_sql::sqlparser::ast::{self, BinaryOperator, Expr, SelectItem, WindowType};
 
 use super::query::Planner;
+use super::window_property::{window_bound, WindowBound};
 use super::{Node, PhysExpr, PlanColumn, Planned, TimeAttribute};
 use crate::error::{Result, SqlError};
 use crate::types::{SqlType, Typed};
@@ -217,27 +218,6 @@ fn mentions_identifier(items: &[SelectItem], name: &str) -> bool {
     })
 }
 
-/// The window property (start, end) input column `i` of `p` is, traced through projections
-/// and filters down to a window TVF or its aggregation.
-fn window_property(p: &Planned, i: usize) -> Option<bool> {
-    match &p.node {
-        Node::Project { input, exprs } => window_property(input, exprs.get(i)?.downcast_ref::<Column>()?.index()),
-        Node::Filter { input, .. } => window_property(input, i),
-        Node::Rank { input, .. } if i < input.schema.columns.len() => window_property(input, i),
-        Node::WindowAggregate { keys, from_tvf: true, .. } => match i.checked_sub(keys.len()) {
-            Some(0) => Some(false),
-            Some(1) => Some(true),
-            _ => None,
-        },
-        Node::WindowAssign { input, .. } => match i.checked_sub(input.schema.columns.len()) {
-            Some(0) => Some(false),
-            Some(1) => Some(true),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// The error for a ranking no rank condition bounds: Flink plans it as an OVER aggregation.
 fn unbounded_error(spec: &RankSpec) -> SqlError {
     if spec.order_time.is_none() {
@@ -273,7 +253,7 @@ pub(super) fn check_bounded(p: &Planned) -> Result<()> {
         | Node::Correlate { input, .. }
         | Node::Limit { input, .. } => vec![input],
         Node::Union { inputs } => inputs.iter().collect(),
-        Node::Join { left, right, .. } | Node::IntervalJoin { left, right, .. } => vec![left, right],
+        Node::Join { left, right, .. } | Node::IntervalJoin { left, right, .. } | Node::WindowJoin { left, right, .. } => vec![left, right],
     };
     inputs.into_iter().try_for_each(check_bounded)
 }
@@ -483,9 +463,9 @@ impl Planner<'_> {
         for p in &spec.partition_by {
             let (expr, col) = self.exprs().plan(p, schema, "$partition")?;
             if let Some(c) = expr.downcast_ref::<Column>() {
-                match window_property(input, c.index()) {
-                    Some(false) => window_bounds.0 = Some(c.index()),
-                    Some(true) => window_bounds.1 = Some(c.index()),
+                match window_bound(input, c.index()) {
+                    Some((WindowBound::Start, _)) => window_bounds.0 = Some(c.index()),
+                    Some((WindowBound::End, _)) => window_bounds.1 = Some(c.index()),
                     None => {}
                 }
             }

@@ -1,4 +1,4 @@
-mod common;
+use crate::common;
 
 const ORDERS: &str = "CREATE TABLE orders (order_id BIGINT, user_id BIGINT, product_id BIGINT, amount DECIMAL(10, 2), order_time TIMESTAMP(3),
     WATERMARK FOR order_time AS order_time - INTERVAL '5' SECOND)

@@ -1,7 +1,7 @@
 //! Join planning: which conditions make an interval join and with which bounds, which make a
 //! regular join, and the errors; and one interval join end to end against Flink's output.
 
-mod common;
+use crate::common;
 
 const CLICKS: &str = "CREATE TABLE clicks (click_id BIGINT, user_id BIGINT, click_time TIMESTAMP(3),
     WATERMARK FOR click_time AS click_time - INTERVAL '1' SECOND)
@@ -72,4 +72,40 @@ fn interval_join_with_late_rows_matches_flink() {
     // The stored stdout starts with the 8 lines of print_schema().
     let expected: Vec<String> = case["stdout"].as_array().unwrap()[8..].iter().map(|v| v.as_str().unwrap().to_string()).collect();
     assert_eq!(common::sorted(got), common::sorted(expected));
+}
+
+const WINDOWED: &str = "SELECT c.click_id, c.user_id, i.imp_id, i.user_id AS imp_user,
+        COALESCE(c.window_start, i.window_start) AS window_start, c.window_end, i.window_time
+    FROM (SELECT * FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(click_time), INTERVAL '10' SECOND))) c
+    {KIND} (SELECT * FROM TABLE(TUMBLE(TABLE impressions, DESCRIPTOR(imp_time), INTERVAL '{SIZE}' SECOND))) i
+    ON c.user_id = i.user_id AND c.window_start = i.window_start AND c.window_end = i.window_end";
+
+#[test]
+fn equal_windows_of_window_tvfs_make_window_joins() {
+    let sql = |kind: &str, size: &str| WINDOWED.replace("{KIND}", kind).replace("{SIZE}", size);
+    assert!(first_line(&sql("JOIN", "10")).starts_with("WindowJoin(joinType=[InnerJoin], window=[TUMBLE("), "{}", explain(&sql("JOIN", "10")).unwrap());
+    assert!(first_line(&sql("FULL OUTER JOIN", "10")).starts_with("WindowJoin(joinType=[FullOuterJoin]"));
+    // Only window_start equal: a regular join.
+    let start_only = sql("JOIN", "10").replace(" AND c.window_end = i.window_end", "");
+    assert!(first_line(&start_only).starts_with("Join(joinType=[InnerJoin])"));
+    // Different windows on the two sides: a regular join, as in Flink.
+    assert!(first_line(&sql("JOIN", "20")).starts_with("Join(joinType=[InnerJoin])"));
+    // Without other keys: a window join all the same.
+    let no_key = sql("JOIN", "10").replace("c.user_id = i.user_id AND ", "");
+    assert!(first_line(&no_key).starts_with("WindowJoin(joinType=[InnerJoin]"));
+}
+
+#[test]
+fn window_joins_with_late_rows_match_flink() {
+    let case: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{}/../window_join_tumble.json", common::inputs())).unwrap()).unwrap();
+    let stdout: Vec<String> = case["stdout"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    // Three print_schema() + tableau blocks, one per join kind.
+    let blocks: Vec<Vec<String>> = stdout.split(|l| l == "(").skip(1).map(|b| b.iter().skip_while(|l| !l.starts_with("+-")).cloned().collect()).collect();
+    for (kind, expected) in ["JOIN", "LEFT JOIN", "FULL OUTER JOIN"].iter().zip(blocks) {
+        for parallelism in [1, 3] {
+            let mut s = common::session(&[CLICKS, IMPRESSIONS]);
+            let got = common::print_at(&mut s, &WINDOWED.replace("{KIND}", kind).replace("{SIZE}", "10"), parallelism);
+            assert_eq!(common::sorted(got), common::sorted(expected.clone()), "{kind} at parallelism {parallelism}");
+        }
+    }
 }

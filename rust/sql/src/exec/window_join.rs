@@ -1,0 +1,252 @@
+//! Window joins with the semantics of Flink's WindowJoinOperator (our code): each side's rows are
+//! kept per window (by its window_end) and key until the watermark reaches the window's last
+//! millisecond; then that window's rows of each key are joined, outer rows that joined nothing
+//! are padded with NULLs, and the window is forgotten. A row whose window has already fired is
+//! late: dropped and counted. The output is append-only.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use arrow::array::Array;
+use arrow::datatypes::SchemaRef;
+use oxflow_core::data::Record;
+use oxflow_core::error::BoxError;
+use oxflow_core::operator::{Operator, Output};
+
+use super::data::{ChangeBatch, RowKind, TableData};
+use super::join_rows::{joined, padded, JoinRows, JoinedRow};
+use super::keys::KeyEncoder;
+use super::watermark::millis;
+use crate::plan::{JoinKind, PhysExpr, WindowJoinSpec};
+
+/// One window's rows: per key (in the order keys first came) each side's rows, and the rows
+/// whose key has a NULL (they join nothing).
+#[derive(Default)]
+struct WindowRows {
+    index: HashMap<Box<[u8]>, usize>,
+    keyed: Vec<[Vec<Box<[u8]>>; 2]>,
+    null_keyed: [Vec<Box<[u8]>>; 2],
+}
+
+/// Which of `others` (rows of the right side) satisfy the join condition with `left`.
+pub type Matcher<'a> = dyn FnMut(&[u8], &[Box<[u8]>]) -> Result<Vec<bool>, BoxError> + 'a;
+
+/// The rows of open windows and the firing rules; free of Arrow so they are tested on their own.
+/// Side 0 is the left input, 1 the right.
+pub struct WindowJoinState {
+    outer: [bool; 2],
+    windows: BTreeMap<i64, WindowRows>,
+    watermark: i64,
+    /// Rows dropped because their window had fired.
+    pub late: u64,
+}
+
+impl WindowJoinState {
+    pub fn new(kind: JoinKind) -> Self {
+        WindowJoinState { outer: [kind.left_outer(), kind.right_outer()], windows: BTreeMap::new(), watermark: i64::MIN, late: 0 }
+    }
+
+    /// A row of `side` in the window ending at `window_end`; `key` is `None` when it has a NULL.
+    pub fn insert(&mut self, side: usize, key: Option<&[u8]>, window_end: i64, row: &[u8]) {
+        if window_end.saturating_sub(1) <= self.watermark {
+            self.late += 1;
+            return;
+        }
+        let window = self.windows.entry(window_end).or_default();
+        let rows = match key {
+            None => &mut window.null_keyed[side],
+            Some(key) => {
+                let next = window.keyed.len();
+                let at = *window.index.entry(key.into()).or_insert(next);
+                if at == next {
+                    window.keyed.push(Default::default());
+                }
+                &mut window.keyed[at][side]
+            }
+        };
+        rows.push(row.into());
+    }
+
+    /// The watermark advanced: join the windows whose last millisecond it reached, earliest first.
+    pub fn advance(&mut self, watermark: i64, matcher: &mut Matcher<'_>, out: &mut Vec<JoinedRow>) -> Result<(), BoxError> {
+        self.watermark = self.watermark.max(watermark);
+        while let Some(entry) = self.windows.first_entry() {
+            if entry.key().saturating_sub(1) > self.watermark {
+                break;
+            }
+            let window = entry.remove();
+            for [lefts, rights] in &window.keyed {
+                self.join_key(lefts, rights, matcher, out)?;
+            }
+            for side in 0..2 {
+                if self.outer[side] {
+                    out.extend(window.null_keyed[side].iter().map(|r| padded(side, r, RowKind::Insert)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn join_key(&self, lefts: &[Box<[u8]>], rights: &[Box<[u8]>], matcher: &mut Matcher<'_>, out: &mut Vec<JoinedRow>) -> Result<(), BoxError> {
+        let mut right_joined = vec![false; rights.len()];
+        for left in lefts {
+            let mut any = false;
+            if !rights.is_empty() {
+                for (i, ok) in matcher(left, rights)?.into_iter().enumerate() {
+                    if ok {
+                        out.push(joined(0, left, &rights[i], RowKind::Insert));
+                        right_joined[i] = true;
+                        any = true;
+                    }
+                }
+            }
+            if !any && self.outer[0] {
+                out.push(padded(0, left, RowKind::Insert));
+            }
+        }
+        if self.outer[1] {
+            out.extend(rights.iter().zip(&right_joined).filter(|(_, j)| !**j).map(|(r, _)| padded(1, r, RowKind::Insert)));
+        }
+        Ok(())
+    }
+}
+
+pub struct WindowJoin {
+    keys: [KeyEncoder; 2],
+    window_ends: [usize; 2],
+    rows: JoinRows,
+    condition: Option<PhysExpr>,
+    state: WindowJoinState,
+    late_metric: Arc<AtomicU64>,
+}
+
+impl WindowJoin {
+    pub fn new(
+        keys: [KeyEncoder; 2],
+        inputs: [SchemaRef; 2],
+        joined: SchemaRef,
+        kind: JoinKind,
+        windows: WindowJoinSpec,
+        condition: Option<PhysExpr>,
+        late_metric: Arc<AtomicU64>,
+    ) -> Result<Self, BoxError> {
+        Ok(WindowJoin {
+            keys,
+            window_ends: [windows.left_end, windows.right_end],
+            rows: JoinRows::new(&inputs[0], &inputs[1], &joined)?,
+            condition,
+            state: WindowJoinState::new(kind),
+            late_metric,
+        })
+    }
+
+    fn process_batch(&mut self, side: usize, input: &ChangeBatch) -> Result<(), BoxError> {
+        let batch = &input.batch;
+        let (keys, null_keys) = self.keys[side].encode_with_nulls(batch)?;
+        let ends = millis(batch.column(self.window_ends[side]).as_ref())?;
+        let encoded = self.rows.encode(side, batch)?;
+        let before = self.state.late;
+        for i in 0..batch.num_rows() {
+            if ends.is_null(i) {
+                continue;
+            }
+            let key = if null_keys.as_ref().is_some_and(|n| n[i]) { None } else { Some(keys[i].as_ref()) };
+            self.state.insert(side, key, ends.value(i), encoded.row(i).data());
+        }
+        self.late_metric.fetch_add(self.state.late - before, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl Operator<TableData> for WindowJoin {
+    fn process(&mut self, port: usize, records: Vec<Record<TableData>>, _: &mut Output<TableData>) -> Result<(), BoxError> {
+        let side = port.min(1);
+        for r in &records {
+            self.process_batch(side, &r.value)?;
+        }
+        Ok(())
+    }
+
+    fn on_watermark(&mut self, watermark: i64, out: &mut Output<TableData>) -> Result<(), BoxError> {
+        let mut changes = Vec::new();
+        let (rows, condition) = (&self.rows, &self.condition);
+        let mut matcher = |left: &[u8], rights: &[Box<[u8]>]| -> Result<Vec<bool>, BoxError> {
+            match condition {
+                None => Ok(vec![true; rights.len()]),
+                Some(c) => rows.matches(c, &rights.iter().map(|r| (Some(left), Some(r.as_ref()))).collect::<Vec<_>>()),
+            }
+        };
+        self.state.advance(watermark, &mut matcher, &mut changes)?;
+        if !changes.is_empty() {
+            out.push(Record::new(self.rows.output(&changes)?));
+        }
+        out.emit_watermark(watermark);
+        Ok(())
+    }
+
+    super::refuse_checkpoints!("SQL window join");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(s: &str) -> Box<[u8]> {
+        s.as_bytes().into()
+    }
+
+    fn names(out: &[JoinedRow]) -> Vec<(String, String)> {
+        let text = |r: &Option<Box<[u8]>>| r.as_ref().map_or("-".to_string(), |b| String::from_utf8(b.to_vec()).unwrap());
+        out.iter().map(|(l, r, _)| (text(l), text(r))).collect()
+    }
+
+    fn all(_: &[u8], rights: &[Box<[u8]>]) -> Result<Vec<bool>, BoxError> {
+        Ok(vec![true; rights.len()])
+    }
+
+    #[test]
+    fn windows_join_when_the_watermark_reaches_their_last_millisecond() {
+        let mut s = WindowJoinState::new(JoinKind::Full);
+        s.insert(0, Some(b"k1".as_slice()), 10, &row("a"));
+        s.insert(1, Some(b"k1".as_slice()), 10, &row("x"));
+        s.insert(1, Some(b"k1".as_slice()), 10, &row("y"));
+        s.insert(0, Some(b"k2".as_slice()), 10, &row("b"));
+        s.insert(1, Some(b"k3".as_slice()), 10, &row("z"));
+        s.insert(0, None, 10, &row("n"));
+        s.insert(0, Some(b"k1".as_slice()), 20, &row("c"));
+        let mut out = Vec::new();
+        s.advance(8, &mut all, &mut out).unwrap();
+        assert!(out.is_empty(), "window [.., 10) is still open at watermark 8");
+        s.advance(9, &mut all, &mut out).unwrap();
+        let pair = |l: &str, r: &str| (l.to_string(), r.to_string());
+        assert_eq!(names(&out), [pair("a", "x"), pair("a", "y"), pair("b", "-"), pair("-", "z"), pair("n", "-")]);
+        // The fired window is gone: its late rows are dropped, the next window stays.
+        s.insert(1, Some(b"k1".as_slice()), 10, &row("late"));
+        assert_eq!(s.late, 1);
+        out.clear();
+        s.advance(i64::MAX, &mut all, &mut out).unwrap();
+        assert_eq!(names(&out), [pair("c", "-")]);
+    }
+
+    #[test]
+    fn inner_and_left_joins_pad_only_their_outer_side_and_the_condition_filters_pairs() {
+        for (kind, expected) in [
+            (JoinKind::Inner, vec![("a", "y")]),
+            (JoinKind::Left, vec![("a", "y"), ("b", "-")]),
+            (JoinKind::Right, vec![("a", "y"), ("-", "x")]),
+        ] {
+            let mut s = WindowJoinState::new(kind);
+            s.insert(0, Some(b"k".as_slice()), 10, &row("a"));
+            s.insert(0, Some(b"k".as_slice()), 10, &row("b"));
+            s.insert(1, Some(b"k".as_slice()), 10, &row("x"));
+            s.insert(1, Some(b"k".as_slice()), 10, &row("y"));
+            // Only a-y satisfies the condition.
+            let mut only_a_y = |l: &[u8], rights: &[Box<[u8]>]| -> Result<Vec<bool>, BoxError> { Ok(rights.iter().map(|r| l == b"a" && &**r == b"y").collect()) };
+            let mut out = Vec::new();
+            s.advance(100, &mut only_a_y, &mut out).unwrap();
+            let expected: Vec<(String, String)> = expected.into_iter().map(|(l, r)| (l.to_string(), r.to_string())).collect();
+            assert_eq!(names(&out), expected, "{kind:?}");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! SQL end to end: statements planned and run on the runtime, outputs compared with Flink's.
+//! One test binary for all of them (each binary links DataFusion once, which takes minutes).
+
+mod common;
+mod joins;
+mod topn;
+mod windows;
