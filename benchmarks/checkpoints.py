@@ -103,9 +103,9 @@ def mb(n):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--events", type=int, default=3_000_000)
     ap.add_argument("--variant", choices=["a", "b"], default="a")
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keys", type=int, default=1_000_000)
     ap.add_argument("--updates", type=int, default=2_000_000)
     ap.add_argument("--skip-throughput", action="store_true")

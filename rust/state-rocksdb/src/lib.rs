@@ -35,7 +35,7 @@ pub struct RocksDbConfig {
 
 impl Default for RocksDbConfig {
     fn default() -> Self {
-        RocksDbConfig { block_cache_bytes: 64 << 20, write_buffer_bytes: 16 << 20, cache_entries: DEFAULT_CACHE_ENTRIES, incremental: true }
+        RocksDbConfig { block_cache_bytes: 64 << 20, write_buffer_bytes: 4 << 20, cache_entries: DEFAULT_CACHE_ENTRIES, incremental: true }
     }
 }
 
@@ -67,6 +67,12 @@ impl RocksDbFactory {
         opts.set_write_buffer_size(self.config.write_buffer_bytes);
         opts.set_max_write_buffer_number(2);
         opts.set_compression_type(DBCompressionType::Lz4);
+        // Point lookups of keys that are not in the memtable (most, with many keys) skip its
+        // skip list through a whole-key bloom filter.
+        opts.set_memtable_whole_key_filtering(true);
+        opts.set_memtable_prefix_bloom_ratio(0.1);
+        // One writer per instance: no need for the concurrent (CAS-based) memtable insert.
+        opts.set_allow_concurrent_memtable_write(false);
         // A working copy on local disk: keep RocksDB's own log small.
         opts.set_keep_log_file_num(1);
         opts.set_max_log_file_size(1 << 20);
