@@ -20,6 +20,7 @@ use super::group_aggregate::GroupAggregate;
 use super::interval_join::IntervalJoin;
 use super::join::Join;
 use super::keys::KeyEncoder;
+use super::match_recognize::MatchRecognize;
 use super::partition::KeyPartitioner;
 use super::watermark::WatermarkAssigner;
 use super::window_aggregate::{Lateness, WindowAggregate, WindowTime};
@@ -235,6 +236,16 @@ impl Builder {
             Node::Rank { input, rank } => {
                 let i = self.node(input)?;
                 self.rank(i, input, rank, arrow)?
+            }
+            Node::MatchRecognize { input, spec } => {
+                let i = self.node(input)?;
+                let (edges, parallelism) = self.keyed_input(i, &spec.partition)?;
+                let (spec, late) = (spec.clone(), self.metrics.late_records_dropped.clone());
+                let name = spec.explain();
+                let factory: OperatorFactory<TableData> =
+                    Box::new(move |_| Ok(Box::new(MatchRecognize::new(spec.clone(), &arrow, late.clone())?) as Box<dyn Operator<TableData>>));
+                let id = self.graph.add_operator(name, parallelism, factory, edges).map_err(Self::error)?;
+                Built { id, parallelism }
             }
             Node::Limit { input, offset, fetch } => {
                 let i = self.node(input)?;

@@ -11,6 +11,10 @@ pub mod interval_join;
 pub mod join;
 pub mod join_rows;
 pub mod keys;
+pub mod match_nfa;
+#[cfg(test)]
+mod match_nfa_tests;
+pub mod match_recognize;
 pub mod partition;
 pub mod rank;
 pub mod rank_rows;

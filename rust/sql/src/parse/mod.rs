@@ -3,6 +3,7 @@
 
 pub mod ddl;
 pub mod dialect;
+pub mod match_within;
 mod words;
 
 use datafusion_sql::sqlparser::ast::{self, ObjectName, Query};
@@ -70,7 +71,11 @@ pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
 
 fn parse_script_inner(sql: &str) -> Result<Vec<Statement>> {
     let dialect = FlinkDialect;
-    let mut p = Parser::new(&dialect).try_with_sql(sql)?;
+    let tokens = datafusion_sql::sqlparser::tokenizer::Tokenizer::new(&dialect, sql)
+        .with_unescape(true)
+        .tokenize_with_location()
+        .map_err(|e| SqlError::from(datafusion_sql::sqlparser::parser::ParserError::TokenizerError(e.to_string())))?;
+    let mut p = Parser::new(&dialect).with_tokens_with_locations(match_within::move_within(tokens));
     let mut out = Vec::new();
     loop {
         while p.consume_token(&Token::SemiColon) {}

@@ -7,6 +7,8 @@ mod correlate;
 mod expr;
 mod grouping;
 pub mod join;
+pub mod match_pattern;
+pub mod match_recognize;
 mod query;
 pub mod rank;
 mod schema;
@@ -85,6 +87,9 @@ pub enum Node {
     /// A ranking window function (Top-N, deduplication, window Top-N; see [`rank`]): the
     /// input's columns, then the rank number.
     Rank { input: Box<Planned>, rank: Box<RankSpec> },
+    /// MATCH_RECOGNIZE: one row per match of the pattern in each partition (see
+    /// [`match_recognize`]): the partition columns, then the measures.
+    MatchRecognize { input: Box<Planned>, spec: Arc<match_recognize::MatchSpec> },
     /// The first `fetch` rows after `offset`.
     Limit { input: Box<Planned>, offset: usize, fetch: Option<usize> },
 }
@@ -115,6 +120,7 @@ impl Planned {
             Node::Union { inputs } => ("Union(all=[true])".into(), inputs.iter().collect()),
             Node::Limit { input, .. } => ("Limit".into(), vec![input]),
             Node::Rank { input, rank } => (rank.explain(), vec![input]),
+            Node::MatchRecognize { input, spec } => (spec.explain(), vec![input]),
             Node::Join { left, right, kind, .. } => (format!("Join(joinType=[{}])", kind.name()), vec![left, right]),
             Node::WindowJoin { left, right, kind, windows, .. } => (format!("WindowJoin(joinType=[{}], window=[{}])", kind.name(), windows.window), vec![left, right]),
             Node::IntervalJoin { left, right, kind, bounds, .. } => (

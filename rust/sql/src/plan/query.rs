@@ -258,6 +258,7 @@ impl<'a> Planner<'a> {
                     None => planned,
                 })
             }
+            TableFactor::MatchRecognize { .. } => self.plan_match_recognize(f),
             other => Err(SqlError::Unsupported(format!("Unsupported FROM item: {other}"))),
         }
     }

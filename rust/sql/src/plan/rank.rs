@@ -251,6 +251,7 @@ pub(super) fn check_bounded(p: &Planned) -> Result<()> {
         | Node::WindowAggregate { input, .. }
         | Node::GroupAggregate { input, .. }
         | Node::Correlate { input, .. }
+        | Node::MatchRecognize { input, .. }
         | Node::Limit { input, .. } => vec![input],
         Node::Union { inputs } => inputs.iter().collect(),
         Node::Join { left, right, .. } | Node::IntervalJoin { left, right, .. } | Node::WindowJoin { left, right, .. } => vec![left, right],

@@ -3,5 +3,6 @@
 
 mod common;
 mod joins;
+mod match_recognize;
 mod topn;
 mod windows;
