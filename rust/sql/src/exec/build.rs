@@ -20,6 +20,7 @@ use super::group_aggregate::GroupAggregate;
 use super::interval_join::IntervalJoin;
 use super::join::Join;
 use super::keys::KeyEncoder;
+use super::over_aggregate::OverAggregate;
 use super::partition::KeyPartitioner;
 use super::watermark::WatermarkAssigner;
 use super::window_aggregate::{Lateness, WindowAggregate, WindowTime};
@@ -239,6 +240,15 @@ impl Builder {
             Node::Rank { input, rank } => {
                 let i = self.node(input)?;
                 self.rank(i, input, rank, arrow)?
+            }
+            Node::OverAggregate { input, over } => {
+                let i = self.node(input)?;
+                let (edges, parallelism) = self.keyed_input(i, &over.partition)?;
+                let (spec, late) = (Arc::new((**over).clone()), self.metrics.late_records_dropped.clone());
+                let factory: OperatorFactory<TableData> =
+                    Box::new(move |_| Ok(Box::new(OverAggregate::new(&spec, &arrow, late.clone())?) as Box<dyn Operator<TableData>>));
+                let id = self.graph.add_operator(over.explain(), parallelism, factory, edges).map_err(Self::error)?;
+                Built { id, parallelism }
             }
             Node::Limit { input, offset, fetch } => {
                 let i = self.node(input)?;

@@ -11,6 +11,8 @@ pub mod interval_join;
 pub mod join;
 pub mod join_rows;
 pub mod keys;
+pub mod over_aggregate;
+pub mod over_frame;
 pub mod partition;
 pub mod rank;
 pub mod rank_rows;

@@ -7,6 +7,7 @@ mod correlate;
 mod expr;
 mod grouping;
 pub mod join;
+pub mod over_aggregate;
 mod query;
 pub mod rank;
 mod schema;
@@ -19,6 +20,7 @@ use datafusion_physical_expr::PhysicalExpr;
 pub use aggregate::AggregateCall;
 pub use expr::ExprPlanner;
 pub use join::{IntervalBounds, JoinKeys, JoinKind};
+pub use over_aggregate::{OverFrame, OverSpec};
 pub use query::{Planner, PlannerConfig};
 pub use rank::{RankFunction, RankSpec, RankStrategy};
 pub use schema::{PlanColumn, PlanSchema, TimeAttribute};
@@ -79,6 +81,9 @@ pub enum Node {
     /// A ranking window function (Top-N, deduplication, window Top-N; see [`rank`]): the
     /// input's columns, then the rank number.
     Rank { input: Box<Planned>, rank: Box<RankSpec> },
+    /// An OVER aggregation (see [`over_aggregate`]): the input's columns, then the aggregates,
+    /// one output row per input row.
+    OverAggregate { input: Box<Planned>, over: Box<OverSpec> },
     /// The first `fetch` rows after `offset`.
     Limit { input: Box<Planned>, offset: usize, fetch: Option<usize> },
 }
@@ -109,6 +114,7 @@ impl Planned {
             Node::Union { inputs } => ("Union(all=[true])".into(), inputs.iter().collect()),
             Node::Limit { input, .. } => ("Limit".into(), vec![input]),
             Node::Rank { input, rank } => (rank.explain(), vec![input]),
+            Node::OverAggregate { input, over } => (over.explain(), vec![input]),
             Node::Join { left, right, kind, .. } => (format!("Join(joinType=[{}])", kind.name()), vec![left, right]),
             Node::IntervalJoin { left, right, kind, bounds, .. } => (
                 format!("IntervalJoin(joinType=[{}], windowBounds=[leftLowerBound={}, leftUpperBound={}])", kind.name(), bounds.lower, bounds.upper),
