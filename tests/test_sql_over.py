@@ -31,7 +31,7 @@ def t_env() -> TableEnvironment:
 def flink_sentence(error: str) -> str:
     """The sentence of Flink's error naming the problem (without Java's class and advice)."""
     lines = error.splitlines()
-    line = next((l for l in lines if "Over Agg:" in l), lines[0])
+    line = next((l for l in lines if "Over Agg:" in l), lines[-1])
     return line.rsplit(": ", 1)[-1].split(" please")[0].rstrip(".")
 
 

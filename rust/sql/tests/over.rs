@@ -91,7 +91,7 @@ fn refusals_say_what_flink_says() {
         let (sql, error) = (e["sql"].as_str().unwrap(), e["error"].as_str());
         let Some(error) = error else { continue };
         // Flink's sentence: the last line naming the problem, without Java's class name.
-        let sentence = error.lines().find(|l| l.contains("Over Agg:")).unwrap_or(error.lines().next().unwrap());
+        let sentence = error.lines().find(|l| l.contains("Over Agg:")).unwrap_or(error.lines().last().unwrap());
         let sentence = sentence.rsplit(": ").next().unwrap().split(" please").next().unwrap();
         let sentence = sentence.trim_end_matches('.');
         let got = planning_error(&mut s, sql);
