@@ -32,6 +32,9 @@ MULTISET_ONLY |= {"join_inner_comma", "join_full_outer_collect", "join_left_upda
 # Window Top-N and the dashboard's top products: the rows of windows one watermark fires.
 MULTISET_ONLY |= {"window_topn_hop", "dashboard_top_products"}
 
+# OVER aggregations: rows of different keys at one time that one watermark fires.
+MULTISET_ONLY |= {"over_rows_bounded", "over_table_api"}
+
 # Known differences, each a gap to close (strict: the test fails once the case passes).
 KNOWN_DIFFERENCES = {
     "session_duration_error": "PyFlink's error is a Py4JJavaError with Java's message; oxflow raises ValidationException (see test_sql_errors.py)",

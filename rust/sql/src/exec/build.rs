@@ -21,6 +21,7 @@ use super::interval_join::IntervalJoin;
 use super::join::Join;
 use super::keys::KeyEncoder;
 use super::match_recognize::MatchRecognize;
+use super::over_aggregate::OverAggregate;
 use super::partition::KeyPartitioner;
 use super::watermark::WatermarkAssigner;
 use super::window_aggregate::{Lateness, WindowAggregate, WindowTime};
@@ -245,6 +246,15 @@ impl Builder {
                 let factory: OperatorFactory<TableData> =
                     Box::new(move |_| Ok(Box::new(MatchRecognize::new(spec.clone(), &arrow, late.clone())?) as Box<dyn Operator<TableData>>));
                 let id = self.graph.add_operator(name, parallelism, factory, edges).map_err(Self::error)?;
+                Built { id, parallelism }
+            }
+            Node::OverAggregate { input, over } => {
+                let i = self.node(input)?;
+                let (edges, parallelism) = self.keyed_input(i, &over.partition)?;
+                let (spec, late) = (Arc::new((**over).clone()), self.metrics.late_records_dropped.clone());
+                let factory: OperatorFactory<TableData> =
+                    Box::new(move |_| Ok(Box::new(OverAggregate::new(&spec, &arrow, late.clone())?) as Box<dyn Operator<TableData>>));
+                let id = self.graph.add_operator(over.explain(), parallelism, factory, edges).map_err(Self::error)?;
                 Built { id, parallelism }
             }
             Node::Limit { input, offset, fetch } => {

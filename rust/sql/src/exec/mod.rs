@@ -15,6 +15,8 @@ pub mod match_nfa;
 #[cfg(test)]
 mod match_nfa_tests;
 pub mod match_recognize;
+pub mod over_aggregate;
+pub mod over_frame;
 pub mod partition;
 pub mod rank;
 pub mod rank_rows;

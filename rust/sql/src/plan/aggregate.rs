@@ -7,10 +7,12 @@ use std::sync::Arc;
 use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, Field, FieldRef, SchemaRef};
 use datafusion_expr::function::AccumulatorArgs;
-use datafusion_expr::{Accumulator, AggregateUDF, GroupsAccumulator};
+use datafusion_expr::{Accumulator, AggregateUDF, Expr, ExprSchemable, GroupsAccumulator};
+use datafusion_sql::sqlparser::ast;
 
-use super::PhysExpr;
-use crate::error::Result;
+use super::query::Planner;
+use super::{PhysExpr, PlanSchema};
+use crate::error::{Result, SqlError};
 use crate::types::{SqlType, Typed};
 
 #[derive(Clone, Debug)]
@@ -49,6 +51,12 @@ impl AggregateCall {
         Ok(self.func.accumulator(self.args())?)
     }
 
+    /// An accumulator for a sliding frame (an OVER window's rows leave it): DataFusion's sliding
+    /// variant where the function has one (MIN/MAX keep the frame's values to retract them).
+    pub fn sliding_accumulator(&self) -> Result<Box<dyn Accumulator>> {
+        Ok(self.func.create_sliding_accumulator(self.args())?)
+    }
+
     /// A vectorized accumulator over many groups, where DataFusion has one for this call.
     pub fn groups_accumulator(&self) -> Result<Option<Box<dyn GroupsAccumulator>>> {
         if self.distinct || !self.func.groups_accumulator_supported(self.args()) {
@@ -85,4 +93,36 @@ pub fn flink_result_type(name: &str, arg: Option<&SqlType>, df: &DataType) -> Re
 
 pub fn field(name: &str, ty: &Typed) -> FieldRef {
     Arc::new(Field::new(name, ty.ty.to_arrow(), ty.nullable))
+}
+
+impl Planner<'_> {
+    /// The aggregate call `call` (`SUM(x)`, `COUNT(DISTINCT y)`, a user aggregate) over rows of
+    /// `input`, its accumulator's column named `name`, typed as Flink types its result.
+    pub(super) fn aggregate_call(&self, call: &ast::Expr, input: &PlanSchema, name: &str) -> Result<AggregateCall> {
+        let logical = self.exprs().logical(call, input)?;
+        let Expr::AggregateFunction(af) = &logical else {
+            return Err(SqlError::Validation(format!("'{call}' is not an aggregate call")));
+        };
+        let df = input.df()?;
+        let dt = logical.to_field(&df)?.1.data_type().clone();
+        let arg_type = af.params.args.first().map(|a| a.get_type(&df)).transpose()?.map(|t| SqlType::from_arrow(&t)).transpose()?;
+        let output_ty = flink_result_type(af.func.name(), arg_type.as_ref(), &dt)?;
+        let nullable = !matches!(af.func.name(), "count");
+        let output = Typed { ty: output_ty, nullable };
+        let args = af.params.args.iter().map(|a| self.exprs().physical(a, input)).collect::<Result<Vec<_>>>()?;
+        let arg_fields = af.params.args.iter().map(|a| Ok(Arc::new(a.to_field(&df)?.1.as_ref().clone()))).collect::<Result<Vec<_>>>()?;
+        let filter = af.params.filter.as_ref().map(|f| self.exprs().physical(f, input)).transpose()?;
+        Ok(AggregateCall {
+            func: af.func.clone(),
+            args,
+            arg_fields,
+            distinct: af.params.distinct,
+            filter,
+            return_field: field(name, &Typed { ty: SqlType::from_arrow(&dt)?, nullable: true }),
+            output,
+            input_schema: input.arrow(),
+            name: name.to_string(),
+            user_code: self.functions.is_user(af.func.name()),
+        })
+    }
 }

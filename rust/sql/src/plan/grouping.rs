@@ -7,10 +7,8 @@
 
 use std::ops::ControlFlow;
 
-use datafusion_expr::{Expr, ExprSchemable};
 use datafusion_sql::sqlparser::ast::{self, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Select, SelectItem, VisitMut, VisitorMut};
 
-use super::aggregate::{field, flink_result_type, AggregateCall};
 use super::query::{default_name, Planner};
 use super::window::{interval_ms, WindowSpec};
 use super::{Node, PhysExpr, PlanColumn, PlanSchema, Planned, TimeAttribute};
@@ -124,40 +122,11 @@ impl Planner<'_> {
             return Err(e);
         }
         let mut aggregates = Vec::new();
-        let input_arrow = input.schema.arrow();
         for (j, call) in rewriter.aggregates.iter().enumerate() {
             let name = format!("{AGG}{j}");
-            let logical = self.exprs().logical(call, &input.schema)?;
-            let Expr::AggregateFunction(af) = &logical else {
-                return Err(SqlError::Validation(format!("'{call}' is not an aggregate call")));
-            };
-            let df = input.schema.df()?;
-            let dt = logical.to_field(&df)?.1.data_type().clone();
-            let arg_type = af.params.args.first().map(|a| a.get_type(&df)).transpose()?.map(|t| SqlType::from_arrow(&t)).transpose()?;
-            let output_ty = flink_result_type(af.func.name(), arg_type.as_ref(), &dt)?;
-            let nullable = !matches!(af.func.name(), "count");
-            let output = Typed { ty: output_ty, nullable };
-            let args = af.params.args.iter().map(|a| self.exprs().physical(a, &input.schema)).collect::<Result<Vec<_>>>()?;
-            let arg_fields = af
-                .params
-                .args
-                .iter()
-                .map(|a| Ok(std::sync::Arc::new(a.to_field(&df)?.1.as_ref().clone())))
-                .collect::<Result<Vec<_>>>()?;
-            let filter = af.params.filter.as_ref().map(|f| self.exprs().physical(f, &input.schema)).transpose()?;
-            aggregates.push(AggregateCall {
-                func: af.func.clone(),
-                args,
-                arg_fields,
-                distinct: af.params.distinct,
-                filter,
-                return_field: field(&name, &Typed { ty: SqlType::from_arrow(&dt)?, nullable: true }),
-                output: output.clone(),
-                input_schema: input_arrow.clone(),
-                name: name.clone(),
-                user_code: self.functions.is_user(af.func.name()),
-            });
-            internal.push(PlanColumn { name, qualifier: None, ty: output, time: None });
+            let a = self.aggregate_call(call, &input.schema, &name)?;
+            internal.push(PlanColumn { name, qualifier: None, ty: a.output.clone(), time: None });
+            aggregates.push(a);
         }
         let internal = PlanSchema { columns: internal };
 

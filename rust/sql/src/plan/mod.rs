@@ -9,6 +9,7 @@ mod grouping;
 pub mod join;
 pub mod match_pattern;
 pub mod match_recognize;
+pub mod over_aggregate;
 mod query;
 pub mod rank;
 mod schema;
@@ -24,6 +25,7 @@ pub use aggregate::AggregateCall;
 pub use expr::ExprPlanner;
 pub use join::{IntervalBounds, JoinKeys, JoinKind};
 pub use window_join::WindowJoinSpec;
+pub use over_aggregate::{OverFrame, OverSpec};
 pub use query::{Planner, PlannerConfig};
 pub use rank::{RankFunction, RankSpec, RankStrategy};
 pub use schema::{PlanColumn, PlanSchema, TimeAttribute};
@@ -90,6 +92,9 @@ pub enum Node {
     /// MATCH_RECOGNIZE: one row per match of the pattern in each partition (see
     /// [`match_recognize`]): the partition columns, then the measures.
     MatchRecognize { input: Box<Planned>, spec: Arc<match_recognize::MatchSpec> },
+    /// An OVER aggregation (see [`over_aggregate`]): the input's columns, then the aggregates,
+    /// one output row per input row.
+    OverAggregate { input: Box<Planned>, over: Box<OverSpec> },
     /// The first `fetch` rows after `offset`.
     Limit { input: Box<Planned>, offset: usize, fetch: Option<usize> },
 }
@@ -121,6 +126,7 @@ impl Planned {
             Node::Limit { input, .. } => ("Limit".into(), vec![input]),
             Node::Rank { input, rank } => (rank.explain(), vec![input]),
             Node::MatchRecognize { input, spec } => (spec.explain(), vec![input]),
+            Node::OverAggregate { input, over } => (over.explain(), vec![input]),
             Node::Join { left, right, kind, .. } => (format!("Join(joinType=[{}])", kind.name()), vec![left, right]),
             Node::WindowJoin { left, right, kind, windows, .. } => (format!("WindowJoin(joinType=[{}], window=[{}])", kind.name(), windows.window), vec![left, right]),
             Node::IntervalJoin { left, right, kind, bounds, .. } => (

@@ -187,12 +187,16 @@ impl<'a> Planner<'a> {
         };
         let has_aggregates = s.projection.iter().any(|item| self.mentions_aggregate(item));
         let grouped = !group_by.is_empty() || has_aggregates || s.having.is_some();
-        // Window functions (OVER): the one dispatch point; rankings are planned in `rank`.
+        // Window functions (OVER): the one dispatch point; rankings are planned in `rank`, OVER
+        // aggregations in `over_aggregate`.
         if super::rank::has_window_function(s) {
             if grouped {
                 return Err(SqlError::Unsupported(
                     "A window function over a grouped SELECT is not supported yet; group in a subquery and rank its rows".into(),
                 ));
+            }
+            if super::over_aggregate::is_over_aggregation(s) {
+                return self.plan_over_select(input, s);
             }
             return self.plan_ranked_select(input, s);
         }

@@ -252,6 +252,7 @@ pub(super) fn check_bounded(p: &Planned) -> Result<()> {
         | Node::GroupAggregate { input, .. }
         | Node::Correlate { input, .. }
         | Node::MatchRecognize { input, .. }
+        | Node::OverAggregate { input, .. }
         | Node::Limit { input, .. } => vec![input],
         Node::Union { inputs } => inputs.iter().collect(),
         Node::Join { left, right, .. } | Node::IntervalJoin { left, right, .. } | Node::WindowJoin { left, right, .. } => vec![left, right],
@@ -443,11 +444,7 @@ impl Planner<'_> {
             "LAG" | "LEAD" | "FIRST_VALUE" | "LAST_VALUE" | "PERCENT_RANK" | "CUME_DIST" | "NTH_VALUE" => {
                 return Err(SqlError::Unsupported(format!("{name} ... OVER is not supported yet; ranking (ROW_NUMBER, RANK, DENSE_RANK) with a rank condition is")))
             }
-            _ => {
-                return Err(SqlError::Unsupported(format!(
-                    "OVER aggregations ({name}(...) OVER (...)) are not supported yet; ranking with ROW_NUMBER() and a rank condition (Top-N) is"
-                )))
-            }
+            _ => unreachable!("OVER aggregations are planned in over_aggregate"),
         };
         let spec = match &f.over {
             Some(WindowType::WindowSpec(spec)) => spec,

@@ -64,3 +64,22 @@ pub fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The tableaus a reference case's program printed (tests/data/pyflink_reference/sql/<case>.json),
+/// one per query.
+#[allow(dead_code)]
+pub fn printed(case: &str) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(format!("{}/../{case}.json", inputs())).unwrap();
+    let case: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut out = vec![Vec::new()];
+    for line in case["stdout"].as_array().unwrap() {
+        let line = line.as_str().unwrap().to_string();
+        let end = line.ends_with(" rows in set");
+        out.last_mut().unwrap().push(line);
+        if end {
+            out.push(Vec::new());
+        }
+    }
+    out.pop();
+    out
+}

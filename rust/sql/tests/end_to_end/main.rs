@@ -4,5 +4,6 @@
 mod common;
 mod joins;
 mod match_recognize;
+mod over;
 mod topn;
 mod windows;

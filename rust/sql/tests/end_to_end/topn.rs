@@ -8,21 +8,8 @@ const ORDERS: &str = "CREATE TABLE orders (order_id BIGINT, user_id BIGINT, prod
     WATERMARK FOR order_time AS order_time - INTERVAL '5' SECOND)
   WITH ('connector' = 'filesystem', 'path' = '{INPUT_DIR}/orders.csv', 'format' = 'csv')";
 
-/// The tableaus a case's program printed, one per query.
 fn tables(case: &str) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(format!("{}/../{case}.json", common::inputs())).unwrap();
-    let case: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut out = vec![Vec::new()];
-    for line in case["stdout"].as_array().unwrap() {
-        let line = line.as_str().unwrap().to_string();
-        let end = line.ends_with(" rows in set");
-        out.last_mut().unwrap().push(line);
-        if end {
-            out.push(Vec::new());
-        }
-    }
-    out.pop();
-    out
+    common::printed(case)
 }
 
 fn run(sql: &str, parallelism: usize) -> Vec<String> {
