@@ -310,11 +310,5 @@ impl Operator<TableData> for MatchRecognize {
         Ok(())
     }
 
-    fn snapshot_state(
-        &mut self,
-        _: oxflow_core::checkpoint::CheckpointId,
-        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
-    ) -> Result<(), BoxError> {
-        Err(super::refuse_checkpoint("SQL MATCH_RECOGNIZE"))
-    }
+    super::refuse_checkpoints!("SQL MATCH_RECOGNIZE");
 }

@@ -280,13 +280,7 @@ impl Operator<TableData> for OverAggregate {
         Ok(())
     }
 
-    fn snapshot_state(
-        &mut self,
-        _: oxflow_core::checkpoint::CheckpointId,
-        _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, TableData>,
-    ) -> Result<(), BoxError> {
-        Err(super::refuse_checkpoint("SQL OVER aggregation"))
-    }
+    super::refuse_checkpoints!("SQL OVER aggregation");
 }
 
 #[cfg(test)]

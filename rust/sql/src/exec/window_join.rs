@@ -29,8 +29,9 @@ struct WindowRows {
     null_keyed: [Vec<Box<[u8]>>; 2],
 }
 
-/// Which of `others` (rows of the right side) satisfy the join condition with `left`.
-pub type Matcher<'a> = dyn FnMut(&[u8], &[Box<[u8]>]) -> Result<Vec<bool>, BoxError> + 'a;
+/// Which of the (left, right) row pairs satisfy the join condition (one call per key and window,
+/// so the condition is evaluated on one batch of all the key's pairs).
+pub type Matcher<'a> = dyn FnMut(&[(&[u8], &[u8])]) -> Result<Vec<bool>, BoxError> + 'a;
 
 /// The rows of open windows and the firing rules; free of Arrow so they are tested on their own.
 /// Side 0 is the left input, 1 the right.
@@ -89,16 +90,16 @@ impl WindowJoinState {
     }
 
     fn join_key(&self, lefts: &[Box<[u8]>], rights: &[Box<[u8]>], matcher: &mut Matcher<'_>, out: &mut Vec<JoinedRow>) -> Result<(), BoxError> {
+        let pairs: Vec<(&[u8], &[u8])> = lefts.iter().flat_map(|l| rights.iter().map(move |r| (&**l, &**r))).collect();
+        let ok = if pairs.is_empty() { Vec::new() } else { matcher(&pairs)? };
         let mut right_joined = vec![false; rights.len()];
-        for left in lefts {
+        for (l, left) in lefts.iter().enumerate() {
             let mut any = false;
-            if !rights.is_empty() {
-                for (i, ok) in matcher(left, rights)?.into_iter().enumerate() {
-                    if ok {
-                        out.push(joined(0, left, &rights[i], RowKind::Insert));
-                        right_joined[i] = true;
-                        any = true;
-                    }
+            for (r, right) in rights.iter().enumerate() {
+                if ok[l * rights.len() + r] {
+                    out.push(joined(0, left, right, RowKind::Insert));
+                    right_joined[r] = true;
+                    any = true;
                 }
             }
             if !any && self.outer[0] {
@@ -171,10 +172,10 @@ impl Operator<TableData> for WindowJoin {
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<TableData>) -> Result<(), BoxError> {
         let mut changes = Vec::new();
         let (rows, condition) = (&self.rows, &self.condition);
-        let mut matcher = |left: &[u8], rights: &[Box<[u8]>]| -> Result<Vec<bool>, BoxError> {
+        let mut matcher = |pairs: &[(&[u8], &[u8])]| -> Result<Vec<bool>, BoxError> {
             match condition {
-                None => Ok(vec![true; rights.len()]),
-                Some(c) => rows.matches(c, &rights.iter().map(|r| (Some(left), Some(r.as_ref()))).collect::<Vec<_>>()),
+                None => Ok(vec![true; pairs.len()]),
+                Some(c) => rows.matches(c, &pairs.iter().map(|(l, r)| (Some(*l), Some(*r))).collect::<Vec<_>>()),
             }
         };
         self.state.advance(watermark, &mut matcher, &mut changes)?;
@@ -201,8 +202,8 @@ mod tests {
         out.iter().map(|(l, r, _)| (text(l), text(r))).collect()
     }
 
-    fn all(_: &[u8], rights: &[Box<[u8]>]) -> Result<Vec<bool>, BoxError> {
-        Ok(vec![true; rights.len()])
+    fn all(pairs: &[(&[u8], &[u8])]) -> Result<Vec<bool>, BoxError> {
+        Ok(vec![true; pairs.len()])
     }
 
     #[test]
@@ -242,7 +243,7 @@ mod tests {
             s.insert(1, Some(b"k".as_slice()), 10, &row("x"));
             s.insert(1, Some(b"k".as_slice()), 10, &row("y"));
             // Only a-y satisfies the condition.
-            let mut only_a_y = |l: &[u8], rights: &[Box<[u8]>]| -> Result<Vec<bool>, BoxError> { Ok(rights.iter().map(|r| l == b"a" && &**r == b"y").collect()) };
+            let mut only_a_y = |pairs: &[(&[u8], &[u8])]| -> Result<Vec<bool>, BoxError> { Ok(pairs.iter().map(|(l, r)| *l == b"a" && *r == b"y").collect()) };
             let mut out = Vec::new();
             s.advance(100, &mut only_a_y, &mut out).unwrap();
             let expected: Vec<(String, String)> = expected.into_iter().map(|(l, r)| (l.to_string(), r.to_string())).collect();
