@@ -43,6 +43,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "peers"))
+
+from sql_pyflink import sink_lines  # noqa: E402  (every line a filesystem sink wrote)
 T0 = datetime.datetime(2024, 1, 1, 10, 0, 0)
 STATES = ["OR", "ID", "CA", "WA", "NY", "TX", "AZ", "NV"]
 CITIES = ["Portland", "Boise", "Sacramento", "Seattle", "Albany", "Austin", "Phoenix", "Reno"]
@@ -172,16 +175,6 @@ CHECK_COLUMN = {"q3": 3, "q7": 0, "interval": 0, "window": 0}
 
 def checksum(query, lines):
     return len(lines), sum(int(line.split(",")[CHECK_COLUMN[query]]) for line in lines)
-
-
-def sink_lines(d):
-    lines = []
-    for root, _dirs, files in os.walk(d):
-        for name in files:
-            if not name.startswith(("_", ".")) and not name.endswith(".crc"):
-                with open(os.path.join(root, name), encoding="utf-8") as f:
-                    lines.extend(line.rstrip("\n") for line in f if line.strip())
-    return lines
 
 
 def run_oxflow(setup, insert, parallelism):
