@@ -1,11 +1,11 @@
-//! Figures of keyed state with 1M keys, driven the way native operators drive it (the rolling
-//! reduce's `value_or_insert_with` on a `KeyedStateStore`), for `benchmarks/checkpoints.py`:
+//! Figures of keyed state with 1M keys, for `benchmarks/checkpoints.py`: updates through the
+//! rolling reduce operator with a native function, checkpoints of a `KeyedStateStore`:
 //!
-//!     cargo run --release -p oxflow-state-rocksdb --example state_figures -- updates [KEYS] [UPDATES]
+//!     cargo run --release -p oxflow-state-rocksdb --example state_figures -- updates[-direct] [KEYS] [UPDATES]
 //!     cargo run --release -p oxflow-state-rocksdb --example state_figures -- checkpoints [KEYS]
 //!
 //! `updates`: ValueState updates per second over KEYS keys (random keys), in RocksDB and in
-//! memory. `checkpoints`: duration and bytes of a first checkpoint and of one after updating
+//! memory (`updates-direct`: RocksDB through single store calls, without the read-ahead). `checkpoints`: duration and bytes of a first checkpoint and of one after updating
 //! 1% of the keys, and the time to restore from it, for memory, RocksDB incremental and
 //! RocksDB full (neutral) checkpoints. Each figure is printed as one JSON line.
 
@@ -19,7 +19,10 @@ use oxflow_core::checkpoint::snapshot::{tagged, untag, OperatorSnapshot, Restore
 use oxflow_core::checkpoint::storage::{checkpoint_dir, encode_task_file, load_snapshot, random_hex, write_snapshot, InstanceSnapshot, LocalStorage, Metadata};
 use oxflow_core::data::{DataModel, Keyed};
 use oxflow_core::error::{message, BoxError};
-use oxflow_core::operator::TaskInfo;
+use oxflow_core::data::{Record, MAIN_OUTPUT};
+use oxflow_core::function::{Lifecycle, ReduceFn};
+use oxflow_core::operator::{Operator, Output, TaskInfo};
+use oxflow_core::operators::KeyedReduceOperator;
 use oxflow_core::state::{KeyedStateStore, StateBackend, ValueStateId};
 use oxflow_core::time::SystemClock;
 use oxflow_state_rocksdb::{RocksDbConfig, RocksDbFactory};
@@ -116,24 +119,72 @@ fn filled(backend: Option<StateBackend>, keys: i64) -> (KeyedStateStore<Longs>, 
     (store, sum)
 }
 
-fn updates(keys: i64, count: u64) {
+/// The rolling sum a keyed reduce runs (a native reduce function).
+struct Sum;
+impl Lifecycle for Sum {}
+impl ReduceFn<Longs> for Sum {
+    fn reduce(&mut self, accumulated: &i64, value: i64) -> Result<i64, BoxError> {
+        Ok(accumulated + value)
+    }
+}
+
+/// Records per batch, as the runtime hands a keyed operator its input (`JobConfig::batch_size`).
+const BATCH: usize = 1024;
+
+/// ValueState updates per second through the rolling reduce operator (`KeyedStream.reduce`
+/// with a native function): `count` random keys of `keys`, every key already holding state, in
+/// record batches as the runtime delivers them; each update reads the key's value, adds to it
+/// and emits the result.
+fn updates(keys: i64, count: u64) -> Result<(), BoxError> {
     for (name, backend) in [("rocksdb", Some(rocksdb(true, None))), ("memory", None)] {
+        let task = task(backend);
+        let mut reduce = KeyedReduceOperator::new(Sum).for_task(&task)?;
+        reduce.open(&task)?;
         let started = Instant::now();
-        let (mut store, sum) = filled(backend, keys);
+        let mut out = Output::with_capacity(BATCH);
+        let batch = |ks: &mut dyn Iterator<Item = i64>| -> Vec<Record<Longs>> {
+            ks.map(|k| Record { value: 1, timestamp: None, key: Some(keyed(k)), output: MAIN_OUTPUT }).collect()
+        };
+        let mut k = 0;
+        while k < keys {
+            let n = (keys - k).min(BATCH as i64);
+            reduce.process(0, batch(&mut (k..k + n)), &mut out)?;
+            out = Output::with_capacity(BATCH);
+            k += n;
+        }
         let fill = started.elapsed().as_secs_f64();
         let mut random = Random(0x9e37_79b9_7f4a_7c15);
         let started = Instant::now();
-        for _ in 0..count {
-            let (v, _) = store.value_or_insert_with(&keyed(random.below(keys as u64)), sum, || 0).expect("update");
-            *v += 1;
+        let mut done = 0u64;
+        while done < count {
+            let n = (count - done).min(BATCH as u64);
+            reduce.process(0, batch(&mut (0..n).map(|_| random.below(keys as u64))), &mut out)?;
+            out = Output::with_capacity(BATCH);
+            done += n;
         }
-        store.flush().expect("flush");
+        // At most the write-back cache's bound (4096 entries) is not yet written to RocksDB.
         let seconds = started.elapsed().as_secs_f64();
+        if reduce.key_count() != keys as usize {
+            return Err(message(format!("{name}: {} keys with state, expected {keys}", reduce.key_count())));
+        }
         println!(
             "{{\"figure\": \"value_state_updates\", \"backend\": \"{name}\", \"keys\": {keys}, \"updates\": {count}, \"seconds\": {seconds:.3}, \"per_second\": {:.0}, \"fill_seconds\": {fill:.3}}}",
             count as f64 / seconds
         );
     }
+    Ok(())
+}
+
+/// The same updates as single store calls without read-ahead (`value_or_insert_with` per key).
+fn direct_updates(keys: i64, count: u64) {
+    let (mut store, sum) = filled(Some(rocksdb(true, None)), keys);
+    let mut random = Random(0x9e37_79b9_7f4a_7c15);
+    let started = Instant::now();
+    for _ in 0..count {
+        *store.value_or_insert_with(&keyed(random.below(keys as u64)), sum, || 0).expect("update").0 += 1;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{{\"figure\": \"value_state_updates_direct\", \"backend\": \"rocksdb\", \"keys\": {keys}, \"updates\": {count}, \"seconds\": {seconds:.3}, \"per_second\": {:.0}}}", count as f64 / seconds);
 }
 
 fn dir_bytes(dir: &Path) -> u64 {
@@ -229,9 +280,10 @@ fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let number = |i: usize, default: u64| args.get(i).map_or(Ok(default), |a| a.parse::<u64>().map_err(|e| message(format!("bad number '{a}': {e}"))));
     match args.first().map(String::as_str) {
-        Some("updates") => updates(number(1, 1_000_000)? as i64, number(2, 2_000_000)?),
+        Some("updates") => updates(number(1, 1_000_000)? as i64, number(2, 2_000_000)?)?,
+        Some("updates-direct") => direct_updates(number(1, 1_000_000)? as i64, number(2, 2_000_000)?),
         Some("checkpoints") => checkpoints(number(1, 1_000_000)? as i64)?,
-        _ => return Err(message("usage: state_figures updates [KEYS] [UPDATES] | checkpoints [KEYS]")),
+        _ => return Err(message("usage: state_figures updates|updates-direct [KEYS] [UPDATES] | checkpoints [KEYS]")),
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use rocksdb::checkpoint::Checkpoint;
 
 use oxflow_core::error::{message, BoxError};
 use oxflow_core::state::{EngineFile, EngineSpec, KvEngine, KvEngineFactory, DEFAULT_CACHE_ENTRIES};
-use rocksdb::{BlockBasedOptions, Cache, DBCompressionType, Options, WriteBatch, WriteOptions, DB};
+use rocksdb::{BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch, WriteOptions, DB, DEFAULT_COLUMN_FAMILY_NAME};
 
 /// Settings of the RocksDB backend.
 #[derive(Clone, Debug)]
@@ -116,7 +116,9 @@ pub struct RocksDbEngine {
 
 impl RocksDbEngine {
     pub fn open(path: &Path, options: &Options) -> Result<Self, BoxError> {
-        let db = DB::open(options, path).map_err(rocks)?;
+        // Opened with its default column family named, so that batched lookups can address it.
+        let default = ColumnFamilyDescriptor::new(DEFAULT_COLUMN_FAMILY_NAME, options.clone());
+        let db = DB::open_cf_descriptors(options, path, [default]).map_err(rocks)?;
         let mut write = WriteOptions::default();
         write.disable_wal(true);
         Ok(RocksDbEngine { db, write })
@@ -126,6 +128,13 @@ impl RocksDbEngine {
 impl KvEngine for RocksDbEngine {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BoxError> {
         Ok(self.db.get_pinned(key).map_err(rocks)?.map(|v| v.to_vec()))
+    }
+
+    fn multi_get(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, BoxError> {
+        let cf = self.db.cf_handle(DEFAULT_COLUMN_FAMILY_NAME).ok_or_else(|| message("RocksDB: no default column family"))?;
+        // The store hands the keys sorted.
+        let sorted = keys.windows(2).all(|w| w[0] <= w[1]);
+        self.db.batched_multi_get_cf(&cf, keys, sorted).into_iter().map(|v| v.map(|v| v.map(|v| v.to_vec())).map_err(rocks)).collect()
     }
 
     fn put(&mut self, key: &[u8], value: &[u8]) -> Result<(), BoxError> {

@@ -265,3 +265,18 @@ fn a_job_in_rocksdb_emits_what_it_emits_in_memory() {
     assert_eq!(in_rocks.len(), 30_000);
     assert_eq!(in_rocks, rolling_sums(None));
 }
+
+#[test]
+fn a_batched_lookup_answers_each_key_in_order() {
+    let dir = std::env::temp_dir().join(format!("oxflow-multiget-{}", std::process::id()));
+    let mut engine = RocksDbEngine::open(&dir, &RocksDbFactory::default().options()).unwrap();
+    engine.put(b"b", b"2").unwrap();
+    engine.put(b"d", b"4").unwrap();
+    let keys: Vec<Vec<u8>> = [&b"a"[..], b"b", b"c", b"d"].iter().map(|k| k.to_vec()).collect();
+    assert_eq!(engine.multi_get(&keys).unwrap(), vec![None, Some(b"2".to_vec()), None, Some(b"4".to_vec())]);
+    // Unsorted input too.
+    let keys: Vec<Vec<u8>> = [&b"d"[..], b"a", b"b"].iter().map(|k| k.to_vec()).collect();
+    assert_eq!(engine.multi_get(&keys).unwrap(), vec![Some(b"4".to_vec()), None, Some(b"2".to_vec())]);
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -57,6 +57,8 @@ impl<D: DataModel, F: ReduceFn<D>> Operator<D> for KeyedReduceOperator<D, F> {
 
     fn process(&mut self, _: usize, records: Vec<Record<D>>, out: &mut Output<D>) -> Result<(), BoxError> {
         out.reserve(records.len());
+        // With an engine (RocksDB), one batched lookup for the batch's keys.
+        self.store.prefetch_values(records.iter().filter_map(|r| r.key.as_ref()), self.state)?;
         for record in records {
             let Some(keyed) = record.key else {
                 return Err(message("reduce needs a keyed stream: the record carries no key"));

@@ -18,6 +18,13 @@ pub trait KvEngine: Send {
     fn put(&mut self, key: &[u8], value: &[u8]) -> Result<(), BoxError>;
     fn delete(&mut self, key: &[u8]) -> Result<(), BoxError>;
 
+    /// The values of many keys at once, in the order of `keys` (a record batch's keys, read
+    /// ahead by [`crate::state::KeyedStateStore::prefetch_values`]); engines with a batched
+    /// lookup override this to pay its fixed costs once per batch.
+    fn multi_get(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, BoxError> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
+
     /// Writes many entries at once (the store's cache write-back); engines with atomic batches
     /// override this to pay the write path once.
     fn put_all(&mut self, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<(), BoxError> {

@@ -364,6 +364,19 @@ impl<D: DataModel> KeyedStateStore<D> {
         }
     }
 
+    /// Reads ahead the values of `keys` in value state `state`: in engine mode one batched
+    /// engine lookup instead of one per key (nothing to do in memory). Operators call it with a
+    /// record batch's keys before they access them one by one.
+    pub fn prefetch_values<'k>(&mut self, keys: impl IntoIterator<Item = &'k Keyed<D::Key>>, state: ValueStateId) -> Result<(), BoxError>
+    where
+        D::Key: 'k,
+    {
+        match &mut self.backend {
+            Backend::Memory(_) => Ok(()),
+            Backend::Engine(t) => t.prefetch(keys, state.state(), &Namespace::Void),
+        }
+    }
+
     /// The slot of `key`/`state`/`namespace`, without time-to-live (operator-internal states
     /// such as window contents; user states go through [`KeyedStateStore::at`]).
     #[inline]

@@ -50,6 +50,9 @@ pub(super) struct EngineTable<D: DataModel> {
     max_parallelism: usize,
     /// The engine key of the entry being looked up.
     scratch: Vec<u8>,
+    /// Engine keys the last prefetch found in neither the cache nor the engine: their first
+    /// access creates them without asking the engine again (a new key's first element).
+    absent: hashbrown::HashSet<Box<[u8]>>,
     /// Where the incremental cleanup goes on: the engine key it checks next (empty: the first).
     cursor: Vec<u8>,
     /// Set for a store of a job's state backend: who it is in checkpoints (engine files).
@@ -77,6 +80,7 @@ impl<D: DataModel> EngineTable<D> {
             len: 0,
             max_parallelism,
             scratch: Vec::new(),
+            absent: hashbrown::HashSet::new(),
             cursor: Vec::new(),
             identity: None,
             engine,
@@ -102,6 +106,7 @@ impl<D: DataModel> EngineTable<D> {
 
     /// Adds entries of engine keys and values as they are (restored, already placed).
     pub(super) fn put_raw(&mut self, batch: &[(Vec<u8>, Vec<u8>)]) -> Result<(), BoxError> {
+        self.absent.clear();
         self.engine.put_all(batch)?;
         self.len += batch.len();
         Ok(())
@@ -138,7 +143,65 @@ impl<D: DataModel> EngineTable<D> {
         if self.cache.find(hash, |c| c.hash == hash && *c.db_key == **scratch).is_some() {
             return Ok((hash, Found::Cached));
         }
+        if !self.absent.is_empty() && self.absent.contains(&scratch[..]) {
+            return Ok((hash, Found::Missing));
+        }
         Ok((hash, self.engine.get(scratch)?.map_or(Found::Missing, Found::Stored)))
+    }
+
+    /// Reads ahead the entries of `keys` (in `state`, under `namespace`) that are not cached,
+    /// with one engine multi-get, and caches them decoded, so that the accesses of a record
+    /// batch that follow find them in memory. Keys found absent are remembered until the next
+    /// prefetch. At most half the cache's bound is read ahead at once; the cache is written
+    /// back first if the batch's keys would not fit beside what it holds.
+    pub(super) fn prefetch<'k>(
+        &mut self,
+        keys: impl IntoIterator<Item = &'k Keyed<D::Key>>,
+        state: StateId,
+        namespace: &Namespace,
+    ) -> Result<(), BoxError>
+    where
+        D::Key: 'k,
+    {
+        self.absent.clear();
+        let room = (self.cache_limit / 2).max(1);
+        let mut wanted: Vec<(Vec<u8>, u64)> = Vec::new();
+        // A key may repeat in a batch: each is read once (a hash collision only skips a key).
+        let mut seen = hashbrown::HashSet::new();
+        for key in keys {
+            if wanted.len() == room {
+                break;
+            }
+            entry_key::<D>(&mut self.scratch, key, state, namespace, self.max_parallelism)?;
+            let hash = self.hasher.hash_one(&self.scratch[..]);
+            let scratch = &self.scratch;
+            if self.cache.find(hash, |c| c.hash == hash && *c.db_key == **scratch).is_none() && seen.insert(hash) {
+                wanted.push((self.scratch.clone(), hash));
+            }
+        }
+        // Sorted as the engine keeps them (a batched lookup's fastest input).
+        wanted.sort_unstable();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        if self.cache.len() + wanted.len() >= self.cache_limit {
+            self.flush()?;
+        }
+        let (db_keys, hashes): (Vec<Vec<u8>>, Vec<u64>) = wanted.into_iter().unzip();
+        let values = self.engine.multi_get(&db_keys)?;
+        for ((db_key, hash), stored) in db_keys.into_iter().zip(hashes).zip(values) {
+            match stored {
+                Some(bytes) => {
+                    let parsed = parse_slot(&bytes)?;
+                    let entry = Cached { hash, db_key: db_key.into_boxed_slice(), key_hash: parsed.key_hash, slot: parsed.decode::<D>()?, touched: parsed.touched };
+                    self.cache.insert_unique(hash, entry, |c| c.hash);
+                }
+                None => {
+                    self.absent.insert(db_key.into_boxed_slice());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The cached entry `find` just located (or `insert` just added).
@@ -151,6 +214,9 @@ impl<D: DataModel> EngineTable<D> {
     fn insert(&mut self, hash: u64, key_hash: u64, slot: Slot<D>, touched: i64) -> Result<&mut Cached<D>, BoxError> {
         if self.cache.len() >= self.cache_limit {
             self.flush()?;
+        }
+        if !self.absent.is_empty() {
+            self.absent.remove(&self.scratch[..]);
         }
         let entry = Cached { hash, db_key: self.scratch.as_slice().into(), key_hash, slot, touched };
         Ok(self.cache.insert_unique(hash, entry, |c| c.hash).into_mut())

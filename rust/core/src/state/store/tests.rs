@@ -487,3 +487,68 @@ fn stores_follow_the_task_backend() {
     assert!(!dir.exists(), "the job's working directory goes with its last store");
     assert!(!KeyedStateStore::<Ints>::for_task(&memory).unwrap().is_engine());
 }
+
+/// A `BTreeMap` engine that counts its single and batched lookups.
+struct CountingEngine {
+    inner: BTreeMapEngine,
+    gets: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    multi_gets: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl KvEngine for CountingEngine {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BoxError> {
+        self.gets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.get(key)
+    }
+    fn multi_get(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, BoxError> {
+        self.multi_gets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        keys.iter().map(|k| self.inner.get(k)).collect()
+    }
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<(), BoxError> {
+        self.inner.put(key, value)
+    }
+    fn delete(&mut self, key: &[u8]) -> Result<(), BoxError> {
+        self.inner.delete(key)
+    }
+    fn scan_from(&self, start: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, BoxError>) -> Result<(), BoxError> {
+        self.inner.scan_from(start, visit)
+    }
+}
+
+#[test]
+fn a_prefetched_batch_is_served_from_the_cache_stored_and_new_keys_alike() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (gets, multi_gets) = (std::sync::Arc::default(), std::sync::Arc::default());
+    let engine = CountingEngine { inner: BTreeMapEngine::default(), gets: std::sync::Arc::clone(&gets), multi_gets: std::sync::Arc::clone(&multi_gets) };
+    let mut s = KeyedStateStore::<Ints>::with_engine(Box::new(engine), 128, 16);
+    let sum = s.register_value("sum");
+    for key in 0..5 {
+        *s.value_or_insert_with(&k(key), sum, || 0).unwrap().0 = 100 + key;
+    }
+    s.flush().unwrap();
+    gets.store(0, Relaxed);
+    // Keys 0..5 are stored, 5..8 are new; 2 repeats within the batch.
+    let batch: Vec<Keyed<i64>> = [3, 7, 0, 2, 5, 2, 6, 4, 1].iter().map(|&v| k(v)).collect();
+    s.prefetch_values(batch.iter(), sum).unwrap();
+    assert_eq!(multi_gets.load(Relaxed), 1, "one batched lookup");
+    for key in &batch {
+        let (v, created) = s.value_or_insert_with(key, sum, || 0).unwrap();
+        assert_eq!(created, key.key >= 5 && *v == 0, "key {}", key.key);
+        *v += 1;
+    }
+    assert_eq!(gets.load(Relaxed), 0, "no single lookups after the prefetch");
+    assert_eq!(s.len(), 8);
+    let values: Vec<i64> = (0..8).map(|key| *s.value_or_insert_with(&k(key), sum, || -1).unwrap().0).collect();
+    assert_eq!(values, vec![101, 102, 104, 104, 105, 1, 1, 1]);
+    // Prefetching more keys than the cache holds beside its entries writes it back first and
+    // reads ahead at most half its bound; every value survives.
+    let many: Vec<Keyed<i64>> = (0..40).map(k).collect();
+    s.prefetch_values(many.iter(), sum).unwrap();
+    for key in &many {
+        *s.value_or_insert_with(key, sum, || 0).unwrap().0 += 10;
+    }
+    s.flush().unwrap();
+    let values: Vec<i64> = (0..10).map(|key| *s.value_or_insert_with(&k(key), sum, || -1).unwrap().0).collect();
+    assert_eq!(values, vec![111, 112, 114, 114, 115, 11, 11, 11, 10, 10]);
+    assert_eq!(s.len(), 40);
+}
