@@ -5,8 +5,8 @@
 //!     cargo run --release -p oxflow-state-rocksdb --example state_figures -- checkpoints [KEYS]
 //!
 //! `updates`: ValueState updates per second over KEYS keys (random keys), in RocksDB and in
-//! memory (`updates-direct`: RocksDB through single store calls, without the read-ahead). `checkpoints`: duration and bytes of a first checkpoint and of one after updating
-//! 1% of the keys, and the time to restore from it, for memory, RocksDB incremental and
+//! memory (`updates-direct`: RocksDB through single store calls, without the read-ahead).
+//! `checkpoints`: duration and bytes of a first checkpoint and of one after updating 1% of the keys, and the time to restore from it, for memory, RocksDB incremental and
 //! RocksDB full (neutral) checkpoints. Each figure is printed as one JSON line.
 
 use std::path::{Path, PathBuf};
@@ -17,9 +17,8 @@ use oxflow_core::checkpoint::engine_files::{collect, store_engine_checkpoints, E
 use oxflow_core::checkpoint::incremental::SharedRegistry;
 use oxflow_core::checkpoint::snapshot::{tagged, untag, OperatorSnapshot, RestoredState, SnapshotWriter};
 use oxflow_core::checkpoint::storage::{checkpoint_dir, encode_task_file, load_snapshot, random_hex, write_snapshot, InstanceSnapshot, LocalStorage, Metadata};
-use oxflow_core::data::{DataModel, Keyed};
+use oxflow_core::data::{DataModel, Keyed, Record, MAIN_OUTPUT};
 use oxflow_core::error::{message, BoxError};
-use oxflow_core::data::{Record, MAIN_OUTPUT};
 use oxflow_core::function::{Lifecycle, ReduceFn};
 use oxflow_core::operator::{Operator, Output, TaskInfo};
 use oxflow_core::operators::KeyedReduceOperator;

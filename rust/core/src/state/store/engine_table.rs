@@ -191,10 +191,10 @@ impl<D: DataModel> EngineTable<D> {
         let values = self.engine.multi_get(&db_keys)?;
         for ((db_key, hash), stored) in db_keys.into_iter().zip(hashes).zip(values) {
             match stored {
+                // The room was made above: caching does not write back.
                 Some(bytes) => {
-                    let parsed = parse_slot(&bytes)?;
-                    let entry = Cached { hash, db_key: db_key.into_boxed_slice(), key_hash: parsed.key_hash, slot: parsed.decode::<D>()?, touched: parsed.touched };
-                    self.cache.insert_unique(hash, entry, |c| c.hash);
+                    self.scratch = db_key;
+                    self.load(hash, &bytes)?;
                 }
                 None => {
                     self.absent.insert(db_key.into_boxed_slice());
