@@ -60,3 +60,16 @@ def native_restore_settings(conf: Configuration) -> Optional[Dict[str, Any]]:
         "execution.state-recovery.ignore-unclaimed-state", conf.get_boolean("execution.savepoint.ignore-unclaimed-state", False)
     )
     return {"path": _path(path), "ignore_unclaimed": ignore}
+
+
+def native_fault_tolerance(conf: Configuration, config: CheckpointConfig, job_id: str, restart: Any = None) -> Dict[str, Any]:
+    """The fault-tolerance entries of a native job config (checkpoints, restore, state backend,
+    restart strategy), for DataStream and Table jobs alike; ``restart``: a strategy set with
+    ``set_restart_strategy``, if any."""
+    from ..common.restart_strategy import native_restart_strategy
+    from .state_backend import native_state_backend
+
+    entries = {"checkpoint": native_checkpoint_settings(conf, config, job_id), "restore": native_restore_settings(conf)}
+    entries.update(native_state_backend(conf))
+    entries["restart"] = native_restart_strategy(conf, restart, entries["checkpoint"] is not None)
+    return entries

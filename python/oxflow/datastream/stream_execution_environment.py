@@ -12,16 +12,16 @@ from ..common.execution_config import ExecutionConfig
 from ..common.job_client import JobClient
 from ..common.job_execution_result import JobExecutionResult
 from ..common.job_id import JobID
-from ..common.restart_strategy import RestartStrategies, RestartStrategyConfiguration, native_restart_strategy
+from ..common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
 from ..common.typeinfo import TypeInformation, Types
 from ._graph import Transformation, execution_plan, reachable_from_sinks, to_job_nodes
 from ._runtime import PrintSpec
 from .data_stream import DataStream
-from ._checkpointing import native_checkpoint_settings, native_restore_settings
+from ._checkpointing import native_fault_tolerance
 from .checkpoint_config import CheckpointConfig
 from .checkpointing_mode import CheckpointingMode
 from .execution_mode import RuntimeExecutionMode
-from .state_backend import EmbeddedRocksDBStateBackend, HashMapStateBackend, StateBackend, native_state_backend
+from .state_backend import EmbeddedRocksDBStateBackend, HashMapStateBackend, StateBackend
 
 __all__ = ["StreamExecutionEnvironment"]
 
@@ -260,10 +260,7 @@ class StreamExecutionEnvironment:
         nodes = to_job_nodes(transformations, self._parallelism)
         config = {"max_parallelism": self._max_parallelism, "chaining": self._chaining, "inline": inline, "clock": self._clock}
         job_id = job_id or JobID()
-        config["checkpoint"] = native_checkpoint_settings(self._configuration, self._checkpoint_config, str(job_id))
-        config["restore"] = native_restore_settings(self._configuration)
-        config.update(native_state_backend(self._configuration))
-        config["restart"] = native_restart_strategy(self._configuration, getattr(self, "_restart_strategy", None), config["checkpoint"] is not None)
+        config.update(native_fault_tolerance(self._configuration, self._checkpoint_config, str(job_id), getattr(self, "_restart_strategy", None)))
         # PyFlink's bundle size (elements per batch handed to Python) is our batch size.
         bundle = self._configuration.get_integer("python.fn-execution.bundle.size", 0)
         if bundle > 0:

@@ -2,6 +2,7 @@
 PyFlink's. SQL is planned and run by oxflow's native engine (Arrow batches, DataFusion
 expressions); the Table API composes the same SQL (see ``table.py``)."""
 
+import copy
 import datetime
 import decimal
 from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
@@ -110,23 +111,50 @@ class TableEnvironment(object):
         """Starts the query ``sql`` with results collected; its native job."""
         self._register_inline(sql)
         self._before_execute()
-        return self._native.query(sql).start(self._job_name("collect"), self._config._parallelism())
+        return self._start_job(self._native.query(sql), self._job_name("collect"))[0]
+
+    def _job_configuration(self) -> Tuple[Configuration, Any, Any]:
+        """The configuration a job runs with: the StreamExecutionEnvironment's (if any), then
+        this TableConfig's keys over it; with its checkpoint config and restart strategy."""
+        from ..datastream.checkpoint_config import CheckpointConfig
+        env = getattr(self, "_stream_env", None)
+        if env is not None:
+            conf = Configuration(env._configuration)
+            checkpoints = copy.copy(env._checkpoint_config)
+            restart = getattr(env, "_restart_strategy", None)
+        else:
+            conf, checkpoints, restart = Configuration(), CheckpointConfig(), None
+        for key, value in self._config.to_map().items():
+            conf.set_string(key, value)
+        checkpoints._configure(conf)
+        return conf, checkpoints, restart
+
+    def _start_job(self, handle: Any, name: str) -> Tuple[Any, Any, Optional[str]]:
+        """Starts ``handle``'s job with the checkpoint, restore, state backend and restart
+        settings of the configuration; the job, its JobID and the default savepoint directory."""
+        from ..common.job_id import JobID
+        from ..datastream._checkpointing import native_fault_tolerance
+        conf, checkpoints, restart = self._job_configuration()
+        job_id = JobID()
+        config = native_fault_tolerance(conf, checkpoints, str(job_id), restart)
+        job = handle.start(name, self._config._parallelism(), config)
+        return job, job_id, conf.get_string("execution.checkpointing.savepoint-dir", None)
 
     def _start_query(self, handle: Any) -> TableResult:
         self._before_execute()
         name = self._job_name("collect")
-        job = handle.start(name, self._config._parallelism())
+        job, job_id, savepoints = self._start_job(handle, name)
         schema = ResolvedSchema(handle.names(), handle.types(), is_query=True)
-        return TableResult(ResultKind.SUCCESS_WITH_CONTENT, schema, job=job, job_name=name)
+        return TableResult(ResultKind.SUCCESS_WITH_CONTENT, schema, job=job, job_name=name, job_id=job_id, savepoint_dir=savepoints)
 
     def _start_insert(self, handle: Any) -> TableResult:
         self._before_execute()
         name = self._job_name("insert-into")
         sinks = handle.sinks()
-        job = handle.start(name, self._config._parallelism())
+        job, job_id, savepoints = self._start_job(handle, name)
         names = ["default_catalog.default_database.%s" % s for s in sinks]
         result = TableResult(ResultKind.SUCCESS_WITH_CONTENT, ResolvedSchema(names, ["BIGINT"] * len(names)),
-                             [["-1"] * len(names)], job=job, job_name=name)
+                             [["-1"] * len(names)], job=job, job_name=name, job_id=job_id, savepoint_dir=savepoints)
         self._pending.append(result)
         return result
 

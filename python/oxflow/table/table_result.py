@@ -82,8 +82,10 @@ class TableResult(object):
     """The result of a statement: a schema and rows, and for queries and inserts the job."""
 
     def __init__(self, kind: ResultKind, schema: ResolvedSchema, rows: Optional[List[List[str]]] = None,
-                 job: Any = None, job_name: str = ""):
+                 job: Any = None, job_name: str = "", job_id: Any = None, savepoint_dir: Optional[str] = None):
         self._kind = kind
+        self._job_id = job_id
+        self._savepoint_dir = savepoint_dir
         self._schema = schema
         self._rows = rows
         self._job = job
@@ -91,10 +93,17 @@ class TableResult(object):
         self._consumed = False
 
     def get_job_client(self) -> Optional[JobClient]:
+        """The client of the statement's job (None for statements without one): its status,
+        ``cancel``, ``trigger_savepoint`` and ``stop_with_savepoint`` (with checkpointing
+        configured), as the DataStream job's client."""
         if self._job is None:
             return None
         from ..common.job_id import JobID
-        return JobClient(self._job, JobID.generate())
+        if self._job_id is None:
+            self._job_id = JobID.generate()
+        client = JobClient(self._job, self._job_id)
+        client._default_savepoint_dir = self._savepoint_dir
+        return client
 
     def wait(self, timeout_ms: Optional[int] = None) -> None:
         """Waits until the job ends (or ``timeout_ms`` passes); raises its failure."""

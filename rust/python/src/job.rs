@@ -19,6 +19,24 @@ use crate::job_spec::{build_graph, JobMetrics};
 /// How often a waiting caller looks for Ctrl-C.
 const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
+/// The path of the savepoint `trigger_savepoint` / `stop_with_savepoint` of a running job
+/// requested, waited for without the GIL (Ctrl-C stops waiting); DataStream and SQL jobs alike.
+pub(crate) fn await_savepoint<T: std::fmt::Display>(
+    py: Python<'_>,
+    receiver: crossbeam_channel::Receiver<Result<std::path::PathBuf, T>>,
+) -> PyResult<String> {
+    loop {
+        match py.detach(|| receiver.recv_timeout(SIGNAL_CHECK)) {
+            Ok(Ok(path)) => return Ok(path.display().to_string()),
+            Ok(Err(reason)) => return Err(JobExecutionError::new_err(format!("the savepoint failed: {reason}"))),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                return Err(JobExecutionError::new_err("the job ended before the savepoint completed"))
+            }
+        }
+    }
+}
+
 enum State {
     Running(RunningJob),
     /// A single-task job the caller steps on its own thread (see `step`).
@@ -204,16 +222,7 @@ impl NativeJob {
             };
             requested.map_err(|e| JobExecutionError::new_err(e.to_string()))?
         };
-        let path = loop {
-            match py.detach(|| receiver.recv_timeout(SIGNAL_CHECK)) {
-                Ok(Ok(path)) => break path.display().to_string(),
-                Ok(Err(reason)) => return Err(JobExecutionError::new_err(format!("the savepoint failed: {reason}"))),
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => py.check_signals()?,
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
-                    return Err(JobExecutionError::new_err("the job ended before the savepoint completed"))
-                }
-            }
-        };
+        let path = await_savepoint(py, receiver)?;
         if stop {
             while !self.wait_slice(py, SIGNAL_CHECK) {
                 py.check_signals()?;

@@ -22,7 +22,7 @@ use oxflow_core::checkpoint::storage::{load_snapshot, LocalStorage};
 use oxflow_core::error::BoxError;
 use oxflow_core::restart::RestartStrategy;
 use std::time::Duration;
-use oxflow_core::graph::{Edge, JobGraph, Partitioning};
+use oxflow_core::graph::{Edge, JobConfig, JobGraph, Partitioning};
 use oxflow_core::operator::{Operator, OperatorFactory, TaskInfo};
 use oxflow_core::operators::{
     FilterOperator, FlatMapOperator, ForwardOperator, KeyByOperator, KeyedProcessOperator, KeyedReduceOperator,
@@ -114,25 +114,7 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
     if let Some(v) = config.get_item("batch_size")? {
         graph.config.batch_size = v.extract()?;
     }
-    if let Some(c) = config.get_item("checkpoint")?.filter(|c| !c.is_none()) {
-        graph.config.checkpoint = Some(checkpoint_settings(c.cast::<PyDict>()?)?);
-    }
-    if let Some(r) = config.get_item("restart")?.filter(|r| !r.is_none()) {
-        graph.config.restart = restart_strategy(r.cast::<PyDict>()?)?;
-    }
-    if let Some(r) = config.get_item("restore")?.filter(|r| !r.is_none()) {
-        graph.config.restore = Some(restore_settings(r.cast::<PyDict>()?)?);
-    }
-    if let Some(b) = config.get_item("state_backend")?.filter(|b| !b.is_none()) {
-        let incremental = match config.get_item("incremental_checkpoints")?.filter(|i| !i.is_none()) {
-            Some(i) => i.extract::<bool>()?,
-            None => true,
-        };
-        graph.config.state_backend = state_backend(&b.extract::<String>()?, incremental)?;
-    }
-    if let Some(d) = config.get_item("state_dir")?.filter(|d| !d.is_none()) {
-        graph.config.state_dir = Some(d.extract()?);
-    }
+    fault_tolerance(config, &mut graph.config)?;
     for node in nodes.try_iter()? {
         let node = node?;
         let node = node.cast::<PyDict>()?;
@@ -184,6 +166,32 @@ pub fn build_graph(job_name: &str, nodes: &Bound<'_, PyAny>, config: &Bound<'_, 
         }
     }
     Ok((graph, metrics))
+}
+
+/// The fault-tolerance keys of a job config (`checkpoint`, `restart`, `restore`,
+/// `state_backend`, `incremental_checkpoints`, `state_dir`) into `job`; DataStream and SQL jobs
+/// alike.
+pub fn fault_tolerance(config: &Bound<'_, PyDict>, job: &mut JobConfig) -> PyResult<()> {
+    if let Some(c) = config.get_item("checkpoint")?.filter(|c| !c.is_none()) {
+        job.checkpoint = Some(checkpoint_settings(c.cast::<PyDict>()?)?);
+    }
+    if let Some(r) = config.get_item("restart")?.filter(|r| !r.is_none()) {
+        job.restart = restart_strategy(r.cast::<PyDict>()?)?;
+    }
+    if let Some(r) = config.get_item("restore")?.filter(|r| !r.is_none()) {
+        job.restore = Some(restore_settings(r.cast::<PyDict>()?)?);
+    }
+    if let Some(b) = config.get_item("state_backend")?.filter(|b| !b.is_none()) {
+        let incremental = match config.get_item("incremental_checkpoints")?.filter(|i| !i.is_none()) {
+            Some(i) => i.extract::<bool>()?,
+            None => true,
+        };
+        job.state_backend = state_backend(&b.extract::<String>()?, incremental)?;
+    }
+    if let Some(d) = config.get_item("state_dir")?.filter(|d| !d.is_none()) {
+        job.state_dir = Some(d.extract()?);
+    }
+    Ok(())
 }
 
 /// `config["checkpoint"]`: what the Python API resolved from `enable_checkpointing`, the

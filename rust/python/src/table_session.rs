@@ -236,10 +236,11 @@ impl QueryHandle {
         self.plan.planned.explain()
     }
 
-    /// Starts the query with results collected back to Python.
-    #[pyo3(signature = (name, parallelism=1))]
-    fn start(&self, py: Python<'_>, name: String, parallelism: usize) -> PyResult<ResultJob> {
-        let settings = JobSettings { name: name.clone(), parallelism, print: python_writer() };
+    /// Starts the query with results collected back to Python. `config`: the fault-tolerance
+    /// keys of a DataStream job's config (`job_spec::fault_tolerance`).
+    #[pyo3(signature = (name, parallelism=1, config=None))]
+    fn start(&self, py: Python<'_>, name: String, parallelism: usize, config: Option<&Bound<'_, PyDict>>) -> PyResult<ResultJob> {
+        let settings = job_settings(name.clone(), parallelism, config)?;
         let plan = self.plan.planned.clone();
         let job = py.detach(|| start(vec![(plan, SinkTarget::Collect)], settings)).map_err(sql_err)?;
         let tableau = Tableau::new(&self.plan.names(), self.plan.types(), true);
@@ -253,9 +254,9 @@ impl InsertHandle {
         self.plans.iter().map(|p| p.sink.name.join(".")).collect()
     }
 
-    #[pyo3(signature = (name, parallelism=1))]
-    fn start(&self, py: Python<'_>, name: String, parallelism: usize) -> PyResult<ResultJob> {
-        let settings = JobSettings { name: name.clone(), parallelism, print: python_writer() };
+    #[pyo3(signature = (name, parallelism=1, config=None))]
+    fn start(&self, py: Python<'_>, name: String, parallelism: usize, config: Option<&Bound<'_, PyDict>>) -> PyResult<ResultJob> {
+        let settings = job_settings(name.clone(), parallelism, config)?;
         let pipelines: Vec<_> = self
             .plans
             .iter()
@@ -273,6 +274,14 @@ impl InsertHandle {
     fn extend(&mut self, other: &InsertHandle) {
         self.plans.extend(other.plans.iter().cloned());
     }
+}
+
+fn job_settings(name: String, parallelism: usize, config: Option<&Bound<'_, PyDict>>) -> PyResult<JobSettings> {
+    let mut runtime = oxflow_core::graph::JobConfig::default();
+    if let Some(config) = config {
+        crate::job_spec::fault_tolerance(config, &mut runtime)?;
+    }
+    Ok(JobSettings { name, parallelism, print: python_writer(), runtime })
 }
 
 enum JobState {
@@ -427,6 +436,33 @@ impl ResultJob {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(false);
             }
+        }
+    }
+
+    /// Takes a savepoint into `target` (with `stop`, then stops the job, as Flink's
+    /// stop-with-savepoint); its path. As the DataStream job's method of the same name.
+    #[pyo3(signature = (target, stop=false))]
+    fn trigger_savepoint(&self, py: Python<'_>, target: std::path::PathBuf, stop: bool) -> PyResult<String> {
+        let receiver = match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
+            JobState::Running(job) if stop => job.running.stop_with_savepoint(target),
+            JobState::Running(job) => job.running.trigger_savepoint(target),
+            _ => return Err(crate::errors::JobExecutionError::new_err(format!("job '{}' is not running; no savepoint can be taken", self.name))),
+        }
+        .map_err(|e| crate::errors::JobExecutionError::new_err(e.to_string()))?;
+        let path = crate::job::await_savepoint(py, receiver)?;
+        if stop {
+            while !self.wait_slice(py, Duration::from_millis(50)) {
+                py.check_signals()?;
+            }
+        }
+        Ok(path)
+    }
+
+    /// The checkpoints completed so far: `(id, path)`, oldest first (none once the job ended).
+    fn completed_checkpoints(&self) -> Vec<(u64, String)> {
+        match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
+            JobState::Running(job) => job.running.completed_checkpoints().into_iter().map(|(id, p)| (id, p.display().to_string())).collect(),
+            _ => Vec::new(),
         }
     }
 

@@ -9,11 +9,14 @@ use arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array, Int16Array, Int32Array, Int64Array,
     Int8Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::Record;
 use oxflow_core::error::{message, BoxError};
 use oxflow_core::source::{Source, SourcePoll};
 
 use crate::exec::data::{ChangeBatch, TableData};
+use crate::exec::snapshot::{Decoder, Encoder};
 use crate::types::{SqlType, Typed};
 
 #[derive(Clone, Debug)]
@@ -198,6 +201,22 @@ impl DatagenSource {
 }
 
 impl Source<TableData> for DatagenSource {
+    /// Its position: rows emitted and the generator's state (a restored source goes on with
+    /// the same values; `rows-per-second` paces from the restore on).
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        state.list(Encoder::new().u64(self.emitted).u64(self.rng.0).finish());
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        for element in &state.list {
+            let mut d = Decoder::new(element, "datagen source");
+            (self.emitted, self.rng.0) = (d.u64()?, d.u64()?);
+            d.end()?;
+        }
+        Ok(())
+    }
+
     fn poll(&mut self, max_records: usize) -> Result<SourcePoll<TableData>, BoxError> {
         let started = *self.started.get_or_insert_with(Instant::now);
         let mut n = max_records.max(1) as u64;

@@ -10,12 +10,15 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::Record;
 use oxflow_core::error::{message, BoxError};
 use oxflow_core::source::{Source, SourcePoll};
 
 use super::csv_timestamps;
 use crate::exec::data::{ChangeBatch, TableData};
+use crate::exec::snapshot::{Decoder, Encoder};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FileFormat {
@@ -51,6 +54,8 @@ struct OpenFile {
     path: PathBuf,
     file: std::fs::File,
     bytes: Vec<u8>,
+    /// The offset in the file of `bytes[0]`.
+    base: u64,
     pos: usize,
     line: usize,
     eof: bool,
@@ -60,11 +65,27 @@ struct OpenFile {
 const READ_BLOCK: usize = 4 << 20;
 
 impl OpenFile {
+    /// `path` from byte `offset`, which starts line `line`.
+    fn open(path: PathBuf, offset: u64, line: usize) -> Result<Self, BoxError> {
+        use std::io::{Seek, SeekFrom};
+        let cannot = |e: std::io::Error| message(format!("Cannot read file '{}': {e}", path.display()));
+        let mut file = std::fs::File::open(&path).map_err(cannot)?;
+        if offset > 0 {
+            let len = file.metadata().map_err(cannot)?.len();
+            if len < offset {
+                return Err(message(format!("Cannot restore the read position of file '{}': it has {len} bytes, the snapshot read {offset}", path.display())));
+            }
+            file.seek(SeekFrom::Start(offset)).map_err(cannot)?;
+        }
+        Ok(OpenFile { path, file, bytes: Vec::new(), base: offset, pos: 0, line, eof: false })
+    }
+
     /// Reads the next block after the unread bytes; `false` at the end of the file.
     fn fill(&mut self) -> Result<bool, BoxError> {
         use std::io::Read;
         // Drops the bytes before `pos` (so positions move back by the old `pos`) in any case.
         self.bytes.drain(..self.pos);
+        self.base += self.pos as u64;
         self.pos = 0;
         if self.eof {
             return Ok(false);
@@ -203,12 +224,46 @@ pub(crate) fn list_files(path: &Path) -> Result<Vec<PathBuf>, BoxError> {
 }
 
 impl Source<TableData> for FileSource {
+    /// Its position: the file being read, the byte offset and line number reached in it, and the
+    /// files still to read.
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        let mut e = Encoder::new();
+        match &self.current {
+            Some(f) => e.u64(1).bytes(f.path.to_string_lossy().as_bytes()).u64(f.base + f.pos as u64).u64(f.line as u64),
+            None => e.u64(0),
+        };
+        e.u64(self.files.len() as u64);
+        for f in &self.files {
+            e.bytes(f.to_string_lossy().as_bytes());
+        }
+        state.list(e.finish());
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        for element in &state.list {
+            let mut d = Decoder::new(element, "filesystem source");
+            let path = |b: &[u8]| PathBuf::from(String::from_utf8_lossy(b).into_owned());
+            self.current = match d.u64()? {
+                0 => None,
+                _ => {
+                    let file = path(d.bytes()?);
+                    let (offset, line) = (d.u64()?, d.u64()? as usize);
+                    Some(OpenFile::open(file, offset, line)?)
+                }
+            };
+            let n = d.u64()? as usize;
+            self.files = (0..n).map(|_| d.bytes().map(path)).collect::<Result<_, _>>()?;
+            d.end()?;
+        }
+        Ok(())
+    }
+
     fn poll(&mut self, max_records: usize) -> Result<SourcePoll<TableData>, BoxError> {
         loop {
             if self.current.is_none() {
                 let Some(next) = self.files.pop() else { return Ok(SourcePoll::Finished) };
-                let file = std::fs::File::open(&next).map_err(|e| message(format!("Cannot read file '{}': {e}", next.display())))?;
-                self.current = Some(OpenFile { path: next, file, bytes: Vec::new(), pos: 0, line: 1, eof: false });
+                self.current = Some(OpenFile::open(next, 0, 1)?);
             }
             let f = self.current.as_mut().expect("set above");
             // The next chunk of whole lines, parsed in place.

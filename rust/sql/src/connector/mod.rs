@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::Record;
 use oxflow_core::error::BoxError;
 use oxflow_core::source::{Source, SourceFactory, SourcePoll};
@@ -19,6 +21,7 @@ use oxflow_core::source::{Source, SourceFactory, SourcePoll};
 use crate::catalog::{option, physical_columns, InlineTable};
 use crate::error::{Result, SqlError};
 use crate::exec::data::{ChangeBatch, TableData};
+use crate::exec::snapshot::{Decoder, Encoder};
 use crate::parse::CreateTable;
 use crate::plan::PlanSchema;
 use filesystem::{FileFormat, FileSourceSpec};
@@ -113,21 +116,24 @@ pub fn file_sink_spec(table: &CreateTable) -> Result<file_sink::FileSinkSpec> {
 pub fn inline_factory(table: Arc<InlineTable>) -> SourceFactory<TableData> {
     Box::new(move |task| {
         let (batches, feed) = if task.subtask_index == 0 { (table.batches.clone(), table.feed.as_ref().map(|f| f.subscribe())) } else { (Vec::new(), None) };
-        Ok(Box::new(Inline { batches: batches.into_iter().rev().collect(), feed }) as Box<dyn Source<TableData>>)
+        Ok(Box::new(Inline { batches: batches.into_iter().rev().collect(), emitted: 0, feed }) as Box<dyn Source<TableData>>)
     })
 }
 
 struct Inline {
     batches: Vec<arrow::array::RecordBatch>,
+    /// Batches emitted so far: the source's position in snapshots.
+    emitted: u64,
     feed: Option<crossbeam_channel::Receiver<feed::Fed>>,
 }
 
 /// How long a fed source waits for a batch before it lets the task look at other work.
 const FEED_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
-impl Source<TableData> for Inline {
-    fn poll(&mut self, _max: usize) -> std::result::Result<SourcePoll<TableData>, BoxError> {
+impl Inline {
+    fn next(&mut self, _max: usize) -> std::result::Result<SourcePoll<TableData>, BoxError> {
         if let Some(b) = self.batches.pop() {
+            self.emitted += 1;
             return Ok(SourcePoll::Records(vec![Record::new(ChangeBatch::inserts(b))]));
         }
         let Some(feed) = &self.feed else { return Ok(SourcePoll::Finished) };
@@ -143,9 +149,49 @@ impl Source<TableData> for Inline {
     }
 }
 
+impl Inline {
+    const WHAT: &'static str = "VALUES / from_elements source";
+}
+
+impl Source<TableData> for Inline {
+    fn poll(&mut self, max: usize) -> std::result::Result<SourcePoll<TableData>, BoxError> {
+        self.next(max)
+    }
+
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> std::result::Result<(), BoxError> {
+        if self.feed.is_some() {
+            // What a DataStream fed has gone by: it cannot be read again from here.
+            return Err(oxflow_core::error::message(
+                "a table made from a DataStream (from_data_stream / create_temporary_view) cannot be checkpointed: its rows cannot be replayed from the SQL job",
+            ));
+        }
+        state.list(Encoder::new().u64(self.emitted).finish());
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> std::result::Result<(), BoxError> {
+        for element in &state.list {
+            let mut d = Decoder::new(element, Self::WHAT);
+            let emitted = d.u64()?;
+            d.end()?;
+            for _ in 0..emitted {
+                if self.batches.pop().is_none() {
+                    return Err(oxflow_core::error::message(format!("the snapshot's {} emitted {emitted} batches, but its table has fewer", Self::WHAT)));
+                }
+            }
+            self.emitted = emitted;
+        }
+        Ok(())
+    }
+}
+
 struct Empty;
 
 impl Source<TableData> for Empty {
+    fn snapshot_state(&mut self, _: CheckpointId, _: &mut SnapshotWriter<'_, TableData>) -> std::result::Result<(), BoxError> {
+        Ok(())
+    }
+
     fn poll(&mut self, _max: usize) -> std::result::Result<SourcePoll<TableData>, BoxError> {
         Ok(SourcePoll::Finished)
     }

@@ -139,6 +139,73 @@ impl GroupedAccumulators {
     }
 }
 
+impl GroupedAccumulators {
+    /// The intermediate state of every group (for snapshots): per group, per call, the
+    /// scalars of its state fields. The accumulators go on from that same state.
+    pub fn states(&mut self) -> Result<Vec<Vec<Vec<ScalarValue>>>, BoxError> {
+        super::scope::run(self.user_code, || self.states_in_scope())
+    }
+
+    fn states_in_scope(&mut self) -> Result<Vec<Vec<Vec<ScalarValue>>>, BoxError> {
+        let groups = self.groups;
+        let mut out = vec![vec![Vec::new(); self.slots.len()]; groups];
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            match slot {
+                Slot::Groups(g) => {
+                    // `state` takes the state out: it is merged back into a fresh accumulator.
+                    let arrays = g.state(EmitTo::All)?;
+                    for (group, states) in out.iter_mut().enumerate() {
+                        states[i] = arrays.iter().map(|a| ScalarValue::try_from_array(a, group)).collect::<Result<_, _>>()?;
+                    }
+                    let mut fresh = self.calls[i].groups_accumulator()?.expect("the call had a groups accumulator");
+                    let indices: Vec<usize> = (0..groups).collect();
+                    fresh.merge_batch(&arrays, &indices, groups)?;
+                    *g = fresh;
+                }
+                Slot::Rows(accs) => {
+                    while accs.len() < groups {
+                        accs.push(self.calls[i].accumulator()?);
+                    }
+                    for (group, acc) in accs.iter_mut().enumerate() {
+                        let values = acc.state()?;
+                        let mut fresh = self.calls[i].accumulator()?;
+                        fresh.merge_batch(&values.iter().map(|v| v.to_array()).collect::<Result<Vec<_>, _>>()?)?;
+                        *acc = fresh;
+                        out[group][i] = values;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds group `groups - 1` (the next one) with the intermediate state `states` (per call,
+    /// as [`GroupedAccumulators::states`] gave it).
+    pub fn push_state(&mut self, states: &[Vec<ScalarValue>]) -> Result<(), BoxError> {
+        super::scope::run(self.user_code, || {
+            let group = self.groups;
+            self.groups += 1;
+            for (i, slot) in self.slots.iter_mut().enumerate() {
+                let arrays = states[i].iter().map(|v| v.to_array()).collect::<Result<Vec<_>, _>>()?;
+                match slot {
+                    Slot::Groups(g) => g.merge_batch(&arrays, &[group], group + 1)?,
+                    Slot::Rows(accs) => {
+                        while accs.len() <= group {
+                            accs.push(self.calls[i].accumulator()?);
+                        }
+                        accs[group].merge_batch(&arrays)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    pub fn calls(&self) -> usize {
+        self.slots.len()
+    }
+}
+
 /// Scalars of one call as an array of its DataFusion return type.
 pub fn scalars_to_array(scalars: Vec<ScalarValue>, call: &AggregateCall) -> Result<ArrayRef, BoxError> {
     if scalars.is_empty() {

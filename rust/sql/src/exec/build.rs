@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crossbeam_channel::Receiver;
+use oxflow_core::checkpoint::storage::LoadedSnapshot;
 use oxflow_core::executor::RunningJob;
 use oxflow_core::graph::{Edge, JobGraph, NodeId, Partitioning};
 use oxflow_core::operator::{Operator, OperatorFactory};
@@ -51,6 +52,9 @@ pub struct JobSettings {
     pub parallelism: usize,
     /// Where print sinks write their lines.
     pub print: LineWriter,
+    /// The runtime settings the job starts with: checkpoints, restore, state backend, restart
+    /// strategy (batch size and max parallelism are set by [`start`]).
+    pub runtime: oxflow_core::graph::JobConfig,
 }
 
 pub struct SqlJob {
@@ -125,7 +129,7 @@ impl Builder {
             return Ok(Edge { from: input.id, partitioning, port });
         }
         let partitioner = KeyPartitioner::new(keys.to_vec(), parallelism, self.max_parallelism);
-        let split = self.chained("KeyPartition", op(partitioner), input)?;
+        let split = self.chained(KEY_PARTITION, op(partitioner), input)?;
         Ok(Edge { from: split.id, partitioning: Partitioning::Hash, port })
     }
 
@@ -356,8 +360,17 @@ impl Builder {
 
 /// Starts one job writing each plan to its sink (several for a statement set).
 pub fn start(pipelines: Vec<(Planned, SinkTarget)>, settings: JobSettings) -> Result<SqlJob> {
-    let max_parallelism = oxflow_core::key_group::default_max_parallelism(settings.parallelism.max(1));
+    let mut runtime = settings.runtime.clone();
+    // A restored job keeps the snapshot's key groups (its keyed state is split by them).
+    let max_parallelism = match &runtime.restore {
+        Some(r) => r.snapshot.metadata.max_parallelism,
+        None => oxflow_core::key_group::default_max_parallelism(settings.parallelism.max(1)),
+    };
+    if let Some(r) = &mut runtime.restore {
+        r.snapshot = Arc::new(without_partitioners(&r.snapshot));
+    }
     let mut graph = JobGraph::new(settings.name.clone());
+    graph.config = runtime;
     graph.config.max_parallelism = Some(max_parallelism);
     // Bigger batches than the runtime's default: a SQL operator's cost is mostly per batch.
     graph.config.batch_size = SOURCE_BATCH_ROWS;
@@ -370,8 +383,40 @@ pub fn start(pipelines: Vec<(Planned, SinkTarget)>, settings: JobSettings) -> Re
         }
     }
     let metrics = b.metrics.clone();
+    assign_uids(&mut b.graph);
     let running = oxflow_core::executor::start(b.graph).map_err(|e| SqlError::Execution(e.to_string()))?;
     Ok(SqlJob { running, results, metrics })
+}
+
+/// The name of the stateless operators that split a keyed operator's input; there are none at
+/// parallelism 1, so they take no part in the uids of the others.
+const KEY_PARTITION: &str = "KeyPartition";
+
+/// Uids from the plan alone, as Flink derives them from the plan's structure: the same SQL gets
+/// the same uids at any parallelism (node ids differ, as only parallel jobs split their inputs).
+fn assign_uids(graph: &mut JobGraph<TableData>) {
+    let mut n = 0;
+    for node in &mut graph.nodes {
+        if node.name == KEY_PARTITION {
+            node.uid = Some(format!("{n}-{KEY_PARTITION}-{}", node.inputs.first().map_or(0, |e| e.from)));
+        } else {
+            node.uid = Some(format!("{n}-{}", node.name));
+            n += 1;
+        }
+    }
+}
+
+/// `snapshot` without the (empty) state of key partitioners, so a job of another parallelism,
+/// which has other partitioners or none, does not find it unclaimed.
+fn without_partitioners(snapshot: &LoadedSnapshot) -> LoadedSnapshot {
+    let partitioner = |uid: &str| uid.split('-').nth(1) == Some(KEY_PARTITION);
+    let operators = snapshot
+        .operators
+        .iter()
+        .filter(|(uid, state)| !(partitioner(uid) && state.iter().all(|s| s.is_empty())))
+        .map(|(uid, state)| (uid.clone(), state.clone()))
+        .collect();
+    LoadedSnapshot { path: snapshot.path.clone(), metadata: snapshot.metadata.clone(), operators }
 }
 
 /// The key encoders of a join's two inputs (both sides' keys cast to one type).

@@ -72,24 +72,42 @@ impl ChangeBatch {
 }
 
 /// The data model of SQL jobs. Rows are keyed inside the operators that group them; the
-/// runtime's key is only the hash that routes a sub-batch to its subtask.
+/// runtime's key is the routing hash of a row's key columns (`partition::hash_columns`, the same
+/// in every process), so a snapshot's keyed entries carry that hash and land, on restore, on the
+/// subtask that owns its key group.
 pub struct TableData;
 
 impl DataModel for TableData {
     type Value = ChangeBatch;
-    type Key = ();
+    type Key = u64;
 
-    fn key_eq(_: &(), _: &()) -> bool {
-        true
+    fn key_eq(a: &u64, b: &u64) -> bool {
+        a == b
     }
 
     fn duplicate(value: &ChangeBatch) -> ChangeBatch {
         value.clone()
     }
 
-    fn duplicate_key(_: &()) {}
+    fn duplicate_key(key: &u64) -> u64 {
+        *key
+    }
 
-    fn hash_key(_: &()) -> Result<u64, BoxError> {
-        Ok(0)
+    fn encode_key(key: &u64, out: &mut Vec<u8>) -> Result<(), BoxError> {
+        out.extend_from_slice(&key.to_le_bytes());
+        Ok(())
+    }
+
+    fn decode_key(bytes: &[u8]) -> Result<u64, BoxError> {
+        let bytes: [u8; 8] = bytes.try_into().map_err(|_| oxflow_core::error::message("corrupt snapshot: a SQL key hash is not 8 bytes"))?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn hash_key(key: &u64) -> Result<u64, BoxError> {
+        Ok(*key)
+    }
+
+    fn stable_key_hash() -> bool {
+        true
     }
 }

@@ -11,12 +11,15 @@ use datafusion_common::ScalarValue;
 use datafusion_expr::Accumulator;
 use oxflow_core::data::Record;
 use oxflow_core::error::{message, BoxError};
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::operator::{Operator, Output};
 
 use super::accumulators::{scalars_to_array, CallInputs};
 use super::calc::relaxed;
 use super::data::{ChangeBatch, RowKind, TableData};
 use super::keys::KeyEncoder;
+use super::snapshot::{key_hashes, keyed_only, Decoder, Encoder};
 use crate::plan::AggregateCall;
 
 struct Group {
@@ -120,5 +123,62 @@ impl Operator<TableData> for GroupAggregate {
         Ok(())
     }
 
-    super::refuse_checkpoints!("SQL GROUP BY aggregation");
+    /// One keyed entry per group: its key, row count, last result and accumulator states
+    /// (DataFusion's `Accumulator::state`, merged back on restore).
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        let user_code = self.calls.iter().any(|c| c.user_code);
+        let (keys, calls, groups) = (&self.keys, &self.calls, &mut self.groups);
+        super::scope::run(user_code, || {
+            let hashes = key_hashes(keys, groups.keys().map(|k| k.as_ref()))?;
+            for ((key, group), hash) in groups.iter_mut().zip(hashes) {
+                let mut e = Encoder::new();
+                e.bytes(key).i64(group.rows).scalars(&group.previous)?;
+                encode_accumulators(&mut e, calls, &mut group.accs)?;
+                state.keyed(&hash, e.finish())?;
+            }
+            Ok(())
+        })
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        keyed_only(&state, "GROUP BY aggregation")?;
+        let user_code = self.calls.iter().any(|c| c.user_code);
+        let (calls, groups) = (&self.calls, &mut self.groups);
+        super::scope::run(user_code, || {
+            for (_, payload) in &state.keyed {
+                let mut d = Decoder::new(payload, "GROUP BY aggregation");
+                let key: Box<[u8]> = Box::from(d.bytes()?);
+                let rows = d.i64()?;
+                let previous = d.scalars()?;
+                let accs = calls.iter().map(|c| merged(c, &d.scalars()?)).collect::<Result<Vec<_>, BoxError>>()?;
+                d.end()?;
+                groups.insert(key, Group { accs, rows, previous });
+            }
+            Ok(())
+        })
+    }
 }
+
+/// Appends the state of row accumulators `accs` (one per call of `calls`).
+pub(crate) fn encode_accumulators(e: &mut Encoder, calls: &[AggregateCall], accs: &mut [Box<dyn Accumulator>]) -> Result<(), BoxError> {
+    for (call, acc) in calls.iter().zip(accs.iter_mut()) {
+        // `state` may take the accumulator's state: it goes on from a fresh one that merged
+        // it, exactly as a restored one does.
+        let values = acc.state()?;
+        e.scalars(&values)?;
+        *acc = merged(call, &values)?;
+    }
+    Ok(())
+}
+
+/// A fresh accumulator of `call` that merged the state `values`.
+pub(crate) fn merged(call: &AggregateCall, values: &[ScalarValue]) -> Result<Box<dyn Accumulator>, BoxError> {
+    let mut acc = call.accumulator()?;
+    let arrays = values.iter().map(|v| v.to_array()).collect::<Result<Vec<_>, _>>()?;
+    acc.merge_batch(&arrays)?;
+    Ok(acc)
+}
+
+#[cfg(test)]
+#[path = "group_aggregate_tests.rs"]
+mod tests;

@@ -15,11 +15,14 @@ use arrow::array::Array;
 use arrow::datatypes::SchemaRef;
 use oxflow_core::data::Record;
 use oxflow_core::error::BoxError;
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::operator::{Operator, Output};
 
 use super::data::{ChangeBatch, RowKind, TableData};
 use super::join_rows::{joined, padded, JoinRows, JoinedRow};
 use super::keys::KeyEncoder;
+use super::snapshot::{keyed_only, write_keyed, Decoder, Encoder};
 use super::watermark::millis;
 use crate::plan::{IntervalBounds, JoinKind, PhysExpr};
 
@@ -188,6 +191,58 @@ impl IntervalState {
     }
 }
 
+impl IntervalState {
+    /// One entry per key: both sides' cached rows (with whether each joined) and cleanup timers.
+    /// Operator time and expiration are not kept: as Flink's, they restart from the watermarks.
+    fn snapshot(&self) -> Vec<(&[u8], Vec<u8>)> {
+        let mut keys: Vec<&Box<[u8]>> = self.caches[0].keys().chain(self.caches[1].keys()).chain(self.timer_of.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        keys.into_iter()
+            .map(|key| {
+                let mut e = Encoder::new();
+                e.bytes(key);
+                for side in 0..2 {
+                    let cache = self.caches[side].get(key);
+                    e.u64(cache.map_or(0, |c| c.len() as u64));
+                    for (time, rows) in cache.into_iter().flatten() {
+                        e.i64(*time).u64(rows.len() as u64);
+                        for (row, joined) in rows {
+                            e.bytes(row).u64(*joined as u64);
+                        }
+                    }
+                    match self.timer_of.get(key).and_then(|t| t[side]) {
+                        Some(at) => e.u64(1).i64(at),
+                        None => e.u64(0),
+                    };
+                }
+                (key.as_ref(), e.finish())
+            })
+            .collect()
+    }
+
+    fn restore<'a>(&mut self, payloads: impl IntoIterator<Item = &'a [u8]>) -> Result<(), BoxError> {
+        for payload in payloads {
+            let mut d = Decoder::new(payload, "interval join");
+            let key: Box<[u8]> = d.bytes()?.into();
+            for side in 0..2 {
+                for _ in 0..d.u64()? {
+                    let time = d.i64()?;
+                    let rows = (0..d.u64()?).map(|_| -> Result<(Box<[u8]>, bool), BoxError> { Ok((d.bytes()?.into(), d.u64()? != 0)) }).collect::<Result<Vec<_>, _>>()?;
+                    self.caches[side].entry(key.clone()).or_default().insert(time, rows);
+                }
+                if d.u64()? != 0 {
+                    let at = d.i64()?;
+                    self.timers.insert((at, key.clone()));
+                    self.timer_of.entry(key.clone()).or_default()[side] = Some(at);
+                }
+            }
+            d.end()?;
+        }
+        Ok(())
+    }
+}
+
 pub struct IntervalJoin {
     keys: [KeyEncoder; 2],
     time_columns: [usize; 2],
@@ -271,7 +326,14 @@ impl Operator<TableData> for IntervalJoin {
         Ok(())
     }
 
-    super::refuse_checkpoints!("SQL interval join");
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        write_keyed(state, &self.keys[0], self.state.snapshot())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        keyed_only(&state, "interval join")?;
+        self.state.restore(state.keyed.iter().map(|(_, p)| p.as_slice()))
+    }
 }
 
 #[cfg(test)]

@@ -11,11 +11,14 @@ use std::collections::HashMap;
 use arrow::datatypes::SchemaRef;
 use oxflow_core::data::Record;
 use oxflow_core::error::BoxError;
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::operator::{Operator, Output, TaskInfo};
 
 use super::data::{RowKind, TableData};
 use super::join_rows::{joined, padded, JoinRows, JoinedRow};
 use super::keys::KeyEncoder;
+use super::snapshot::{keyed_only, write_keyed, Decoder, Encoder};
 use crate::plan::{JoinKind, PhysExpr};
 
 /// One distinct row of a side: how many copies are stored, with how many rows of the other
@@ -140,6 +143,38 @@ impl JoinState {
     }
 }
 
+impl JoinState {
+    /// One entry per distinct stored row: `(side, key, payload)`.
+    fn snapshot(&self) -> Vec<(usize, &[u8], Vec<u8>)> {
+        let mut entries = Vec::new();
+        for (side, state) in self.sides.iter().enumerate() {
+            for (key, rows) in state {
+                for (row, s) in rows {
+                    let mut e = Encoder::new();
+                    e.u64(side as u64).bytes(key).bytes(row).u64(s.copies as u64).u64(s.associations as u64).i64(s.expires);
+                    entries.push((side, key.as_ref(), e.finish()));
+                }
+            }
+        }
+        entries
+    }
+
+    fn restore<'a>(&mut self, payloads: impl IntoIterator<Item = &'a [u8]>) -> Result<(), BoxError> {
+        for payload in payloads {
+            let mut d = Decoder::new(payload, "regular join");
+            let side = d.u64()? as usize;
+            let (key, row) = (Box::<[u8]>::from(d.bytes()?), Box::<[u8]>::from(d.bytes()?));
+            let stored = Stored { copies: d.u64()? as u32, associations: d.u64()? as u32, expires: d.i64()? };
+            d.end()?;
+            let Some(state) = self.sides.get_mut(side) else {
+                return Err(oxflow_core::error::message(format!("corrupt regular join state in the snapshot: side {side}")));
+            };
+            state.entry(key).or_default().insert(row, stored);
+        }
+        Ok(())
+    }
+}
+
 impl Default for Stored {
     fn default() -> Self {
         Stored { copies: 0, associations: 0, expires: i64::MAX }
@@ -227,7 +262,20 @@ impl Operator<TableData> for Join {
         Ok(())
     }
 
-    super::refuse_checkpoints!("SQL regular join");
+    /// Both sides' stored rows with their copy and association counts (and TTL expiry).
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        let entries = self.state.snapshot();
+        for side in 0..2 {
+            let mine = entries.iter().filter(|e| e.0 == side).map(|e| (e.1, e.2.clone())).collect();
+            write_keyed(state, &self.keys[side], mine)?;
+        }
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        keyed_only(&state, "regular join")?;
+        self.state.restore(state.keyed.iter().map(|(_, p)| p.as_slice()))
+    }
 }
 
 #[cfg(test)]

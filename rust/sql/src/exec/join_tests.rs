@@ -83,3 +83,19 @@ fn ttl_forgets_rows_not_written_for_that_long() {
     assert_eq!(st.candidates(0, K, 2000), rows(&[]));
     assert!(st.sides[1].is_empty());
 }
+
+#[test]
+fn a_restored_outer_join_keeps_its_rows_and_association_counts() {
+    let script: [(usize, &[u8], RowKind); 4] = [(0, b"a", RowKind::Insert), (0, b"a", RowKind::Insert), (1, b"x", RowKind::Insert), (0, b"b", RowKind::Insert)];
+    let next: [(usize, &[u8], RowKind); 4] = [(1, b"x", RowKind::Delete), (1, b"y", RowKind::Insert), (0, b"a", RowKind::Delete), (1, b"y", RowKind::Delete)];
+    let mut original = JoinState::new(JoinKind::Full, None);
+    for (side, row, kind) in script {
+        apply(&mut original, side, row, kind, 0);
+    }
+    let mut restored = JoinState::new(JoinKind::Full, None);
+    restored.restore(original.snapshot().iter().map(|e| e.2.as_slice())).unwrap();
+    assert_eq!(restored.sides, original.sides);
+    for (side, row, kind) in next {
+        assert_eq!(apply(&mut restored, side, row, kind, 0), apply(&mut original, side, row, kind, 0));
+    }
+}

@@ -21,6 +21,7 @@ pub mod partition;
 pub mod rank;
 pub mod rank_rows;
 pub mod scope;
+pub mod snapshot;
 pub mod watermark;
 pub mod window_aggregate;
 pub mod window_assign;

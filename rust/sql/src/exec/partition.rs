@@ -14,6 +14,16 @@ use super::calc::eval;
 use super::data::TableData;
 use crate::plan::PhysExpr;
 
+/// The routing hash of every row of the key `columns` into `hashes` (sized to the rows; left at
+/// 0 without columns). Seeded alike in every process, so snapshots can store it with their
+/// keyed state (see `data::TableData`).
+pub fn hash_columns(columns: &[arrow::array::ArrayRef], hashes: &mut [u64]) -> Result<(), BoxError> {
+    if !columns.is_empty() {
+        create_hashes(columns, &RandomState::with_seed(0), hashes)?;
+    }
+    Ok(())
+}
+
 /// Chained before a hash edge into a keyed operator of parallelism `targets`.
 #[derive(Clone)]
 pub struct KeyPartitioner {
@@ -45,7 +55,7 @@ impl Operator<TableData> for KeyPartitioner {
             self.hashes.resize(n, 0);
             if !self.keys.is_empty() {
                 let columns = self.keys.iter().map(|e| eval(e, &r.value.batch)).collect::<Result<Vec<_>, _>>()?;
-                create_hashes(&columns, &RandomState::with_seed(0), &mut self.hashes)?;
+                hash_columns(&columns, &mut self.hashes)?;
             }
             // Rows per target, in input order (the order per key is kept).
             let mut rows: Vec<Vec<u32>> = vec![Vec::new(); self.targets];
@@ -55,7 +65,7 @@ impl Operator<TableData> for KeyPartitioner {
             for target_rows in rows.into_iter().filter(|r| !r.is_empty()) {
                 let hash = self.hashes[target_rows[0] as usize];
                 let value = if target_rows.len() == n { r.value.clone() } else { r.value.take(&UInt32Array::from(target_rows))? };
-                out.push(Record { value, timestamp: None, key: Some(Keyed { key: (), hash }), output: r.output });
+                out.push(Record { value, timestamp: None, key: Some(Keyed { key: hash, hash }), output: r.output });
             }
         }
         Ok(())

@@ -13,10 +13,13 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 use oxflow_core::data::Record;
 use oxflow_core::error::BoxError;
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::operator::{Operator, Output};
 
 use super::data::{RowKind, TableData};
 use super::rank_rows::{RankRows, RankedRow};
+use super::snapshot::{keyed_only, write_keyed, Decoder, Encoder};
 use crate::plan::{RankSpec, RankStrategy};
 
 type Row = Box<[u8]>;
@@ -295,6 +298,55 @@ impl Top1State {
     }
 }
 
+impl State {
+    /// One entry per partition: `(partition key, payload)`.
+    fn snapshot(&self) -> Vec<(&[u8], Vec<u8>)> {
+        match self {
+            State::TopN(s) => s
+                .partitions
+                .iter()
+                .map(|(partition, p)| {
+                    let mut e = Encoder::new();
+                    e.bytes(partition).u64(p.rows.len() as u64);
+                    for (key, rows) in &p.rows {
+                        e.bytes(key).u64(rows.len() as u64);
+                        for row in rows {
+                            e.bytes(row);
+                        }
+                    }
+                    (partition.as_ref(), e.finish())
+                })
+                .collect(),
+            State::Top1(s) => s.best.iter().map(|(partition, (key, row))| (partition.as_ref(), Encoder::new().bytes(partition).bytes(key).bytes(row).finish())).collect(),
+        }
+    }
+
+    fn restore<'a>(&mut self, payloads: impl IntoIterator<Item = &'a [u8]>) -> Result<(), BoxError> {
+        for payload in payloads {
+            let mut d = Decoder::new(payload, "Top-N");
+            let partition = Row::from(d.bytes()?);
+            match self {
+                State::TopN(s) => {
+                    let mut p = Partition::default();
+                    for _ in 0..d.u64()? {
+                        let key = Row::from(d.bytes()?);
+                        let rows = (0..d.u64()?).map(|_| d.bytes().map(Row::from)).collect::<Result<Vec<_>, _>>()?;
+                        p.len += rows.len();
+                        p.rows.insert(key, rows);
+                    }
+                    s.partitions.insert(partition, p);
+                }
+                State::Top1(s) => {
+                    let (key, row) = (Row::from(d.bytes()?), Row::from(d.bytes()?));
+                    s.best.insert(partition, (key, row));
+                }
+            }
+            d.end()?;
+        }
+        Ok(())
+    }
+}
+
 enum State {
     TopN(TopNState),
     Top1(Top1State),
@@ -335,7 +387,16 @@ impl Operator<TableData> for Rank {
         Ok(())
     }
 
-    super::refuse_checkpoints!("SQL Top-N");
+    /// Every partition's rows by sort key (all of them: an updating input may need rows past
+    /// the range when ranked rows are retracted).
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        write_keyed(state, self.rows.partition(), self.state.snapshot())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        keyed_only(&state, "Top-N")?;
+        self.state.restore(state.keyed.iter().map(|(_, p)| p.as_slice()))
+    }
 }
 
 #[cfg(test)]

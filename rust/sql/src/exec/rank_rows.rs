@@ -58,6 +58,11 @@ impl RankRows {
         Ok(RankRows { rows, sort, spec, partition, schema: relaxed(output) })
     }
 
+    /// The encoder of the PARTITION BY keys (whose routing hashes key the snapshot's entries).
+    pub fn partition(&self) -> &KeyEncoder {
+        &self.partition
+    }
+
     pub fn encode(&self, batch: &RecordBatch) -> Result<EncodedBatch, BoxError> {
         let rows = self.rows.convert_columns(batch.columns())?;
         let partitions = self.partition.encode_rows(batch)?;

@@ -80,3 +80,20 @@ fn top1_of_order_by_limit_1_retracts_the_replaced_row() {
     let got: Vec<_> = out.iter().map(|(r, _, k)| (r[0], *k)).collect();
     assert_eq!(got, vec![(5, I), (5, UB), (3, UA)]);
 }
+
+#[test]
+fn a_restored_top_n_ranks_on_from_all_its_rows() {
+    for (numbered, append_only) in [(true, false), (false, false), (true, true)] {
+        let mut original = State::TopN(TopNState::new(1, 2, numbered, append_only));
+        let first = [(3, I), (5, I), (1, I), (7, I)];
+        let State::TopN(s) = &mut original else { unreachable!() };
+        apply(s, &first);
+        let mut restored = State::TopN(TopNState::new(1, 2, numbered, append_only));
+        restored.restore(original.snapshot().iter().map(|e| e.1.as_slice())).unwrap();
+        let next: &[(u8, RowKind)] = if append_only { &[(0, I), (4, I)] } else { &[(1, D), (3, UB), (2, I)] };
+        let (State::TopN(a), State::TopN(b)) = (&mut original, &mut restored) else { unreachable!() };
+        let expected = apply(a, next);
+        assert!(!expected.is_empty());
+        assert_eq!(apply(b, next), expected, "numbered {numbered}, append-only {append_only}");
+    }
+}

@@ -20,13 +20,17 @@ use arrow::datatypes::{DataType, SchemaRef};
 use datafusion_expr::Accumulator;
 use oxflow_core::data::Record;
 use oxflow_core::error::{message, BoxError};
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::operator::{Operator, Output, TaskInfo};
 use oxflow_core::time::Clock;
 
 use super::accumulators::{scalars_to_array, CallInputs, GroupedAccumulators};
 use super::calc::relaxed;
 use super::data::{ChangeBatch, TableData};
+use super::group_aggregate::{encode_accumulators, merged};
 use super::keys::{KeyEncoder, KeyRows};
+use super::snapshot::{key_hashes, keyed_only, Decoder, Encoder};
 use super::watermark::millis;
 use crate::plan::{AggregateCall, WindowSpec};
 
@@ -370,5 +374,71 @@ impl Operator<TableData> for WindowAggregate {
         Ok(())
     }
 
-    super::refuse_checkpoints!("SQL window aggregation");
+    /// One keyed entry per key of a window's pane (its accumulators' state) and per session;
+    /// the current watermark is not kept (as Flink, it restarts from the inputs' watermarks).
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        for (&(end, start), pane) in &mut self.panes {
+            let hashes = key_hashes(&self.keys, pane.keys.iter().map(|k| k.as_ref()))?;
+            for ((key, states), hash) in pane.keys.iter().zip(pane.accs.states()?).zip(hashes) {
+                let mut e = Encoder::new();
+                e.u64(PANE).i64(end).i64(start).bytes(key);
+                for call in &states {
+                    e.scalars(call)?;
+                }
+                state.keyed(&hash, e.finish())?;
+            }
+        }
+        let user_code = self.calls.iter().any(|c| c.user_code);
+        let (keys, calls, sessions) = (&self.keys, &self.calls, &mut self.sessions);
+        super::scope::run(user_code, || {
+            let hashes = key_hashes(keys, sessions.keys().map(|k| k.as_ref()))?;
+            for ((key, list), hash) in sessions.iter_mut().zip(hashes) {
+                for session in list {
+                    let mut e = Encoder::new();
+                    e.u64(SESSION).i64(session.start).i64(session.end).bytes(key);
+                    encode_accumulators(&mut e, calls, &mut session.accs)?;
+                    state.keyed(&hash, e.finish())?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        keyed_only(&state, "window aggregation")?;
+        let user_code = self.calls.iter().any(|c| c.user_code);
+        super::scope::run(user_code, || {
+            for (_, payload) in &state.keyed {
+                let mut d = Decoder::new(payload, "window aggregation");
+                let (tag, a, b, key) = (d.u64()?, d.i64()?, d.i64()?, Box::<[u8]>::from(d.bytes()?));
+                let states = (0..self.calls.len()).map(|_| d.scalars()).collect::<Result<Vec<_>, _>>()?;
+                d.end()?;
+                match tag {
+                    PANE => {
+                        let pane = match self.panes.entry((a, b)) {
+                            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                            std::collections::btree_map::Entry::Vacant(e) => e.insert(Pane {
+                                index: hashbrown::HashMap::new(),
+                                keys: Vec::new(),
+                                accs: GroupedAccumulators::new(self.calls.clone())?,
+                            }),
+                        };
+                        pane.index.insert(key.clone(), pane.keys.len());
+                        pane.keys.push(key);
+                        pane.accs.push_state(&states)?;
+                    }
+                    SESSION => {
+                        let accs = self.calls.iter().zip(&states).map(|(c, s)| merged(c, s)).collect::<Result<Vec<_>, _>>()?;
+                        self.sessions.entry(key).or_default().push(Session { start: a, end: b, accs });
+                    }
+                    other => return Err(message(format!("corrupt window aggregation state in the snapshot: unknown entry kind {other}"))),
+                }
+            }
+            Ok(())
+        })
+    }
 }
+
+/// Kinds of keyed entries in a window aggregation's snapshot.
+const PANE: u64 = 0;
+const SESSION: u64 = 1;

@@ -21,7 +21,7 @@ pub fn session(ddl: &[&str]) -> TableSession {
 }
 
 pub fn settings(lines: Arc<Mutex<Vec<String>>>, parallelism: usize) -> JobSettings {
-    JobSettings { name: "test".into(), parallelism, print: Arc::new(move |l: &str, _| lines.lock().unwrap().push(l.to_string())) }
+    JobSettings { name: "test".into(), parallelism, print: Arc::new(move |l: &str, _| lines.lock().unwrap().push(l.to_string())), runtime: Default::default() }
 }
 
 /// The tableau lines of a query's result: header, rows, footer.
