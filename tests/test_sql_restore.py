@@ -148,12 +148,10 @@ def test_stop_with_savepoint_and_restore_gives_the_straight_result(tmp_path, nam
     expected = straight(query, keys)
     rows_before, rows_after = stopped_and_restored(query, tmp_path, before, after)
     assert rows_before and rows_after
-    # Stopped mid-way, and the restored job went on from the savepoint, not from the start.
+    # Stopped mid-way, and the restored job went on from the savepoint: a job started afresh
+    # would emit the first run's first change again.
     assert upsert(rows_before, keys) != expected
-    if keys:
-        assert upsert(rows_after, keys) != expected
-    else:
-        assert len(rows_after) < len(rows_before) + len(rows_after) - 1
+    assert rows_before[0] not in rows_after
     assert upsert(rows_before + rows_after, keys) == expected
 
 

@@ -21,10 +21,7 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
 /// The path of the savepoint `trigger_savepoint` / `stop_with_savepoint` of a running job
 /// requested, waited for without the GIL (Ctrl-C stops waiting); DataStream and SQL jobs alike.
-pub(crate) fn await_savepoint<T: std::fmt::Display>(
-    py: Python<'_>,
-    receiver: crossbeam_channel::Receiver<Result<std::path::PathBuf, T>>,
-) -> PyResult<String> {
+pub(crate) fn await_savepoint(py: Python<'_>, receiver: crossbeam_channel::Receiver<Result<std::path::PathBuf, String>>) -> PyResult<String> {
     loop {
         match py.detach(|| receiver.recv_timeout(SIGNAL_CHECK)) {
             Ok(Ok(path)) => return Ok(path.display().to_string()),
