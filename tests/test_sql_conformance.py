@@ -29,6 +29,9 @@ MULTISET_ONLY = {"datastream_table_round_trip", "datastream_event_time_window", 
 MULTISET_ONLY |= {"join_inner_comma", "join_full_outer_collect", "join_left_updating_group_by", "interval_join_late",
                   "interval_join_full_outer", "window_join_tumble", "window_join_aggregates"}
 
+# Temporal joins: rows of different keys that one watermark releases.
+MULTISET_ONLY |= {"temporal_join_inner", "temporal_join_left", "temporal_join_condition"}
+
 # Window Top-N and the dashboard's top products: the rows of windows one watermark fires.
 MULTISET_ONLY |= {"window_topn_hop", "dashboard_top_products"}
 

@@ -27,6 +27,7 @@ use super::partition::KeyPartitioner;
 use super::watermark::WatermarkAssigner;
 use super::window_aggregate::{Lateness, WindowAggregate, WindowTime};
 use super::window_assign::WindowAssign;
+use super::temporal_join::TemporalJoin;
 use super::window_join::WindowJoin;
 use crate::catalog::{option, InlineTable};
 use crate::connector::sinks::{BlackholeSink, CollectSink, LineWriter, PrintSink};
@@ -236,6 +237,12 @@ impl Builder {
                 let late = self.metrics.late_records_dropped.clone();
                 self.join(left, right, keys, format!("WindowJoin({})", kind.name()), move |encoders, inputs| {
                     Ok(Box::new(WindowJoin::new(encoders, inputs, arrow.clone(), kind, windows, condition.clone(), late.clone())?))
+                })?
+            }
+            Node::TemporalJoin { left, right, kind, keys, times, condition } => {
+                let (kind, times, condition) = (*kind, *times, condition.clone());
+                self.join(left, right, keys, format!("TemporalJoin({})", kind.name()), move |encoders, inputs| {
+                    Ok(Box::new(TemporalJoin::new(encoders, inputs, arrow.clone(), kind, times, condition.clone())?))
                 })?
             }
             Node::Rank { input, rank } => {

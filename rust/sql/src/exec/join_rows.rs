@@ -98,6 +98,14 @@ impl JoinRows {
         Ok((0..mask.len()).map(|i| mask.is_valid(i) && mask.value(i)).collect())
     }
 
+    /// Which (left, right) pairs satisfy `condition` (every pair without one).
+    pub fn pairs_match(&self, condition: Option<&PhysExpr>, pairs: &[(&[u8], &[u8])]) -> Result<Vec<bool>, BoxError> {
+        match condition {
+            None => Ok(vec![true; pairs.len()]),
+            Some(c) => self.matches(c, &pairs.iter().map(|(l, r)| (Some(*l), Some(*r))).collect::<Vec<_>>()),
+        }
+    }
+
     /// The changes `rows` as one batch of the joined schema.
     pub fn output(&self, rows: &[JoinedRow]) -> Result<ChangeBatch, BoxError> {
         let pairs: Vec<_> = rows.iter().map(|(l, r, _)| (l.as_deref(), r.as_deref())).collect();

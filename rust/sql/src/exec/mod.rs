@@ -22,6 +22,7 @@ pub mod rank;
 pub mod rank_rows;
 pub mod scope;
 pub mod snapshot;
+pub mod temporal_join;
 pub mod watermark;
 pub mod window_aggregate;
 pub mod window_assign;

@@ -172,12 +172,7 @@ impl Operator<TableData> for WindowJoin {
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<TableData>) -> Result<(), BoxError> {
         let mut changes = Vec::new();
         let (rows, condition) = (&self.rows, &self.condition);
-        let mut matcher = |pairs: &[(&[u8], &[u8])]| -> Result<Vec<bool>, BoxError> {
-            match condition {
-                None => Ok(vec![true; pairs.len()]),
-                Some(c) => rows.matches(c, &pairs.iter().map(|(l, r)| (Some(*l), Some(*r))).collect::<Vec<_>>()),
-            }
-        };
+        let mut matcher = |pairs: &[(&[u8], &[u8])]| rows.pairs_match(condition.as_ref(), pairs);
         self.state.advance(watermark, &mut matcher, &mut changes)?;
         if !changes.is_empty() {
             out.push(Record::new(self.rows.output(&changes)?));

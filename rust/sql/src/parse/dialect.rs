@@ -35,6 +35,11 @@ impl Dialect for FlinkDialect {
         true
     }
 
+    /// `FOR SYSTEM_TIME AS OF` (temporal joins).
+    fn supports_table_versioning(&self) -> bool {
+        true
+    }
+
     fn supports_named_fn_args_with_rarrow_operator(&self) -> bool {
         true
     }

@@ -12,6 +12,7 @@ use datafusion_sql::sqlparser::ast::{self, BinaryOperator, JoinConstraint, JoinO
 use super::expr::column;
 use super::query::{common_type, Planner};
 use super::window::interval_ms;
+use super::temporal_join::as_of;
 use super::window_join::window_join_spec;
 use super::{Node, PhysExpr, PlanColumn, PlanSchema, Planned, TimeAttribute};
 use crate::error::{Result, SqlError};
@@ -117,7 +118,14 @@ impl Planner<'_> {
                     )))
                 }
             };
-            let right = self.plan_factor(&j.relation)?;
+            let temporal = as_of(&j.relation).is_some();
+            let right = if temporal { None } else { Some(self.plan_factor(&j.relation)?) };
+            let right_schema = || -> Result<PlanSchema> {
+                match &right {
+                    Some(r) => Ok(r.schema.clone()),
+                    None => Ok(self.plan_factor(&j.relation)?.schema),
+                }
+            };
             let mut conjuncts = Vec::new();
             match constraint {
                 Some(JoinConstraint::On(e)) => split_conjuncts(e, &mut conjuncts),
@@ -128,7 +136,7 @@ impl Planner<'_> {
                         conjuncts.push(Some(ast::Expr::BinaryOp {
                             left: Box::new(qualified(&current.schema, &name, "left", &j.relation)?),
                             op: BinaryOperator::Eq,
-                            right: Box::new(qualified(&right.schema, &name, "right", &j.relation)?),
+                            right: Box::new(qualified(&right_schema()?, &name, "right", &j.relation)?),
                         }));
                     }
                 }
@@ -137,6 +145,10 @@ impl Planner<'_> {
                 }
             }
             let what = format!("join with {}", j.relation);
+            let Some(right) = right else {
+                current = self.temporal_join(current, &j.relation, kind, conjuncts.into_iter().flatten().collect(), &what)?;
+                continue;
+            };
             // Only an inner join may take WHERE conditions: for an outer one they filter its result.
             let mut none = Vec::new();
             let pending = if kind == JoinKind::Inner { &mut *pending } else { &mut none };
@@ -165,20 +177,8 @@ impl Planner<'_> {
         let mut bounds: Vec<((usize, usize), Bound)> = Vec::new();
         for (n, c) in on.iter().enumerate() {
             if let Some((l, r)) = self.equi_pair(c, &probe, nl)? {
-                let (lt, rt) = (&probe.columns[l].ty.ty, &probe.columns[r].ty.ty);
-                let ty = if lt == rt { Some(lt.clone()) } else { common_type(lt, rt) };
-                if let Some(ty) = ty {
-                    let dt = ty.to_arrow();
-                    keys.left_exprs.push(cast_column(&left.schema, l, &dt)?);
-                    keys.right_exprs.push(cast_column(&right.schema, r - nl, &dt)?);
-                    keys.left.push(l);
-                    keys.right.push(r - nl);
-                    keys.types.push(dt);
-                    continue;
-                }
-                return Err(SqlError::Unsupported(format!(
-                    "implicit type conversion between {lt} and {rt} is not supported on join's condition now ({what}: {c})"
-                )));
+                self.push_key(&mut keys, &left, &right, &probe, l, r, what, c)?;
+                continue;
             }
             let mut found = false;
             for (pair, lower, upper) in self.time_bounds(c, &probe, nl)? {
@@ -259,8 +259,26 @@ impl Planner<'_> {
         Ok(Planned { node: Node::Join { left: Box::new(left), right: Box::new(right), kind, keys, condition, state_ttl_ms: self.config.state_ttl_ms }, schema, updating })
     }
 
+    /// The equi-join pair (left column `l`, joined column `r` of the right) as keys of one type.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn push_key(&self, keys: &mut JoinKeys, left: &Planned, right: &Planned, probe: &PlanSchema, l: usize, r: usize, what: &str, c: &ast::Expr) -> Result<()> {
+        let nl = left.schema.columns.len();
+        let (lt, rt) = (&probe.columns[l].ty.ty, &probe.columns[r].ty.ty);
+        let ty = if lt == rt { Some(lt.clone()) } else { common_type(lt, rt) };
+        let Some(ty) = ty else {
+            return Err(SqlError::Unsupported(format!("implicit type conversion between {lt} and {rt} is not supported on join's condition now ({what}: {c})")));
+        };
+        let dt = ty.to_arrow();
+        keys.left_exprs.push(cast_column(&left.schema, l, &dt)?);
+        keys.right_exprs.push(cast_column(&right.schema, r - nl, &dt)?);
+        keys.left.push(l);
+        keys.right.push(r - nl);
+        keys.types.push(dt);
+        Ok(())
+    }
+
     /// `a = b` with `a` a column of one side and `b` of the other: (left index, joined index of right).
-    fn equi_pair(&self, c: &ast::Expr, probe: &PlanSchema, nl: usize) -> Result<Option<(usize, usize)>> {
+    pub(super) fn equi_pair(&self, c: &ast::Expr, probe: &PlanSchema, nl: usize) -> Result<Option<(usize, usize)>> {
         let ast::Expr::BinaryOp { left, op: BinaryOperator::Eq, right } = unnest(c) else {
             return Ok(None);
         };
@@ -275,7 +293,7 @@ impl Planner<'_> {
     }
 
     /// The joined-row index of a bare column reference.
-    fn column_of(&self, e: &ast::Expr, probe: &PlanSchema) -> Result<Option<usize>> {
+    pub(super) fn column_of(&self, e: &ast::Expr, probe: &PlanSchema) -> Result<Option<usize>> {
         let e = unnest(e);
         if !matches!(e, ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) {
             return Ok(None);
@@ -340,7 +358,7 @@ impl Planner<'_> {
     }
 
     /// The conjuncts at `which` as one predicate over the joined row.
-    fn condition(&self, on: &[ast::Expr], which: &[usize], probe: &PlanSchema) -> Result<Option<PhysExpr>> {
+    pub(super) fn condition(&self, on: &[ast::Expr], which: &[usize], probe: &PlanSchema) -> Result<Option<PhysExpr>> {
         let Some(predicate) = which.iter().map(|&i| on[i].clone()).reduce(|a, b| ast::Expr::BinaryOp { left: Box::new(a), op: BinaryOperator::And, right: Box::new(b) }) else {
             return Ok(None);
         };
@@ -353,7 +371,7 @@ impl Planner<'_> {
 }
 
 /// The columns of both sides; the outer side's partner becomes nullable.
-fn joined_schema(left: &Planned, right: &Planned, kind: JoinKind, keep_time: bool) -> PlanSchema {
+pub(super) fn joined_schema(left: &Planned, right: &Planned, kind: JoinKind, keep_time: bool) -> PlanSchema {
     let side = |p: &Planned, nullable: bool| -> Vec<PlanColumn> {
         p.schema
             .columns

@@ -13,6 +13,7 @@ pub mod over_aggregate;
 mod query;
 pub mod rank;
 mod schema;
+mod temporal_join;
 pub mod window;
 mod window_join;
 pub mod window_property;
@@ -24,6 +25,7 @@ use datafusion_physical_expr::PhysicalExpr;
 pub use aggregate::AggregateCall;
 pub use expr::ExprPlanner;
 pub use join::{IntervalBounds, JoinKeys, JoinKind};
+pub use temporal_join::TemporalTimes;
 pub use window_join::WindowJoinSpec;
 pub use over_aggregate::{OverFrame, OverSpec};
 pub use query::{Planner, PlannerConfig};
@@ -86,6 +88,9 @@ pub enum Node {
     /// A window join (Flink's WindowJoin) of two window TVF outputs on equal windows: each
     /// window's rows of both sides joined when the watermark passes its end, late rows dropped.
     WindowJoin { left: Box<Planned>, right: Box<Planned>, kind: JoinKind, keys: JoinKeys, windows: WindowJoinSpec, condition: Option<PhysExpr> },
+    /// An event-time temporal join (Flink's TemporalRowTimeJoinOperator): each left row joins the
+    /// right version valid at its time, once the watermark passes that time; append-only output.
+    TemporalJoin { left: Box<Planned>, right: Box<Planned>, kind: JoinKind, keys: JoinKeys, times: TemporalTimes, condition: Option<PhysExpr> },
     /// A ranking window function (Top-N, deduplication, window Top-N; see [`rank`]): the
     /// input's columns, then the rank number.
     Rank { input: Box<Planned>, rank: Box<RankSpec> },
@@ -129,6 +134,7 @@ impl Planned {
             Node::OverAggregate { input, over } => (over.explain(), vec![input]),
             Node::Join { left, right, kind, .. } => (format!("Join(joinType=[{}])", kind.name()), vec![left, right]),
             Node::WindowJoin { left, right, kind, windows, .. } => (format!("WindowJoin(joinType=[{}], window=[{}])", kind.name(), windows.window), vec![left, right]),
+            Node::TemporalJoin { left, right, kind, .. } => (format!("TemporalJoin(joinType=[{}])", kind.name()), vec![left, right]),
             Node::IntervalJoin { left, right, kind, bounds, .. } => (
                 format!("IntervalJoin(joinType=[{}], windowBounds=[leftLowerBound={}, leftUpperBound={}])", kind.name(), bounds.lower, bounds.upper),
                 vec![left, right],

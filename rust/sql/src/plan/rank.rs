@@ -255,7 +255,7 @@ pub(super) fn check_bounded(p: &Planned) -> Result<()> {
         | Node::OverAggregate { input, .. }
         | Node::Limit { input, .. } => vec![input],
         Node::Union { inputs } => inputs.iter().collect(),
-        Node::Join { left, right, .. } | Node::IntervalJoin { left, right, .. } | Node::WindowJoin { left, right, .. } => vec![left, right],
+        Node::Join { left, right, .. } | Node::IntervalJoin { left, right, .. } | Node::WindowJoin { left, right, .. } | Node::TemporalJoin { left, right, .. } => vec![left, right],
     };
     inputs.into_iter().try_for_each(check_bounded)
 }

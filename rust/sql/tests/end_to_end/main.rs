@@ -5,5 +5,6 @@ mod common;
 mod joins;
 mod match_recognize;
 mod over;
+mod temporal;
 mod topn;
 mod windows;
