@@ -9,8 +9,7 @@ removes it. The straight run's changelog must also give that result applied as a
 (+I/+U add, -U/-D retract), so the upsert view is a faithful reading of it.
 
 Also: restoring from a missing savepoint names it; state for an operator the job no longer has
-is refused unless ``execution.state-recovery.ignore-unclaimed-state``; operators whose state
-cannot be snapshotted yet refuse the savepoint instead of taking one without their state."""
+is refused unless ``execution.state-recovery.ignore-unclaimed-state``."""
 
 import threading
 import time
@@ -29,6 +28,16 @@ SOURCE = (
     "WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', "
     "'fields.id.start' = '1', 'fields.id.end' = '%d', 'rows-per-second' = '%d')"
 )
+
+# A versioned table for temporal joins: currency `cur` gets its one version at 10 cur ms.
+RATES = (
+    "CREATE TABLE rates (cur BIGINT, rate BIGINT, rts AS TO_TIMESTAMP_LTZ(cur * 10, 3), "
+    "WATERMARK FOR rts AS rts - INTERVAL '1' SECOND, PRIMARY KEY (cur) NOT ENFORCED) "
+    "WITH ('connector' = 'datagen', 'fields.cur.kind' = 'sequence', 'fields.cur.start' = '1', 'fields.cur.end' = '%d', "
+    "'fields.rate.kind' = 'sequence', 'fields.rate.start' = '1001', 'fields.rate.end' = '%d', 'rows-per-second' = '%d')"
+)
+
+TUMBLE_SRC = "TABLE(TUMBLE(TABLE src, DESCRIPTOR(ts), INTERVAL '1' SECOND))"
 
 # (name, query, number of leading key columns of its result)
 PROGRAMS = [
@@ -65,6 +74,28 @@ PROGRAMS = [
     ("dedup_keep_first_rowtime",
      "SELECT k, id FROM (SELECT id % 2000 AS k, id, ROW_NUMBER() OVER (PARTITION BY id % 2000 ORDER BY ts ASC) AS rn FROM src) "
      "WHERE rn = 1", 1),
+    ("over_rows",
+     "SELECT id, SUM(id) OVER (PARTITION BY id % 5 ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s FROM src", 1),
+    ("over_range",
+     "SELECT id, COUNT(*) OVER (PARTITION BY id % 3 ORDER BY ts RANGE BETWEEN INTERVAL '1' SECOND PRECEDING AND CURRENT ROW) AS c, "
+     "MAX(id) OVER (PARTITION BY id % 3 ORDER BY ts RANGE BETWEEN INTERVAL '1' SECOND PRECEDING AND CURRENT ROW) AS m FROM src", 1),
+    ("over_unbounded",
+     "SELECT id, AVG(id) OVER (PARTITION BY id % 4 ORDER BY ts) AS a FROM src", 1),
+    # Runs of ids (of one residue mod 4) that are not multiples of 7, each ended by one that is.
+    ("match_recognize",
+     "SELECT * FROM (SELECT id, id % 4 AS k, ts FROM src) MATCH_RECOGNIZE (PARTITION BY k ORDER BY ts "
+     "MEASURES C.id AS c_id, FIRST(A.id) AS first_id, COUNT(A.id) AS n ONE ROW PER MATCH AFTER MATCH SKIP PAST LAST ROW "
+     "PATTERN (A+ C) DEFINE A AS A.id % 7 <> 0, C AS C.id % 7 = 0)", 2),
+    ("temporal_join",
+     "SELECT a.id, r.rate FROM (SELECT id, id % 100 + 1 AS cur, ts FROM src) AS a "
+     "JOIN rates FOR SYSTEM_TIME AS OF a.ts AS r ON a.cur = r.cur", 1),
+    ("window_join",
+     "SELECT a.id, b.id AS b_id, a.window_start FROM (SELECT * FROM %s) AS a "
+     "JOIN (SELECT * FROM %s WHERE id %% 3 = 0) AS b "
+     "ON a.id %% 50 = b.id %% 50 AND a.window_start = b.window_start AND a.window_end = b.window_end" % (TUMBLE_SRC, TUMBLE_SRC), 2),
+    ("window_top_n",
+     "SELECT window_start, rn, id FROM (SELECT window_start, window_end, id, "
+     "ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY id DESC) AS rn FROM %s) WHERE rn <= 3" % TUMBLE_SRC, 2),
 ]
 
 
@@ -75,6 +106,7 @@ def table_env(parallelism, options, rate):
     for key, value in options.items():
         config.set(key, value)
     t_env.execute_sql(SOURCE % (ROWS, rate))
+    t_env.execute_sql(RATES % (ROWS, ROWS + 1000, rate))
     return t_env
 
 
@@ -178,16 +210,3 @@ def test_state_of_an_operator_the_job_does_not_have_is_refused_unless_ignored(tm
     rows = Collector(table_env(1, ignoring, 1_000_000).execute_sql(other)).join()
     ids = [values[0] for _, values in rows]
     assert ids and ids[-1] == ROWS and ids[0] > 100, "went on from the source's position"
-
-
-def test_an_operator_without_snapshots_refuses_the_savepoint(tmp_path):
-    options = {"execution.checkpointing.interval": "100 ms", "execution.checkpointing.dir": str(tmp_path / "checkpoints")}
-    t_env = table_env(1, options, ROWS // 2)
-    query = "SELECT id, SUM(id) OVER (PARTITION BY id % 5 ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s FROM src"
-    result = t_env.execute_sql(query)
-    collector = Collector(result)
-    time.sleep(0.3)
-    with pytest.raises(Exception, match="OVER aggregation cannot be checkpointed"):
-        result.get_job_client().trigger_savepoint(str(tmp_path / "savepoints")).result(timeout=120)
-    result.get_job_client().cancel().result(timeout=60)
-    collector.thread.join(60)

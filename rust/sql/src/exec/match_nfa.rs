@@ -42,6 +42,17 @@ pub struct Run<E> {
 }
 
 impl<E> Run<E> {
+    /// The element of the pattern that took the last row and how many rows it took (for
+    /// snapshots).
+    pub fn position(&self) -> (usize, u32) {
+        (self.element, self.count)
+    }
+
+    /// A match taken back from a snapshot (see [`Run::position`]).
+    pub fn resumed(rows: Vec<(Event<E>, usize)>, element: usize, count: u32) -> Self {
+        Run { rows, element, count }
+    }
+
     fn start_seq(&self) -> u64 {
         self.rows[0].0.seq
     }
@@ -69,6 +80,24 @@ pub struct Nfa<E> {
 impl<E: Clone> Nfa<E> {
     pub fn new(pattern: Vec<Element>, skip: Skip, within: Option<i64>) -> Self {
         Nfa { pattern, skip, within, runs: Vec::new(), pending: Vec::new() }
+    }
+
+    /// The partial matches and the completed ones waiting to be emitted (for snapshots).
+    pub fn runs(&self) -> (&[Run<E>], &[Run<E>]) {
+        (&self.runs, &self.pending)
+    }
+
+    /// Takes back the partial and waiting matches of a snapshot; refuses matches this pattern
+    /// cannot have made.
+    pub fn resume(&mut self, runs: Vec<Run<E>>, pending: Vec<Run<E>>) -> Result<(), String> {
+        for run in runs.iter().chain(&pending) {
+            if run.rows.is_empty() || run.element >= self.pattern.len() || run.count == 0 {
+                return Err(format!("a match at pattern element {} after {} rows", run.element, run.rows.len()));
+            }
+        }
+        self.runs.extend(runs);
+        self.pending.extend(pending);
+        Ok(())
     }
 
     /// Whether the automaton holds nothing (its partition's state can be dropped).

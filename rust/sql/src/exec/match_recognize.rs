@@ -14,14 +14,17 @@ use arrow::array::{new_null_array, Array, ArrayRef, AsArray, RecordBatch, Record
 use arrow::datatypes::SchemaRef;
 use arrow::row::{RowConverter, SortField};
 use datafusion_common::ScalarValue;
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::Record;
-use oxflow_core::error::BoxError;
+use oxflow_core::error::{message, BoxError};
 use oxflow_core::operator::{Operator, Output};
 
 use super::calc::{eval, relaxed};
 use super::data::{ChangeBatch, TableData};
 use super::keys::KeyEncoder;
 use super::match_nfa::{Candidate, Event, Nfa, Run};
+use super::snapshot::{keyed_only, write_keyed, Decoder, Encoder};
 use super::watermark::millis;
 use crate::plan::match_recognize::{MatchSpec, NavExpr, Slot};
 
@@ -125,6 +128,88 @@ impl MatchRecognize {
         let options = RecordBatchOptions::new().with_row_count(Some(matches.len()));
         let batch = RecordBatch::try_new_with_options(self.output.clone(), columns, &options)?;
         out.push(Record::new(ChangeBatch::inserts(batch)));
+        Ok(())
+    }
+}
+
+impl MatchRecognize {
+    /// Every partition's state as `(key, payload)`: the rows it holds (buffered or in matches,
+    /// each once: their sequence numbers, times and stored columns), the buffer's order, and the
+    /// partial and waiting matches as rows' sequence numbers with their variables. The
+    /// watermark is not kept, as in Flink.
+    fn snapshot(&self) -> Result<Vec<(&[u8], Vec<u8>)>, BoxError> {
+        let mut entries = Vec::with_capacity(self.partitions.len());
+        for (key, p) in &self.partitions {
+            let (runs, pending) = p.nfa.runs();
+            let mut events: BTreeMap<u64, &Ev> = p.buffer.values().map(|e| (e.seq, e)).collect();
+            for run in runs.iter().chain(pending) {
+                events.extend(run.rows.iter().map(|(e, _)| (e.seq, e)));
+            }
+            let mut e = Encoder::new();
+            e.bytes(key).u64(events.len() as u64);
+            for event in events.values() {
+                e.u64(event.seq).i64(event.time);
+            }
+            let rows: Vec<Option<&Stored>> = events.values().map(|e| Some(&e.data)).collect();
+            let columns = (0..self.spec.stored_schema.fields().len())
+                .map(|c| gather(&rows, c, self.spec.stored_schema.field(c).data_type()))
+                .collect::<Result<Vec<_>, _>>()?;
+            e.columns(&columns)?;
+            e.u64(p.buffer.len() as u64);
+            for (time, order, seq) in p.buffer.keys() {
+                e.i64(*time).bytes(order).u64(*seq);
+            }
+            for runs in [runs, pending] {
+                e.u64(runs.len() as u64);
+                for run in runs {
+                    let (element, count) = run.position();
+                    e.u64(element as u64).u64(count as u64).u64(run.rows.len() as u64);
+                    for (event, var) in &run.rows {
+                        e.u64(event.seq).u64(*var as u64);
+                    }
+                }
+            }
+            entries.push((key.as_ref(), e.finish()));
+        }
+        Ok(entries)
+    }
+
+    /// Takes back what [`MatchRecognize::snapshot`] wrote (of one or more old subtasks).
+    fn restore<'a>(&mut self, payloads: impl IntoIterator<Item = &'a [u8]>) -> Result<(), BoxError> {
+        let corrupt = |detail: String| message(format!("corrupt MATCH_RECOGNIZE state in the snapshot: {detail}"));
+        let schema = relaxed(&self.spec.stored_schema);
+        for payload in payloads {
+            let mut d = Decoder::new(payload, "MATCH_RECOGNIZE");
+            let key: Key = d.bytes()?.into();
+            let n = d.u64()? as usize;
+            let times = (0..n).map(|_| Ok((d.u64()?, d.i64()?))).collect::<Result<Vec<_>, BoxError>>()?;
+            let options = RecordBatchOptions::new().with_row_count(Some(n));
+            let batch = Arc::new(RecordBatch::try_new_with_options(schema.clone(), d.columns()?, &options)?);
+            let events: HashMap<u64, Ev> =
+                times.iter().enumerate().map(|(row, &(seq, time))| (seq, Event { seq, time, data: Stored { batch: batch.clone(), row } })).collect();
+            let event = |seq: u64| events.get(&seq).cloned().ok_or_else(|| corrupt(format!("row {seq} is not among the partition's rows")));
+            let mut buffer = BTreeMap::new();
+            for _ in 0..d.u64()? {
+                let (time, order, seq) = (d.i64()?, Key::from(d.bytes()?), d.u64()?);
+                buffer.insert((time, order, seq), event(seq)?);
+            }
+            let mut lists = Vec::with_capacity(2);
+            for _ in 0..2 {
+                let mut runs = Vec::new();
+                for _ in 0..d.u64()? {
+                    let (element, count, len) = (d.u64()? as usize, d.u64()? as u32, d.u64()?);
+                    let rows = (0..len).map(|_| Ok((event(d.u64()?)?, d.u64()? as usize))).collect::<Result<Vec<_>, BoxError>>()?;
+                    runs.push(Run::resumed(rows, element, count));
+                }
+                lists.push(runs);
+            }
+            d.end()?;
+            self.seq = self.seq.max(times.iter().map(|t| t.0).max().unwrap_or(0));
+            let (pending, runs) = (lists.pop().expect("two lists"), lists.pop().expect("two lists"));
+            let p = self.partition(&key);
+            p.buffer.extend(buffer);
+            p.nfa.resume(runs, pending).map_err(corrupt)?;
+        }
         Ok(())
     }
 }
@@ -310,5 +395,16 @@ impl Operator<TableData> for MatchRecognize {
         Ok(())
     }
 
-    super::refuse_checkpoints!("SQL MATCH_RECOGNIZE");
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        write_keyed(state, &self.keys, self.snapshot()?)
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        keyed_only(&state, "MATCH_RECOGNIZE")?;
+        self.restore(state.keyed.iter().map(|(_, p)| p.as_slice()))
+    }
 }
+
+#[cfg(test)]
+#[path = "match_recognize_tests.rs"]
+mod tests;

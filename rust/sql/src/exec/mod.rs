@@ -28,23 +28,3 @@ pub mod window_aggregate;
 pub mod window_assign;
 pub mod window_join;
 pub mod window_rank;
-
-/// What a stateful SQL operator answers a checkpoint until its state can be snapshotted: a
-/// refusal (the job's checkpoint fails) rather than a snapshot that silently lacks the state.
-pub(crate) fn refuse_checkpoint(what: &str) -> oxflow_core::error::BoxError {
-    oxflow_core::error::message(format!("{what} cannot be checkpointed yet"))
-}
-
-/// The `snapshot_state` of an operator (named `$what` in the error) that refuses checkpoints.
-macro_rules! refuse_checkpoints {
-    ($what:expr) => {
-        fn snapshot_state(
-            &mut self,
-            _: oxflow_core::checkpoint::CheckpointId,
-            _: &mut oxflow_core::checkpoint::snapshot::SnapshotWriter<'_, $crate::exec::data::TableData>,
-        ) -> Result<(), oxflow_core::error::BoxError> {
-            Err($crate::exec::refuse_checkpoint($what))
-        }
-    };
-}
-pub(crate) use refuse_checkpoints;

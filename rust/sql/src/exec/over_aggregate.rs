@@ -17,17 +17,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use datafusion_common::ScalarValue;
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::Record;
-use oxflow_core::error::BoxError;
+use oxflow_core::error::{message, BoxError};
 use oxflow_core::operator::{Operator, Output};
 
 use super::accumulators::{scalars_to_array, CallInputs};
 use super::calc::relaxed;
 use super::data::{ChangeBatch, TableData};
 use super::keys::KeyEncoder;
-use super::over_frame::KeyFrame;
+use super::over_frame::{is_bounded, KeyFrame};
+use super::snapshot::{keyed_only, write_keyed, Decoder, Encoder};
 use super::watermark::millis;
 use crate::plan::{AggregateCall, OverFrame, OverSpec, TimeAttribute};
 
@@ -93,7 +96,7 @@ impl OverAggregate {
     }
 
     fn bounded(&self) -> bool {
-        matches!(self.frame, OverFrame::Rows(Some(_)) | OverFrame::Range(Some(_)))
+        is_bounded(self.frame)
     }
 
     /// Whether a row of `key` at `time` is late (see the module's two rules).
@@ -254,6 +257,110 @@ impl OverAggregate {
     }
 }
 
+/// Kinds of keyed entries in an OVER aggregation's snapshot.
+const FRAME: u64 = 0;
+const PENDING: u64 = 1;
+const CLEANUP: u64 = 2;
+
+impl OverAggregate {
+    /// Every key's state as `(key, payload)`: its frame, its rows waiting for the watermark (one
+    /// batch of them, with their times and arrival order) and its cleanup timers. The watermark
+    /// is not kept, as in Flink.
+    fn snapshot(&mut self) -> Result<Vec<(Row, Vec<u8>)>, BoxError> {
+        let mut entries = Vec::new();
+        let (calls, frame) = (&self.calls, self.frame);
+        for (key, state) in self.frames.iter_mut() {
+            let mut e = Encoder::new();
+            e.u64(FRAME).bytes(key);
+            state.snapshot(calls, frame, &mut e)?;
+            entries.push((key.clone(), e.finish()));
+        }
+        let mut pending: HashMap<&[u8], Vec<(i64, u64, &Pending)>> = HashMap::new();
+        for (&(time, seq), p) in &self.pending {
+            pending.entry(&p.key).or_default().push((time, seq, p));
+        }
+        for (key, rows) in pending {
+            let mut slots: HashMap<u64, usize> = HashMap::new();
+            let mut sources: Vec<&RecordBatch> = Vec::new();
+            let indices: Vec<(usize, usize)> = rows
+                .iter()
+                .map(|(_, _, p)| {
+                    let slot = *slots.entry(p.batch).or_insert_with(|| {
+                        sources.push(&self.batches[&p.batch].0);
+                        sources.len() - 1
+                    });
+                    (slot, p.row as usize)
+                })
+                .collect();
+            let batch = arrow::compute::interleave_record_batch(&sources, &indices)?;
+            let mut e = Encoder::new();
+            e.u64(PENDING).bytes(key).u64(rows.len() as u64);
+            for (time, seq, _) in &rows {
+                e.i64(*time).u64(*seq);
+            }
+            e.columns(batch.columns())?;
+            entries.push((key.into(), e.finish()));
+        }
+        let mut timers: HashMap<&[u8], Vec<i64>> = HashMap::new();
+        for (time, key) in &self.cleanup {
+            timers.entry(key).or_default().push(*time);
+        }
+        for (key, times) in timers {
+            let mut e = Encoder::new();
+            e.u64(CLEANUP).bytes(key).u64(times.len() as u64);
+            times.iter().for_each(|t| {
+                e.i64(*t);
+            });
+            entries.push((key.into(), e.finish()));
+        }
+        Ok(entries)
+    }
+
+    /// Takes back what [`OverAggregate::snapshot`] wrote (of one or more old subtasks).
+    fn restore<'a>(&mut self, payloads: impl IntoIterator<Item = &'a [u8]>) -> Result<(), BoxError> {
+        let inputs = self.output.fields().len() - self.calls.len();
+        let input = Arc::new(Schema::new(self.output.fields()[..inputs].to_vec()));
+        // (time, old arrival, key, batch, row): renumbered in that order, old subtasks' arrival
+        // numbers being unrelated.
+        let mut pending = Vec::new();
+        for payload in payloads {
+            let mut d = Decoder::new(payload, "OVER aggregation");
+            let (tag, key) = (d.u64()?, Row::from(d.bytes()?));
+            match tag {
+                FRAME => {
+                    let frame = KeyFrame::restore(&self.calls, self.frame, &mut d)?;
+                    self.frames.insert(key, frame);
+                }
+                PENDING => {
+                    let n = d.u64()? as usize;
+                    let order = (0..n).map(|_| Ok((d.i64()?, d.u64()?))).collect::<Result<Vec<_>, BoxError>>()?;
+                    let batch = RecordBatch::try_new(input.clone(), d.columns()?)?;
+                    if batch.num_rows() != n {
+                        return Err(message(format!("corrupt OVER aggregation state in the snapshot: {} rows for {n} waiting rows", batch.num_rows())));
+                    }
+                    let id = self.next_batch;
+                    self.next_batch += 1;
+                    self.batches.insert(id, (batch, n));
+                    pending.extend(order.into_iter().enumerate().map(|(i, (time, seq))| (time, seq, key.clone(), id, i as u32)));
+                }
+                CLEANUP => {
+                    for _ in 0..d.u64()? {
+                        self.cleanup.insert((d.i64()?, key.clone()));
+                    }
+                }
+                other => return Err(message(format!("corrupt OVER aggregation state in the snapshot: unknown entry kind {other}"))),
+            }
+            d.end()?;
+        }
+        pending.sort_by_key(|p| (p.0, p.1));
+        for (time, _, key, batch, row) in pending {
+            self.seq += 1;
+            self.pending.insert((time, self.seq), Pending { key, batch, row });
+        }
+        Ok(())
+    }
+}
+
 impl Operator<TableData> for OverAggregate {
     fn process(&mut self, _: usize, records: Vec<Record<TableData>>, out: &mut Output<TableData>) -> Result<(), BoxError> {
         for r in records {
@@ -280,7 +387,16 @@ impl Operator<TableData> for OverAggregate {
         Ok(())
     }
 
-    super::refuse_checkpoints!("SQL OVER aggregation");
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        // A Python aggregate's accumulators give their state inside the call scope.
+        let (keys, payloads): (Vec<Row>, Vec<Vec<u8>>) = super::scope::run(self.user_code, || self.snapshot())?.into_iter().unzip();
+        write_keyed(state, &self.keys, keys.iter().map(AsRef::as_ref).zip(payloads).collect())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        keyed_only(&state, "OVER aggregation")?;
+        super::scope::run(self.user_code, || self.restore(state.keyed.iter().map(|(_, p)| p.as_slice())))
+    }
 }
 
 #[cfg(test)]

@@ -122,3 +122,36 @@ fn the_default_frame_is_range_unbounded_with_peers() {
     // Unbounded frames keep no rows, only the accumulators.
     assert_eq!(held(&op, &input, "a"), 0);
 }
+
+#[test]
+fn restored_keys_go_on_as_the_original_on_any_split() {
+    for (aggregate, frame) in [
+        ("MIN", "ROWS BETWEEN 1 PRECEDING AND CURRENT ROW"),
+        ("SUM", "RANGE BETWEEN INTERVAL '2' SECOND PRECEDING AND CURRENT ROW"),
+        ("AVG", "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"),
+        ("COUNT", ""),
+    ] {
+        let (mut original, input) = operator(aggregate, frame);
+        // Some rows processed (frames), some waiting for the watermark (pending), of two keys.
+        feed(&mut original, &input, &[("a", 4, 1000), ("b", 3, 1500), ("a", 6, 2000), ("b", 8, 4000), ("a", 1, 3500), ("c", 2, 3000)], Some(2500));
+        let entries = original.snapshot().unwrap();
+        let a = original.keys.encode_rows(&batch(&input, &[("a", 0, 0)]).value.batch).unwrap().row(0).to_vec();
+        let (of_a, others): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(k, _)| **k == *a);
+        assert!(!of_a.is_empty() && !others.is_empty());
+        let mut restored = [operator(aggregate, frame).0, operator(aggregate, frame).0];
+        restored[0].restore(of_a.iter().map(|(_, p)| p.as_slice())).unwrap();
+        restored[1].restore(others.iter().map(|(_, p)| p.as_slice())).unwrap();
+        let more = [("a", 5, 4500), ("b", 7, 5000), ("c", 9, 6000)];
+        let mut expected = feed(&mut original, &input, &more, Some(i64::MAX));
+        let mut got = Vec::new();
+        for (i, op) in restored.iter_mut().enumerate() {
+            // Each op gets the rows of the keys it restored, as the job's routing does.
+            let mine: Vec<_> = more.iter().copied().filter(|r| (r.0 == "a") == (i == 0)).collect();
+            got.extend(feed(op, &input, &mine, Some(i64::MAX)));
+        }
+        expected.sort();
+        got.sort();
+        assert_eq!(expected.len(), 6, "{aggregate} {frame}");
+        assert_eq!(got, expected, "{aggregate} {frame}");
+    }
+}

@@ -12,6 +12,7 @@ use datafusion_expr::Accumulator;
 use oxflow_core::error::BoxError;
 
 use super::accumulators::CallInputs;
+use super::snapshot::{Decoder, Encoder};
 use crate::plan::{AggregateCall, OverFrame};
 
 /// A row still in a bounded frame: its time and each call's argument values.
@@ -32,6 +33,11 @@ pub struct KeyFrame {
     pub cleanup_time: Option<i64>,
 }
 
+/// Whether the frame has a PRECEDING bound (it keeps the rows in it).
+pub fn is_bounded(frame: OverFrame) -> bool {
+    matches!(frame, OverFrame::Rows(Some(_)) | OverFrame::Range(Some(_)))
+}
+
 fn accumulator(call: &AggregateCall, frame: OverFrame) -> Result<Box<dyn Accumulator>, BoxError> {
     Ok(match frame {
         OverFrame::Rows(None) | OverFrame::Range(None) => call.accumulator()?,
@@ -44,6 +50,60 @@ impl KeyFrame {
         let accumulators = calls.iter().map(|c| accumulator(c, frame)).collect::<Result<_, _>>()?;
         // Flink starts a key's lastTriggeringTs at 0, so rows at or before the epoch are late.
         Ok(KeyFrame { accumulators, rows: VecDeque::new(), last_time: 0, cleanup_time: None })
+    }
+
+    /// Writes the frame's state: its times and, for a bounded frame, the rows in it (the
+    /// accumulators are rebuilt from them), for an unbounded one each accumulator's
+    /// intermediate state (the accumulator goes on from that same state).
+    pub fn snapshot(&mut self, calls: &[AggregateCall], frame: OverFrame, e: &mut Encoder) -> Result<(), BoxError> {
+        e.i64(self.last_time);
+        match self.cleanup_time {
+            Some(t) => e.u64(1).i64(t),
+            None => e.u64(0),
+        };
+        if is_bounded(frame) {
+            e.u64(self.rows.len() as u64);
+            for row in &self.rows {
+                e.i64(row.time);
+                for args in &row.args {
+                    e.scalars(args)?;
+                }
+            }
+        } else {
+            for (call, acc) in calls.iter().zip(self.accumulators.iter_mut()) {
+                let state = acc.state()?;
+                // `state` may take the state out: it is merged back into a fresh accumulator.
+                let mut fresh = accumulator(call, frame)?;
+                fresh.merge_batch(&state.iter().map(|v| v.to_array()).collect::<Result<Vec<_>, _>>()?)?;
+                *acc = fresh;
+                e.scalars(&state)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A frame from what [`KeyFrame::snapshot`] wrote.
+    pub fn restore(calls: &[AggregateCall], frame: OverFrame, d: &mut Decoder<'_>) -> Result<Self, BoxError> {
+        let mut restored = KeyFrame::new(calls, frame)?;
+        restored.last_time = d.i64()?;
+        restored.cleanup_time = match d.u64()? {
+            0 => None,
+            _ => Some(d.i64()?),
+        };
+        if is_bounded(frame) {
+            for _ in 0..d.u64()? {
+                let time = d.i64()?;
+                let args = calls.iter().map(|_| d.scalars()).collect::<Result<Vec<_>, _>>()?;
+                restored.rows.push_back(FrameRow { time, args });
+            }
+            restored.recompute(calls, frame, &vec![true; calls.len()])?;
+        } else {
+            for acc in restored.accumulators.iter_mut() {
+                let state = d.scalars()?;
+                acc.merge_batch(&state.iter().map(|v| v.to_array()).collect::<Result<Vec<_>, _>>()?)?;
+            }
+        }
+        Ok(restored)
     }
 
     /// How many rows the frame holds (none for an unbounded frame).

@@ -9,13 +9,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use arrow::array::Array;
 use arrow::datatypes::SchemaRef;
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::Record;
-use oxflow_core::error::BoxError;
+use oxflow_core::error::{message, BoxError};
 use oxflow_core::operator::{Operator, Output};
 
 use super::data::{ChangeBatch, RowKind, TableData};
 use super::join_rows::{joined, padded, JoinRows, JoinedRow};
 use super::keys::KeyEncoder;
+use super::snapshot::{write_keyed, Decoder, Encoder};
 use super::watermark::millis;
 use crate::plan::{JoinKind, PhysExpr, TemporalTimes};
 
@@ -117,6 +120,63 @@ impl TemporalJoinState {
     pub fn keys_held(&self) -> usize {
         self.keys.len()
     }
+
+    /// Each key's buffered left rows and versions as `(key, payload)`, and each NULL-keyed left
+    /// row as a payload of its own (they belong to no key, so any subtask may take them back).
+    /// The watermark is not kept, as in Flink.
+    fn snapshot(&self) -> (Vec<(&[u8], Vec<u8>)>, Vec<Vec<u8>>) {
+        let keyed = self
+            .order
+            .iter()
+            .map(|key| {
+                let state = &self.keys[key];
+                let mut e = Encoder::new();
+                e.bytes(key).u64(state.lefts.len() as u64);
+                for (time, row) in &state.lefts {
+                    e.i64(*time).bytes(row);
+                }
+                e.u64(state.versions.len() as u64);
+                for (time, version) in &state.versions {
+                    match version {
+                        Some(row) => e.i64(*time).u64(1).bytes(row),
+                        None => e.i64(*time).u64(0),
+                    };
+                }
+                (key.as_ref(), e.finish())
+            })
+            .collect();
+        let null_keyed = self.null_keyed.iter().map(|(time, row)| Encoder::new().i64(*time).bytes(row).finish()).collect();
+        (keyed, null_keyed)
+    }
+
+    /// Takes back what [`TemporalJoinState::snapshot`] wrote (of one or more old subtasks).
+    fn restore<'a>(&mut self, keyed: impl IntoIterator<Item = &'a [u8]>, null_keyed: &[Vec<u8>]) -> Result<(), BoxError> {
+        for payload in keyed {
+            let mut d = Decoder::new(payload, "temporal join");
+            let state = self.key(d.bytes()?);
+            for _ in 0..d.u64()? {
+                let time = d.i64()?;
+                state.lefts.push((time, d.bytes()?.into()));
+            }
+            for _ in 0..d.u64()? {
+                let time = d.i64()?;
+                let version = match d.u64()? {
+                    0 => None,
+                    1 => Some(d.bytes()?.into()),
+                    other => return Err(message(format!("corrupt temporal join state in the snapshot: version flag {other}"))),
+                };
+                state.versions.insert(time, version);
+            }
+            d.end()?;
+        }
+        for payload in null_keyed {
+            let mut d = Decoder::new(payload, "temporal join");
+            let time = d.i64()?;
+            self.null_keyed.push((time, d.bytes()?.into()));
+            d.end()?;
+        }
+        Ok(())
+    }
 }
 
 pub struct TemporalJoin {
@@ -182,7 +242,21 @@ impl Operator<TableData> for TemporalJoin {
         Ok(())
     }
 
-    super::refuse_checkpoints!("SQL temporal join");
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        let (keyed, null_keyed) = self.state.snapshot();
+        // Both sides encode a key alike (the planner gives them one key type), so the left
+        // encoder routes every key.
+        write_keyed(state, &self.keys[0], keyed)?;
+        null_keyed.into_iter().for_each(|row| state.list(row));
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        if state.broadcast.is_some() {
+            return Err(message("the snapshot holds broadcast state for the temporal join operator, which keeps none"));
+        }
+        self.state.restore(state.keyed.iter().map(|(_, p)| p.as_slice()), &state.list)
+    }
 }
 
 #[cfg(test)]
@@ -245,5 +319,46 @@ mod tests {
         s.advance(20, &mut all, &mut out).unwrap();
         assert!(out.is_empty());
         assert_eq!(s.keys_held(), 0, "a retracted key with no buffered rows is forgotten");
+    }
+
+    /// Buffered rows and versions of several keys, split across two old subtasks' snapshots.
+    fn filled(kind: JoinKind) -> TemporalJoinState {
+        let mut s = TemporalJoinState::new(kind);
+        for (key, t, v) in [("a", 0, Some("a0")), ("a", 5, Some("a5")), ("b", 1, Some("b1")), ("b", 4, None), ("c", 2, Some("c2"))] {
+            s.insert_right(key.as_bytes(), t, v.map(str::as_bytes));
+        }
+        for (key, t, row) in [(Some("a"), 6, "l-a6"), (Some("a"), 3, "l-a3"), (Some("b"), 2, "l-b2"), (Some("b"), 7, "l-b7"), (None, 1, "l-n1"), (Some("z"), 9, "l-z9")] {
+            s.insert_left(key.map(str::as_bytes), t, row.as_bytes());
+        }
+        s
+    }
+
+    #[test]
+    fn a_restored_state_joins_as_the_original_would() {
+        for kind in [JoinKind::Inner, JoinKind::Left] {
+            let mut original = filled(kind);
+            let (keyed, null_keyed) = original.snapshot();
+            let keyed: Vec<Vec<u8>> = keyed.into_iter().map(|(_, p)| p).collect();
+            // Two new subtasks, each taking back some keys; the union must behave as the original.
+            let mut first = TemporalJoinState::new(kind);
+            first.restore(keyed[..1].iter().map(Vec::as_slice), &null_keyed).unwrap();
+            let mut second = TemporalJoinState::new(kind);
+            second.restore(keyed[1..].iter().map(Vec::as_slice), &[]).unwrap();
+            let mut expected = Vec::new();
+            original.advance(10, &mut all, &mut expected).unwrap();
+            let mut restored = Vec::new();
+            first.advance(10, &mut all, &mut restored).unwrap();
+            second.advance(10, &mut all, &mut restored).unwrap();
+            let (mut expected, mut restored) = (names(&expected), names(&restored));
+            expected.sort();
+            restored.sort();
+            assert!(!expected.is_empty());
+            assert_eq!(restored, expected, "{kind:?}");
+        }
+        let filled = filled(JoinKind::Inner);
+        let (keyed, _) = filled.snapshot();
+        let cut = &keyed[0].1[..keyed[0].1.len() - 3];
+        let err = TemporalJoinState::new(JoinKind::Inner).restore([cut], &[]).unwrap_err().to_string();
+        assert!(err.contains("corrupt temporal join state"), "{err}");
     }
 }

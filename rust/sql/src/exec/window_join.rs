@@ -10,13 +10,16 @@ use std::sync::Arc;
 
 use arrow::array::Array;
 use arrow::datatypes::SchemaRef;
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::Record;
-use oxflow_core::error::BoxError;
+use oxflow_core::error::{message, BoxError};
 use oxflow_core::operator::{Operator, Output};
 
 use super::data::{ChangeBatch, RowKind, TableData};
 use super::join_rows::{joined, padded, JoinRows, JoinedRow};
 use super::keys::KeyEncoder;
+use super::snapshot::{write_keyed, Decoder, Encoder};
 use super::watermark::millis;
 use crate::plan::{JoinKind, PhysExpr, WindowJoinSpec};
 
@@ -85,6 +88,54 @@ impl WindowJoinState {
                     out.extend(window.null_keyed[side].iter().map(|r| padded(side, r, RowKind::Insert)));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Each open window's rows of each key as `(key, payload)`, and each NULL-keyed row as a
+    /// payload of its own (they join nothing, so any subtask may take them back). The watermark
+    /// and the late count are not kept, as in Flink.
+    fn snapshot(&self) -> (Vec<(&[u8], Vec<u8>)>, Vec<Vec<u8>>) {
+        let (mut keyed, mut null_keyed) = (Vec::new(), Vec::new());
+        for (&window_end, window) in &self.windows {
+            for (key, &at) in &window.index {
+                let mut e = Encoder::new();
+                e.i64(window_end).bytes(key);
+                for rows in &window.keyed[at] {
+                    e.u64(rows.len() as u64);
+                    rows.iter().for_each(|row| {
+                        e.bytes(row);
+                    });
+                }
+                keyed.push((key.as_ref(), e.finish()));
+            }
+            for (side, rows) in window.null_keyed.iter().enumerate() {
+                null_keyed.extend(rows.iter().map(|row| Encoder::new().i64(window_end).u64(side as u64).bytes(row).finish()));
+            }
+        }
+        (keyed, null_keyed)
+    }
+
+    /// Takes back what [`WindowJoinState::snapshot`] wrote (of one or more old subtasks).
+    fn restore<'a>(&mut self, keyed: impl IntoIterator<Item = &'a [u8]>, null_keyed: &[Vec<u8>]) -> Result<(), BoxError> {
+        for payload in keyed {
+            let mut d = Decoder::new(payload, "window join");
+            let (window_end, key) = (d.i64()?, d.bytes()?);
+            for side in 0..2 {
+                for _ in 0..d.u64()? {
+                    self.insert(side, Some(key), window_end, d.bytes()?);
+                }
+            }
+            d.end()?;
+        }
+        for payload in null_keyed {
+            let mut d = Decoder::new(payload, "window join");
+            let (window_end, side) = (d.i64()?, d.u64()? as usize);
+            if side > 1 {
+                return Err(message(format!("corrupt window join state in the snapshot: side {side}")));
+            }
+            self.insert(side, None, window_end, d.bytes()?);
+            d.end()?;
         }
         Ok(())
     }
@@ -181,7 +232,21 @@ impl Operator<TableData> for WindowJoin {
         Ok(())
     }
 
-    super::refuse_checkpoints!("SQL window join");
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        let (keyed, null_keyed) = self.state.snapshot();
+        // Both sides encode a key alike (the planner gives them one key type), so the left
+        // encoder routes every key.
+        write_keyed(state, &self.keys[0], keyed)?;
+        null_keyed.into_iter().for_each(|row| state.list(row));
+        Ok(())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        if state.broadcast.is_some() {
+            return Err(message("the snapshot holds broadcast state for the window join operator, which keeps none"));
+        }
+        self.state.restore(state.keyed.iter().map(|(_, p)| p.as_slice()), &state.list)
+    }
 }
 
 #[cfg(test)]
@@ -244,5 +309,30 @@ mod tests {
             let expected: Vec<(String, String)> = expected.into_iter().map(|(l, r)| (l.to_string(), r.to_string())).collect();
             assert_eq!(names(&out), expected, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn restored_windows_join_as_the_original_would_on_any_split() {
+        let mut original = WindowJoinState::new(JoinKind::Full);
+        for (side, key, end, r) in [(0, Some("k1"), 10, "a"), (1, Some("k1"), 10, "x"), (1, Some("k2"), 10, "y"), (0, None, 10, "n"), (1, None, 20, "m"), (0, Some("k1"), 20, "c"), (1, Some("k1"), 20, "z")] {
+            original.insert(side, key.map(str::as_bytes), end, &row(r));
+        }
+        let (keyed, null_keyed) = original.snapshot();
+        let keyed: Vec<Vec<u8>> = keyed.into_iter().map(|(_, p)| p).collect();
+        let (mut first, mut second) = (WindowJoinState::new(JoinKind::Full), WindowJoinState::new(JoinKind::Full));
+        first.restore(keyed[..2].iter().map(Vec::as_slice), &null_keyed[..1]).unwrap();
+        second.restore(keyed[2..].iter().map(Vec::as_slice), &null_keyed[1..]).unwrap();
+        let mut expected = Vec::new();
+        original.advance(i64::MAX, &mut all, &mut expected).unwrap();
+        let mut restored = Vec::new();
+        first.advance(i64::MAX, &mut all, &mut restored).unwrap();
+        second.advance(i64::MAX, &mut all, &mut restored).unwrap();
+        let (mut expected, mut restored) = (names(&expected), names(&restored));
+        expected.sort();
+        restored.sort();
+        assert_eq!(expected.len(), 5);
+        assert_eq!(restored, expected);
+        let err = WindowJoinState::new(JoinKind::Full).restore([&keyed[0][..5]], &[]).unwrap_err().to_string();
+        assert!(err.contains("corrupt window join state"), "{err}");
     }
 }

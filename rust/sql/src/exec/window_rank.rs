@@ -10,12 +10,15 @@ use std::sync::Arc;
 
 use arrow::array::Array;
 use arrow::datatypes::SchemaRef;
+use oxflow_core::checkpoint::snapshot::{RestoredState, SnapshotWriter};
+use oxflow_core::checkpoint::CheckpointId;
 use oxflow_core::data::Record;
 use oxflow_core::error::BoxError;
 use oxflow_core::operator::{Operator, Output};
 
 use super::data::{RowKind, TableData};
 use super::rank_rows::{RankRows, RankedRow};
+use super::snapshot::{keyed_only, write_keyed, Decoder, Encoder};
 use super::watermark::millis;
 use crate::plan::{RankFunction, RankSpec, RankStrategy};
 
@@ -91,6 +94,39 @@ impl WindowRankState {
     }
 }
 
+impl WindowRankState {
+    /// Each window's partitions as `(partition, payload)` (the watermark is not kept, as in
+    /// Flink: rows of windows that fired are gone).
+    fn snapshot(&self) -> Vec<(&[u8], Vec<u8>)> {
+        let mut entries = Vec::new();
+        for (&window_end, (index, partitions)) in &self.windows {
+            for (partition, &i) in index {
+                let mut e = Encoder::new();
+                e.i64(window_end).bytes(partition).u64(partitions[i].len() as u64);
+                for (key, row) in &partitions[i] {
+                    e.bytes(key).bytes(row);
+                }
+                entries.push((partition.as_ref(), e.finish()));
+            }
+        }
+        entries
+    }
+
+    /// Takes back what [`WindowRankState::snapshot`] wrote (of one or more old subtasks).
+    fn restore<'a>(&mut self, payloads: impl IntoIterator<Item = &'a [u8]>) -> Result<(), BoxError> {
+        for payload in payloads {
+            let mut d = Decoder::new(payload, "window Top-N");
+            let (window_end, partition) = (d.i64()?, d.bytes()?);
+            for _ in 0..d.u64()? {
+                let key = d.bytes()?;
+                self.add(window_end, partition, key, d.bytes()?);
+            }
+            d.end()?;
+        }
+        Ok(())
+    }
+}
+
 /// The operator, keyed by the PARTITION BY keys (window_start, window_end and the others).
 pub struct WindowRank {
     rows: RankRows,
@@ -136,5 +172,47 @@ impl Operator<TableData> for WindowRank {
         Ok(())
     }
 
-    super::refuse_checkpoints!("SQL window Top-N");
+    fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
+        write_keyed(state, self.rows.partition(), self.state.snapshot())
+    }
+
+    fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
+        keyed_only(&state, "window Top-N")?;
+        self.state.restore(state.keyed.iter().map(|(_, p)| p.as_slice()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranked(out: &[RankedRow]) -> Vec<(String, i64)> {
+        let mut v: Vec<(String, i64)> = out.iter().map(|(row, rank, _)| (String::from_utf8(row.to_vec()).unwrap(), *rank)).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn windows_fire_their_top_rows_once_and_restored_windows_rank_as_the_original() {
+        let mut original = WindowRankState::new(RankFunction::RowNumber, 1, 2);
+        for (end, partition, key, row) in [(10, "p", "3", "p3"), (10, "p", "1", "p1"), (10, "p", "2", "p2"), (10, "q", "5", "q5"), (20, "p", "9", "p9")] {
+            assert!(original.add(end, partition.as_bytes(), key.as_bytes(), row.as_bytes()));
+        }
+        let entries: Vec<Vec<u8>> = original.snapshot().into_iter().map(|(_, p)| p).collect();
+        assert_eq!(entries.len(), 3, "one entry per window and partition");
+        let mut out = Vec::new();
+        original.advance(9, &mut out);
+        assert_eq!(ranked(&out), [("p1".to_string(), 1), ("p2".to_string(), 2), ("q5".to_string(), 1)]);
+        assert!(!original.add(10, b"p", b"0", b"late"), "the window has fired");
+        original.advance(i64::MAX, &mut out);
+        // Split across two new subtasks, the windows fire alike.
+        let (mut first, mut second) = (WindowRankState::new(RankFunction::RowNumber, 1, 2), WindowRankState::new(RankFunction::RowNumber, 1, 2));
+        first.restore(entries[..1].iter().map(Vec::as_slice)).unwrap();
+        second.restore(entries[1..].iter().map(Vec::as_slice)).unwrap();
+        let mut restored = Vec::new();
+        first.advance(i64::MAX, &mut restored);
+        second.advance(i64::MAX, &mut restored);
+        assert_eq!(ranked(&restored), ranked(&out));
+        assert!(WindowRankState::new(RankFunction::RowNumber, 1, 2).restore([&entries[0][..4]]).is_err());
+    }
 }
