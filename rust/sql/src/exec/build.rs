@@ -27,6 +27,7 @@ use super::partition::KeyPartitioner;
 use super::watermark::WatermarkAssigner;
 use super::window_aggregate::{Lateness, WindowAggregate, WindowTime};
 use super::window_assign::WindowAssign;
+use super::lookup_join::LookupJoin;
 use super::temporal_join::TemporalJoin;
 use super::window_join::WindowJoin;
 use crate::catalog::{option, InlineTable};
@@ -244,6 +245,18 @@ impl Builder {
                 self.join(left, right, keys, format!("TemporalJoin({})", kind.name()), move |encoders, inputs| {
                     Ok(Box::new(TemporalJoin::new(encoders, inputs, arrow.clone(), kind, times, condition.clone())?))
                 })?
+            }
+            Node::LookupJoin { left, lookup, kind, keys, condition } => {
+                let i = self.node(left)?;
+                let source = Arc::new(connector::source_factory(&lookup.table, &lookup.scan, self.metrics.clone())?);
+                let name = format!("LookupJoin(table=[[{}]], joinType=[{}])", lookup.table.name.join("."), kind.name());
+                let (lookup, kind, condition, keys) = (lookup.clone(), *kind, condition.clone(), keys.clone());
+                let left = relaxed(&left.schema.arrow());
+                let factory: OperatorFactory<TableData> = Box::new(move |_| {
+                    let join = LookupJoin::new(join_encoders(&keys)?, left.clone(), arrow.clone(), kind, condition.clone(), lookup.clone(), source.clone())?;
+                    Ok(Box::new(join) as Box<dyn Operator<TableData>>)
+                });
+                self.chained(&name, factory, i)?
             }
             Node::Rank { input, rank } => {
                 let i = self.node(input)?;

@@ -11,6 +11,7 @@ pub mod interval_join;
 pub mod join;
 pub mod join_rows;
 pub mod keys;
+pub mod lookup_join;
 pub mod match_nfa;
 #[cfg(test)]
 mod match_nfa_tests;

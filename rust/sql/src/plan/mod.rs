@@ -7,6 +7,7 @@ mod correlate;
 mod expr;
 mod grouping;
 pub mod join;
+pub mod lookup_join;
 pub mod match_pattern;
 pub mod match_recognize;
 pub mod over_aggregate;
@@ -25,6 +26,7 @@ use datafusion_physical_expr::PhysicalExpr;
 pub use aggregate::AggregateCall;
 pub use expr::ExprPlanner;
 pub use join::{IntervalBounds, JoinKeys, JoinKind};
+pub use lookup_join::{LookupStep, LookupTable};
 pub use temporal_join::TemporalTimes;
 pub use window_join::WindowJoinSpec;
 pub use over_aggregate::{OverFrame, OverSpec};
@@ -91,6 +93,9 @@ pub enum Node {
     /// An event-time temporal join (Flink's TemporalRowTimeJoinOperator): each left row joins the
     /// right version valid at its time, once the watermark passes that time; append-only output.
     TemporalJoin { left: Box<Planned>, right: Box<Planned>, kind: JoinKind, keys: JoinKeys, times: TemporalTimes, condition: Option<PhysExpr> },
+    /// A lookup join (Flink's LookupJoin): each left row joined with the rows of the dimension
+    /// table `lookup` matching its keys when it arrives (see [`lookup_join`]).
+    LookupJoin { left: Box<Planned>, lookup: Arc<LookupTable>, kind: JoinKind, keys: JoinKeys, condition: Option<PhysExpr> },
     /// A ranking window function (Top-N, deduplication, window Top-N; see [`rank`]): the
     /// input's columns, then the rank number.
     Rank { input: Box<Planned>, rank: Box<RankSpec> },
@@ -135,6 +140,9 @@ impl Planned {
             Node::Join { left, right, kind, .. } => (format!("Join(joinType=[{}])", kind.name()), vec![left, right]),
             Node::WindowJoin { left, right, kind, windows, .. } => (format!("WindowJoin(joinType=[{}], window=[{}])", kind.name(), windows.window), vec![left, right]),
             Node::TemporalJoin { left, right, kind, .. } => (format!("TemporalJoin(joinType=[{}])", kind.name()), vec![left, right]),
+            Node::LookupJoin { left, lookup, kind, .. } => {
+                (format!("LookupJoin(table=[[{}]], joinType=[{}])", lookup.table.name.join("."), kind.name()), vec![left])
+            }
             Node::IntervalJoin { left, right, kind, bounds, .. } => (
                 format!("IntervalJoin(joinType=[{}], windowBounds=[leftLowerBound={}, leftUpperBound={}])", kind.name(), bounds.lower, bounds.upper),
                 vec![left, right],

@@ -254,6 +254,7 @@ pub(super) fn check_bounded(p: &Planned) -> Result<()> {
         | Node::MatchRecognize { input, .. }
         | Node::OverAggregate { input, .. }
         | Node::Limit { input, .. } => vec![input],
+        Node::LookupJoin { left, .. } => vec![left],
         Node::Union { inputs } => inputs.iter().collect(),
         Node::Join { left, right, .. } | Node::IntervalJoin { left, right, .. } | Node::WindowJoin { left, right, .. } | Node::TemporalJoin { left, right, .. } => vec![left, right],
     };

@@ -49,11 +49,7 @@ impl Planner<'_> {
         };
         match left.schema.columns[left_time].time {
             Some(TimeAttribute::Rowtime) => {}
-            Some(TimeAttribute::Proctime) => {
-                return Err(SqlError::Unsupported(format!(
-                    "Processing-time temporal (lookup) joins are not supported yet ({what}); event-time temporal joins are"
-                )))
-            }
+            Some(TimeAttribute::Proctime) => return self.lookup_join(left, right, name, kind, on, what),
             None => return Err(not_time_attribute(as_of, &format!("of type {} is not a time attribute", left.schema.columns[left_time].ty), what)),
         }
         let entry = self.catalog.get(&name_parts(name))?;

@@ -3,6 +3,7 @@
 
 mod common;
 mod joins;
+mod lookup;
 mod match_recognize;
 mod over;
 mod temporal;
