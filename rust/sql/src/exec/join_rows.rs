@@ -7,10 +7,12 @@ use std::sync::Arc;
 use arrow::array::{new_null_array, Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow::datatypes::SchemaRef;
 use arrow::row::{RowConverter, Rows, SortField};
+use oxflow_core::data::Record;
 use oxflow_core::error::BoxError;
+use oxflow_core::operator::Output;
 
 use super::calc::{eval, relaxed};
-use super::data::{ChangeBatch, RowKind};
+use super::data::{ChangeBatch, RowKind, TableData};
 use crate::plan::PhysExpr;
 
 /// A joined row before decoding: the left and the right input's row, `None` for NULL padding.
@@ -104,6 +106,24 @@ impl JoinRows {
             None => Ok(vec![true; pairs.len()]),
             Some(c) => self.matches(c, &pairs.iter().map(|(l, r)| (Some(*l), Some(*r))).collect::<Vec<_>>()),
         }
+    }
+
+    /// Runs `advance` (a watermark-driven join firing what the watermark passed) with a matcher
+    /// of `condition`, then emits the joined rows it gave and the watermark.
+    pub fn fire(
+        &self,
+        condition: Option<&PhysExpr>,
+        watermark: i64,
+        out: &mut Output<TableData>,
+        advance: impl FnOnce(&mut dyn FnMut(&[(&[u8], &[u8])]) -> Result<Vec<bool>, BoxError>, &mut Vec<JoinedRow>) -> Result<(), BoxError>,
+    ) -> Result<(), BoxError> {
+        let mut changes = Vec::new();
+        advance(&mut |pairs: &[(&[u8], &[u8])]| self.pairs_match(condition, pairs), &mut changes)?;
+        if !changes.is_empty() {
+            out.push(Record::new(self.output(&changes)?));
+        }
+        out.emit_watermark(watermark);
+        Ok(())
     }
 
     /// The changes `rows` as one batch of the joined schema.

@@ -167,6 +167,22 @@ pub fn write_keyed(state: &mut SnapshotWriter<'_, TableData>, encoder: &KeyEncod
     Ok(())
 }
 
+/// Writes keyed entries, and as list state the entries of rows whose key has a NULL (they
+/// belong to no key group, so any subtask may take them back).
+pub fn write_keyed_and_unkeyed(state: &mut SnapshotWriter<'_, TableData>, encoder: &KeyEncoder, entries: (Vec<(&[u8], Vec<u8>)>, Vec<Vec<u8>>)) -> Result<(), BoxError> {
+    write_keyed(state, encoder, entries.0)?;
+    entries.1.into_iter().for_each(|e| state.list(e));
+    Ok(())
+}
+
+/// Refuses restored broadcast state, which operators that keep keyed and list state never wrote.
+pub fn no_broadcast(state: &RestoredState<TableData>, what: &str) -> Result<(), BoxError> {
+    match state.broadcast {
+        None => Ok(()),
+        Some(_) => Err(message(format!("the snapshot holds broadcast state for the {what} operator, which keeps none"))),
+    }
+}
+
 /// Refuses restored list or broadcast state, which operators that keep only keyed state never
 /// wrote (it would come from another operator under the same uid).
 pub fn keyed_only(state: &RestoredState<TableData>, what: &str) -> Result<(), BoxError> {

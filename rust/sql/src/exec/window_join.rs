@@ -19,7 +19,7 @@ use oxflow_core::operator::{Operator, Output};
 use super::data::{ChangeBatch, RowKind, TableData};
 use super::join_rows::{joined, padded, JoinRows, JoinedRow};
 use super::keys::KeyEncoder;
-use super::snapshot::{write_keyed, Decoder, Encoder};
+use super::snapshot::{no_broadcast, write_keyed_and_unkeyed, Decoder, Encoder};
 use super::watermark::millis;
 use crate::plan::{JoinKind, PhysExpr, WindowJoinSpec};
 
@@ -221,30 +221,18 @@ impl Operator<TableData> for WindowJoin {
     }
 
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<TableData>) -> Result<(), BoxError> {
-        let mut changes = Vec::new();
-        let (rows, condition) = (&self.rows, &self.condition);
-        let mut matcher = |pairs: &[(&[u8], &[u8])]| rows.pairs_match(condition.as_ref(), pairs);
-        self.state.advance(watermark, &mut matcher, &mut changes)?;
-        if !changes.is_empty() {
-            out.push(Record::new(self.rows.output(&changes)?));
-        }
-        out.emit_watermark(watermark);
-        Ok(())
+        let state = &mut self.state;
+        self.rows.fire(self.condition.as_ref(), watermark, out, |matcher, changes| state.advance(watermark, matcher, changes))
     }
 
+    /// Both sides encode a key alike (the planner gives them one key type), so the left encoder
+    /// routes every key.
     fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
-        let (keyed, null_keyed) = self.state.snapshot();
-        // Both sides encode a key alike (the planner gives them one key type), so the left
-        // encoder routes every key.
-        write_keyed(state, &self.keys[0], keyed)?;
-        null_keyed.into_iter().for_each(|row| state.list(row));
-        Ok(())
+        write_keyed_and_unkeyed(state, &self.keys[0], self.state.snapshot())
     }
 
     fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
-        if state.broadcast.is_some() {
-            return Err(message("the snapshot holds broadcast state for the window join operator, which keeps none"));
-        }
+        no_broadcast(&state, "window join")?;
         self.state.restore(state.keyed.iter().map(|(_, p)| p.as_slice()), &state.list)
     }
 }

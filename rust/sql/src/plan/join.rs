@@ -277,6 +277,22 @@ impl Planner<'_> {
         Ok(())
     }
 
+    /// The equi keys among the conjuncts `on` of a join of `left` and `right`, the indices of
+    /// the other conjuncts, and the joined row they are planned over.
+    pub(super) fn equi_keys(&self, left: &Planned, right: &Planned, on: &[ast::Expr], what: &str) -> Result<(JoinKeys, Vec<usize>, PlanSchema)> {
+        let nl = left.schema.columns.len();
+        let probe = PlanSchema { columns: left.schema.columns.iter().chain(&right.schema.columns).cloned().collect() };
+        let mut keys = JoinKeys::default();
+        let mut rest = Vec::new();
+        for (n, c) in on.iter().enumerate() {
+            match self.equi_pair(c, &probe, nl)? {
+                Some((l, r)) => self.push_key(&mut keys, left, right, &probe, l, r, what, c)?,
+                None => rest.push(n),
+            }
+        }
+        Ok((keys, rest, probe))
+    }
+
     /// `a = b` with `a` a column of one side and `b` of the other: (left index, joined index of right).
     pub(super) fn equi_pair(&self, c: &ast::Expr, probe: &PlanSchema, nl: usize) -> Result<Option<(usize, usize)>> {
         let ast::Expr::BinaryOp { left, op: BinaryOperator::Eq, right } = unnest(c) else {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use datafusion_sql::sqlparser::ast;
 
-use super::join::{joined_schema, JoinKeys, JoinKind};
+use super::join::{joined_schema, JoinKind};
 use super::query::Planner;
 use super::{Node, PhysExpr, PlanSchema, Planned};
 use crate::catalog::{option, CatalogTable};
@@ -87,15 +87,7 @@ impl Planner<'_> {
             SqlError::Unsupported(format!("A lookup join reads its dimension table '{table}' whole; its plan has {node}, which cannot be read so ({what})"))
         })?;
         let nl = left.schema.columns.len();
-        let probe = PlanSchema { columns: left.schema.columns.iter().chain(&right.schema.columns).cloned().collect() };
-        let mut keys = JoinKeys::default();
-        let mut rest = Vec::new();
-        for (n, c) in on.iter().enumerate() {
-            match self.equi_pair(c, &probe, nl)? {
-                Some((l, r)) => self.push_key(&mut keys, &left, &right, &probe, l, r, what, c)?,
-                None => rest.push(n),
-            }
-        }
+        let (keys, rest, probe) = self.equi_keys(&left, &right, &on, what)?;
         if keys.left.is_empty() {
             // Flink's words.
             return Err(SqlError::Validation(format!("Temporal table join requires an equality condition on fields of table [{table}] ({what})")));

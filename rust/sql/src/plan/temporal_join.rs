@@ -5,9 +5,9 @@
 
 use datafusion_sql::sqlparser::ast::{self, TableFactor};
 
-use super::join::{joined_schema, JoinKeys, JoinKind};
+use super::join::{joined_schema, JoinKind};
 use super::query::Planner;
-use super::{Node, PlanSchema, Planned, TimeAttribute};
+use super::{Node, Planned, TimeAttribute};
 use crate::catalog::CatalogTable;
 use crate::error::{Result, SqlError};
 use crate::parse::name_parts;
@@ -41,7 +41,6 @@ impl Planner<'_> {
             )));
         }
         let right = self.plan_factor(relation)?;
-        let nl = left.schema.columns.len();
         // AS OF must name a time attribute of the left input.
         let left_time = match self.column_of(as_of, &left.schema) {
             Ok(Some(i)) => i,
@@ -68,15 +67,7 @@ impl Planner<'_> {
                 "Temporal Table Join requires primary key in versioned table, but no primary key can be found ({what}: {table})"
             )));
         }
-        let probe = PlanSchema { columns: left.schema.columns.iter().chain(&right.schema.columns).cloned().collect() };
-        let mut keys = JoinKeys::default();
-        let mut rest = Vec::new();
-        for (n, c) in on.iter().enumerate() {
-            match self.equi_pair(c, &probe, nl)? {
-                Some((l, r)) => self.push_key(&mut keys, &left, &right, &probe, l, r, what, c)?,
-                None => rest.push(n),
-            }
-        }
+        let (keys, rest, probe) = self.equi_keys(&left, &right, &on, what)?;
         let key_names: Vec<&str> = keys.right.iter().map(|&r| right.schema.columns[r].name.as_str()).collect();
         if let Some(missing) = primary_key.iter().find(|k| !key_names.contains(&k.as_str())) {
             // Flink finds no primary key among the equated columns and says so in these words.
