@@ -195,9 +195,10 @@ impl Builder {
                 let (edges, parallelism) = self.keyed_input(i, keys)?;
                 let keys = keys.clone();
                 let calls: Arc<[_]> = aggregates.clone().into();
+                let retracting = input.updating;
                 let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
                     let encoder = KeyEncoder::new(keys.clone(), key_types.clone())?;
-                    Ok(Box::new(GroupAggregate::new(encoder, calls.clone(), arrow.clone())) as Box<dyn Operator<TableData>>)
+                    Ok(Box::new(GroupAggregate::new(encoder, calls.clone(), arrow.clone(), retracting)) as Box<dyn Operator<TableData>>)
                 });
                 let id = self.graph.add_operator("GroupAggregate", parallelism, factory, edges).map_err(Self::error)?;
                 Built { id, parallelism }

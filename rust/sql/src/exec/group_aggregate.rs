@@ -19,6 +19,7 @@ use super::accumulators::{scalars_to_array, CallInputs};
 use super::calc::relaxed;
 use super::data::{ChangeBatch, RowKind, TableData};
 use super::keys::KeyEncoder;
+use super::retracting::retracting_accumulator;
 use super::snapshot::{key_hashes, keyed_only, Decoder, Encoder};
 use crate::plan::AggregateCall;
 
@@ -34,11 +35,13 @@ pub struct GroupAggregate {
     calls: Arc<[AggregateCall]>,
     schema: SchemaRef,
     groups: hashbrown::HashMap<Box<[u8]>, Group>,
+    /// The input updates and deletes rows: accumulators that retract any row (see [`retracting`]).
+    retracting: bool,
 }
 
 impl GroupAggregate {
-    pub fn new(keys: KeyEncoder, calls: Arc<[AggregateCall]>, schema: SchemaRef) -> Self {
-        GroupAggregate { keys, calls, schema: relaxed(&schema), groups: hashbrown::HashMap::new() }
+    pub fn new(keys: KeyEncoder, calls: Arc<[AggregateCall]>, schema: SchemaRef, retracting: bool) -> Self {
+        GroupAggregate { keys, calls, schema: relaxed(&schema), groups: hashbrown::HashMap::new(), retracting }
     }
 
     fn apply(&mut self, input: &ChangeBatch, changes: &mut Vec<(Box<[u8]>, Vec<ScalarValue>, RowKind)>) -> Result<(), BoxError> {
@@ -54,7 +57,7 @@ impl GroupAggregate {
                 continue;
             }
             if first {
-                let accs = self.calls.iter().map(|c| c.accumulator()).collect::<Result<Vec<_>, _>>()?;
+                let accs = self.calls.iter().map(|c| fresh(c, self.retracting)).collect::<Result<Vec<_>, _>>()?;
                 self.groups.insert(Box::from(key), Group { accs, rows: 0, previous: Vec::new() });
             }
             let group = self.groups.get_mut(key).expect("inserted above");
@@ -127,13 +130,13 @@ impl Operator<TableData> for GroupAggregate {
     /// (DataFusion's `Accumulator::state`, merged back on restore).
     fn snapshot_state(&mut self, _: CheckpointId, state: &mut SnapshotWriter<'_, TableData>) -> Result<(), BoxError> {
         let user_code = self.calls.iter().any(|c| c.user_code);
-        let (keys, calls, groups) = (&self.keys, &self.calls, &mut self.groups);
+        let (keys, calls, groups, retracting) = (&self.keys, &self.calls, &mut self.groups, self.retracting);
         super::scope::run(user_code, || {
             let hashes = key_hashes(keys, groups.keys().map(|k| k.as_ref()))?;
             for ((key, group), hash) in groups.iter_mut().zip(hashes) {
                 let mut e = Encoder::new();
                 e.bytes(key).i64(group.rows).scalars(&group.previous)?;
-                encode_accumulators(&mut e, calls, &mut group.accs)?;
+                encode_accumulators(&mut e, calls, &mut group.accs, retracting)?;
                 state.keyed(&hash, e.finish())?;
             }
             Ok(())
@@ -143,14 +146,14 @@ impl Operator<TableData> for GroupAggregate {
     fn restore_state(&mut self, state: RestoredState<TableData>) -> Result<(), BoxError> {
         keyed_only(&state, "GROUP BY aggregation")?;
         let user_code = self.calls.iter().any(|c| c.user_code);
-        let (calls, groups) = (&self.calls, &mut self.groups);
+        let (calls, groups, retracting) = (&self.calls, &mut self.groups, self.retracting);
         super::scope::run(user_code, || {
             for (_, payload) in &state.keyed {
                 let mut d = Decoder::new(payload, "GROUP BY aggregation");
                 let key: Box<[u8]> = Box::from(d.bytes()?);
                 let rows = d.i64()?;
                 let previous = d.scalars()?;
-                let accs = calls.iter().map(|c| merged(c, &d.scalars()?)).collect::<Result<Vec<_>, BoxError>>()?;
+                let accs = calls.iter().map(|c| merged(c, &d.scalars()?, retracting)).collect::<Result<Vec<_>, BoxError>>()?;
                 d.end()?;
                 groups.insert(key, Group { accs, rows, previous });
             }
@@ -159,21 +162,26 @@ impl Operator<TableData> for GroupAggregate {
     }
 }
 
+/// A new accumulator of `call`; `retracting`: one that can retract any row it accumulated.
+fn fresh(call: &AggregateCall, retracting: bool) -> Result<Box<dyn Accumulator>, BoxError> {
+    Ok(if retracting { retracting_accumulator(call)? } else { call.accumulator()? })
+}
+
 /// Appends the state of row accumulators `accs` (one per call of `calls`).
-pub(crate) fn encode_accumulators(e: &mut Encoder, calls: &[AggregateCall], accs: &mut [Box<dyn Accumulator>]) -> Result<(), BoxError> {
+pub(crate) fn encode_accumulators(e: &mut Encoder, calls: &[AggregateCall], accs: &mut [Box<dyn Accumulator>], retracting: bool) -> Result<(), BoxError> {
     for (call, acc) in calls.iter().zip(accs.iter_mut()) {
         // `state` may take the accumulator's state: it goes on from a fresh one that merged
         // it, exactly as a restored one does.
         let values = acc.state()?;
         e.scalars(&values)?;
-        *acc = merged(call, &values)?;
+        *acc = merged(call, &values, retracting)?;
     }
     Ok(())
 }
 
 /// A fresh accumulator of `call` that merged the state `values`.
-pub(crate) fn merged(call: &AggregateCall, values: &[ScalarValue]) -> Result<Box<dyn Accumulator>, BoxError> {
-    let mut acc = call.accumulator()?;
+pub(crate) fn merged(call: &AggregateCall, values: &[ScalarValue], retracting: bool) -> Result<Box<dyn Accumulator>, BoxError> {
+    let mut acc = fresh(call, retracting)?;
     let arrays = values.iter().map(|v| v.to_array()).collect::<Result<Vec<_>, _>>()?;
     acc.merge_batch(&arrays)?;
     Ok(acc)

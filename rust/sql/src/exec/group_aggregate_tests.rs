@@ -21,6 +21,7 @@ const MAX_PARALLELISM: usize = 128;
 fn find(p: &Planned) -> Option<(&Planned, &Planned, &Vec<PhysExpr>, &Vec<AggregateCall>)> {
     match &p.node {
         Node::GroupAggregate { input, keys, aggregates } => Some((p, input, keys, aggregates)),
+        Node::Project { input, .. } | Node::Filter { input, .. } => find(input),
         _ => None,
     }
 }
@@ -34,7 +35,7 @@ struct Case {
 fn case() -> Case {
     let mut s = TableSession::default();
     s.execute("CREATE TABLE t (k BIGINT, v BIGINT) WITH ('connector' = 'datagen')").unwrap();
-    let plan = s.plan_query("SELECT k, COUNT(*) AS c, SUM(v) AS s, AVG(v) AS a FROM t GROUP BY k").unwrap().planned;
+    let plan = s.plan_query("SELECT k, COUNT(*) AS c, SUM(v) AS s, AVG(v) AS a, MAX(v) AS m FROM t GROUP BY k").unwrap().planned;
     let (out, input, keys, calls) = find(&plan).expect("the plan is a GROUP BY");
     let key_types: Vec<_> = out.schema.columns[..keys.len()].iter().map(|c| c.ty.ty.to_arrow()).collect();
     let (keys, calls, schema) = (keys.clone(), Arc::<[AggregateCall]>::from(calls.clone()), out.schema.arrow());
@@ -42,7 +43,7 @@ fn case() -> Case {
     Case {
         keys,
         input: input.schema.arrow(),
-        make: Box::new(move || GroupAggregate::new(KeyEncoder::new(k.clone(), key_types.clone()).unwrap(), calls.clone(), schema.clone())),
+        make: Box::new(move || GroupAggregate::new(KeyEncoder::new(k.clone(), key_types.clone()).unwrap(), calls.clone(), schema.clone(), true)),
     }
 }
 

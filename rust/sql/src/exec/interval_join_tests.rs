@@ -80,6 +80,8 @@ fn a_restored_outer_interval_join_keeps_its_cache_and_timers() {
     row(&mut original, 0, 6000, "c6");
     row(&mut original, 1, 2000, "r2");
     row(&mut original, 1, 9000, "r9");
+    // No left row is within r11's bounds: its cleanup timer pads it.
+    row(&mut original, 1, 11_000, "r11");
     watermark(&mut original, 3000);
     let mut restored = state(JoinKind::Full);
     restored.restore(original.snapshot().iter().map(|e| e.1.as_slice())).unwrap();

@@ -95,7 +95,12 @@ fn a_restored_outer_join_keeps_its_rows_and_association_counts() {
     let mut restored = JoinState::new(JoinKind::Full, None);
     restored.restore(original.snapshot().iter().map(|e| e.2.as_slice())).unwrap();
     assert_eq!(restored.sides, original.sides);
+    // A key's rows come out in the order of its row map, which a restored map need not share.
+    let sorted = |mut v: Vec<_>| {
+        v.sort();
+        v
+    };
     for (side, row, kind) in next {
-        assert_eq!(apply(&mut restored, side, row, kind, 0), apply(&mut original, side, row, kind, 0));
+        assert_eq!(sorted(apply(&mut restored, side, row, kind, 0)), sorted(apply(&mut original, side, row, kind, 0)));
     }
 }

@@ -15,14 +15,14 @@ fn spec(p: &Planned) -> Option<(Arc<MatchSpec>, SchemaRef, SchemaRef)> {
     }
 }
 
-/// Price rises: a start, then rising prices, then a drop.
+/// Price surges: a start, then prices above it, then a drop below it.
 fn operator() -> (MatchRecognize, SchemaRef) {
     let mut s = TableSession::default();
     s.execute("CREATE TABLE t (sym STRING, price DOUBLE, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen')").unwrap();
     let sql = "SELECT * FROM t MATCH_RECOGNIZE (PARTITION BY sym ORDER BY ts \
                MEASURES FIRST(A.price) AS first_price, LAST(B.price) AS top, C.price AS drop_price, COUNT(B.price) AS rises \
                ONE ROW PER MATCH AFTER MATCH SKIP PAST LAST ROW PATTERN (A B+ C) \
-               DEFINE B AS B.price > PREV(B.price), C AS C.price < PREV(C.price))";
+               DEFINE B AS B.price > A.price, C AS C.price < A.price)";
     let Outcome::Query(plan) = s.execute(sql).unwrap() else { panic!("a query") };
     let (spec, input, output) = spec(&plan.planned).expect("a MATCH_RECOGNIZE");
     (MatchRecognize::new(spec, &output, Arc::default()).unwrap(), input)
@@ -57,15 +57,15 @@ fn feed(op: &mut MatchRecognize, input: &SchemaRef, rows: &[(&str, f64, i64)], w
 #[test]
 fn restored_partitions_find_the_matches_the_original_finds() {
     let (mut original, input) = operator();
-    // x: a partial match (1, 2, 3 rising) and buffered rows past the watermark; y: one match
+    // x: a partial match (1, then 2 and 3 above it) and buffered rows past the watermark; y: one match
     // done before the snapshot, a partial one after it.
     let first = [("x", 1.0, 1000), ("x", 2.0, 2000), ("x", 3.0, 3000), ("y", 5.0, 1000), ("y", 6.0, 1500), ("y", 4.0, 2000), ("y", 1.0, 2500), ("y", 2.0, 2800), ("x", 2.5, 5000), ("x", 9.0, 4000)];
     assert_eq!(feed(&mut original, &input, &first, 3000), ["y,5.0,6.0,4.0,1"]);
     let entries: Vec<(Vec<u8>, Vec<u8>)> = original.snapshot().unwrap().into_iter().map(|(k, p)| (k.to_vec(), p)).collect();
     assert_eq!(entries.len(), 2, "one entry per partition");
-    let rest = [("x", 1.0, 6000), ("y", 3.0, 3100), ("y", 0.5, 3200)];
+    let rest = [("x", 0.5, 6000), ("y", 3.0, 3100), ("y", 0.5, 3200)];
     let expected = feed(&mut original, &input, &rest, i64::MAX - 1);
-    assert_eq!(expected, ["x,1.0,9.0,2.5,3", "y,1.0,3.0,0.5,2"]);
+    assert_eq!(expected, ["x,1.0,2.5,0.5,4", "y,1.0,3.0,0.5,2"]);
     // Each partition taken back by its own new subtask.
     let mut got = Vec::new();
     for (key, payload) in &entries {

@@ -21,6 +21,7 @@ pub mod over_frame;
 pub mod partition;
 pub mod rank;
 pub mod rank_rows;
+pub mod retracting;
 pub mod scope;
 pub mod snapshot;
 pub mod temporal_join;

@@ -396,7 +396,7 @@ impl Operator<TableData> for WindowAggregate {
                 for session in list {
                     let mut e = Encoder::new();
                     e.u64(SESSION).i64(session.start).i64(session.end).bytes(key);
-                    encode_accumulators(&mut e, calls, &mut session.accs)?;
+                    encode_accumulators(&mut e, calls, &mut session.accs, false)?;
                     state.keyed(&hash, e.finish())?;
                 }
             }
@@ -428,7 +428,7 @@ impl Operator<TableData> for WindowAggregate {
                         pane.accs.push_state(&states)?;
                     }
                     SESSION => {
-                        let accs = self.calls.iter().zip(&states).map(|(c, s)| merged(c, s)).collect::<Result<Vec<_>, _>>()?;
+                        let accs = self.calls.iter().zip(&states).map(|(c, s)| merged(c, s, false)).collect::<Result<Vec<_>, _>>()?;
                         self.sessions.entry(key).or_default().push(Session { start: a, end: b, accs });
                     }
                     other => return Err(message(format!("corrupt window aggregation state in the snapshot: unknown entry kind {other}"))),
