@@ -196,6 +196,9 @@ impl Builder {
                 let keys = keys.clone();
                 let calls: Arc<[_]> = aggregates.clone().into();
                 let retracting = input.updating;
+                if retracting {
+                    refuse_unretractable(aggregates)?;
+                }
                 let factory: oxflow_core::operator::OperatorFactory<TableData> = Box::new(move |_| {
                     let encoder = KeyEncoder::new(keys.clone(), key_types.clone())?;
                     Ok(Box::new(GroupAggregate::new(encoder, calls.clone(), arrow.clone(), retracting)) as Box<dyn Operator<TableData>>)
@@ -443,4 +446,20 @@ fn without_partitioners(snapshot: &LoadedSnapshot) -> LoadedSnapshot {
 /// The key encoders of a join's two inputs (both sides' keys cast to one type).
 fn join_encoders(keys: &JoinKeys) -> std::result::Result<[KeyEncoder; 2], oxflow_core::error::BoxError> {
     Ok([KeyEncoder::new(keys.left_exprs.clone(), keys.types.clone())?, KeyEncoder::new(keys.right_exprs.clone(), keys.types.clone())?])
+}
+
+/// A GROUP BY over an updating input retracts rows from its accumulators: one whose function
+/// cannot take a row back (DISTINCT aggregates, user aggregates without `retract`) is refused
+/// before the job starts, not at its first retraction.
+fn refuse_unretractable(calls: &[crate::plan::AggregateCall]) -> Result<()> {
+    // User aggregates are asked at their first retraction (their accumulators are user code).
+    for call in calls.iter().filter(|c| !c.user_code) {
+        if !super::retracting::retracting_accumulator(call)?.supports_retract_batch() {
+            return Err(SqlError::Unsupported(format!(
+                "{} over an updating input: the aggregate cannot retract the update and delete rows of its input",
+                call.name
+            )));
+        }
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ use datafusion_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
         Arc::new(ScalarUDF::from(Mod::new())),
+        Arc::new(ScalarUDF::from(ToTimestampLtz::new())),
         Arc::new(create_udf(
             "json_value",
             vec![DataType::Utf8, DataType::Utf8],
@@ -148,6 +149,58 @@ impl datafusion_expr::ScalarUDFImpl for Mod {
             })
             .collect();
         Ok(ColumnarValue::Array(arrow::compute::cast(&out, &target)?))
+    }
+}
+
+/// Flink's `TO_TIMESTAMP_LTZ(epoch[, precision])`: epoch seconds (precision 0) or milliseconds
+/// (3, the default) as a TIMESTAMP_LTZ(3).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ToTimestampLtz {
+    signature: datafusion_expr::Signature,
+}
+
+impl ToTimestampLtz {
+    fn new() -> Self {
+        use datafusion_expr::TypeSignature::Exact;
+        let forms = [DataType::Int64, DataType::Float64].into_iter().flat_map(|n| [Exact(vec![n.clone()]), Exact(vec![n, DataType::Int32])]).collect();
+        ToTimestampLtz { signature: datafusion_expr::Signature::one_of(forms, Volatility::Immutable) }
+    }
+}
+
+impl datafusion_expr::ScalarUDFImpl for ToTimestampLtz {
+    fn name(&self) -> &str {
+        "to_timestamp_ltz"
+    }
+
+    fn signature(&self) -> &datafusion_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> datafusion_common::Result<DataType> {
+        Ok(DataType::Timestamp(TimeUnit::Millisecond, Some(Arc::from("UTC"))))
+    }
+
+    fn invoke_with_args(&self, args: datafusion_expr::ScalarFunctionArgs) -> datafusion_common::Result<ColumnarValue> {
+        let factor = match args.args.get(1) {
+            None => 1,
+            Some(ColumnarValue::Scalar(ScalarValue::Int32(Some(0)))) => 1000,
+            Some(ColumnarValue::Scalar(ScalarValue::Int32(Some(3)))) => 1,
+            Some(p) => {
+                let p = match p {
+                    ColumnarValue::Scalar(v) => v.to_string(),
+                    ColumnarValue::Array(_) => "a column".to_string(),
+                };
+                return datafusion_common::plan_err!(
+                    "The precision value '{p}' for function TO_TIMESTAMP_LTZ(numeric, precision) is unsupported, the supported value is in {{ 0, 3 }}."
+                );
+            }
+        };
+        let epoch = ColumnarValue::values_to_arrays(&args.args[..1])?.remove(0);
+        let millis: arrow::array::TimestampMillisecondArray = match epoch.data_type() {
+            DataType::Float64 => epoch.as_primitive::<arrow::datatypes::Float64Type>().iter().map(|v| v.map(|v| (v * factor as f64) as i64)).collect(),
+            _ => epoch.as_primitive::<Int64Type>().iter().map(|v| v.and_then(|v| v.checked_mul(factor))).collect(),
+        };
+        Ok(ColumnarValue::Array(Arc::new(millis.with_timezone("UTC"))))
     }
 }
 
