@@ -449,17 +449,21 @@ fn join_encoders(keys: &JoinKeys) -> std::result::Result<[KeyEncoder; 2], oxflow
 }
 
 /// A GROUP BY over an updating input retracts rows from its accumulators: one whose function
-/// cannot take a row back (DISTINCT aggregates, user aggregates without `retract`) is refused
-/// before the job starts, not at its first retraction.
+/// cannot take a row back (`SUM(DISTINCT)` of a non-BIGINT, ...) is refused before the job
+/// starts, not at its first retraction.
 fn refuse_unretractable(calls: &[crate::plan::AggregateCall]) -> Result<()> {
     // User aggregates are asked at their first retraction (their accumulators are user code).
     for call in calls.iter().filter(|c| !c.user_code) {
-        if !super::retracting::retracting_accumulator(call)?.supports_retract_batch() {
-            return Err(SqlError::Unsupported(format!(
-                "{} over an updating input: the aggregate cannot retract the update and delete rows of its input",
-                call.name
-            )));
-        }
+        let why = match super::retracting::retracting_accumulator(call) {
+            Ok(acc) if acc.supports_retract_batch() => continue,
+            Ok(_) => "the aggregate cannot retract rows".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let function = format!("{}({})", call.func.name().to_ascii_uppercase(), if call.distinct { "DISTINCT .." } else { ".." });
+        return Err(SqlError::Unsupported(format!(
+            "{function} (column {}) over an updating input (its update and delete rows must be retracted): {why}",
+            call.name
+        )));
     }
     Ok(())
 }
