@@ -1,6 +1,8 @@
 //! Accumulators for aggregations whose input retracts rows (an unbounded GROUP BY over an
 //! updating input): any earlier value may be retracted, not only the oldest one as in an OVER
-//! frame, so MIN and MAX keep a count per value (as Flink's MinWithRetract/MaxWithRetract do).
+//! frame, so MIN, MAX and COUNT(DISTINCT) keep a count per value (as Flink's MinWithRetract and
+//! its distinct MapView do), and checkpoint those counts (DataFusion's sliding distinct count
+//! keeps only the values in its state).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -16,9 +18,16 @@ use crate::plan::AggregateCall;
 /// An accumulator of `call` that can retract any row it accumulated.
 pub fn retracting_accumulator(call: &AggregateCall) -> crate::error::Result<Box<dyn Accumulator>> {
     let name = call.func.name().to_ascii_lowercase();
-    if !call.distinct && (name == "min" || name == "max") {
-        let ty = call.return_field.data_type().clone();
-        return Ok(Box::new(MinMaxWithRetract { max: name == "max", ty, counts: BTreeMap::new() }));
+    let ty = call.return_field.data_type().clone();
+    let result = match name.as_str() {
+        "min" => Some(Counted::Min),
+        "max" => Some(Counted::Max),
+        "count" if call.distinct && call.args.len() == 1 => Some(Counted::Distinct),
+        _ => None,
+    };
+    if let Some(result) = result {
+        let ty = if result == Counted::Distinct { call.arg_fields[0].data_type().clone() } else { ty };
+        return Ok(Box::new(CountedValues { result, ty, counts: BTreeMap::new() }));
     }
     // DataFusion's sliding variants (SUM's keeps a count of non-null values) retract by value.
     call.sliding_accumulator()
@@ -42,15 +51,24 @@ impl Ord for Ordered {
     }
 }
 
+/// What [`CountedValues`] answers from its counted values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Counted {
+    Min,
+    Max,
+    Distinct,
+}
+
 #[derive(Debug)]
-struct MinMaxWithRetract {
-    max: bool,
+struct CountedValues {
+    result: Counted,
+    /// The values' type.
     ty: DataType,
     /// Every non-null value accumulated and not retracted, with its multiplicity.
     counts: BTreeMap<Ordered, u64>,
 }
 
-impl MinMaxWithRetract {
+impl CountedValues {
     fn add(&mut self, values: &ArrayRef, by: i64) -> Result<()> {
         for i in 0..values.len() {
             if values.is_null(i) {
@@ -71,7 +89,7 @@ impl MinMaxWithRetract {
     }
 }
 
-impl Accumulator for MinMaxWithRetract {
+impl Accumulator for CountedValues {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         self.add(&values[0], 1)
     }
@@ -85,7 +103,11 @@ impl Accumulator for MinMaxWithRetract {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let best = if self.max { self.counts.keys().next_back() } else { self.counts.keys().next() };
+        let best = match self.result {
+            Counted::Distinct => return Ok(ScalarValue::Int64(Some(self.counts.len() as i64))),
+            Counted::Max => self.counts.keys().next_back(),
+            Counted::Min => self.counts.keys().next(),
+        };
         match best {
             Some(v) => Ok(v.0.clone()),
             None => ScalarValue::try_from(&self.ty),
@@ -126,22 +148,30 @@ mod tests {
 
     #[test]
     fn any_value_retracts_and_the_state_round_trips() {
-        let mut max = MinMaxWithRetract { max: true, ty: DataType::Int64, counts: BTreeMap::new() };
+        let mut max = CountedValues { result: Counted::Max, ty: DataType::Int64, counts: BTreeMap::new() };
         max.update_batch(&ints(&[3, 9, 9, 5])).unwrap();
         max.retract_batch(&ints(&[9])).unwrap();
         assert_eq!(max.evaluate().unwrap(), ScalarValue::Int64(Some(9)), "one 9 is left");
         max.retract_batch(&ints(&[9, 4])).unwrap();
         assert_eq!(max.evaluate().unwrap(), ScalarValue::Int64(Some(5)), "an unknown 4 is dropped");
         let state = max.state().unwrap();
-        let mut restored = MinMaxWithRetract { max: true, ty: DataType::Int64, counts: BTreeMap::new() };
+        let mut restored = CountedValues { result: Counted::Max, ty: DataType::Int64, counts: BTreeMap::new() };
         restored.merge_batch(&[state[0].to_array().unwrap()]).unwrap();
         restored.retract_batch(&ints(&[5])).unwrap();
         assert_eq!(restored.evaluate().unwrap(), ScalarValue::Int64(Some(3)));
         restored.retract_batch(&ints(&[3])).unwrap();
         assert_eq!(restored.evaluate().unwrap(), ScalarValue::Int64(None), "no value left: NULL");
-        let mut min = MinMaxWithRetract { max: false, ty: DataType::Int64, counts: BTreeMap::new() };
+        let mut min = CountedValues { result: Counted::Min, ty: DataType::Int64, counts: BTreeMap::new() };
         min.update_batch(&ints(&[4, 2, 7])).unwrap();
         min.retract_batch(&ints(&[2])).unwrap();
         assert_eq!(min.evaluate().unwrap(), ScalarValue::Int64(Some(4)));
+        // A distinct count keeps each value's multiplicity through its state.
+        let mut distinct = CountedValues { result: Counted::Distinct, ty: DataType::Int64, counts: BTreeMap::new() };
+        distinct.update_batch(&ints(&[1, 1, 2])).unwrap();
+        let state = distinct.state().unwrap();
+        let mut restored = CountedValues { result: Counted::Distinct, ty: DataType::Int64, counts: BTreeMap::new() };
+        restored.merge_batch(&[state[0].to_array().unwrap()]).unwrap();
+        restored.retract_batch(&ints(&[1])).unwrap();
+        assert_eq!(restored.evaluate().unwrap(), ScalarValue::Int64(Some(2)), "one 1 is left");
     }
 }
